@@ -1,0 +1,85 @@
+/**
+ * Bun adapter: one `Bun.serve` with one `websocket` handler object shared by every connection.
+ * @module
+ */
+import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler } from "bun";
+import type { Connection } from "../core/connection.ts";
+import { DEFAULT_LIMITS } from "../core/options.ts";
+import { RUNTIME, type Runtime } from "../core/websocket.ts";
+
+// --- types ---
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Default 8000. `0` picks a free port. */
+  port?: number;
+  /** Default `"0.0.0.0"`. */
+  hostname?: string;
+  /**
+   * Bun applies these two to the whole server; each route's own (smaller) limits still hold.
+   * Defaults: the defaults of `websocket()`.
+   */
+  maxMessageSize?: number;
+  idleTimeout?: number;
+}
+
+/** A Hono app, or anything with its `fetch`. */
+export interface FetchApp {
+  fetch(request: Request, env: object): Response | Promise<Response>;
+}
+
+type Peer = ServerWebSocket<Connection>;
+
+// --- adapter ---
+
+/** Serves `app` over HTTP and WebSocket with `Bun.serve`. */
+export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> {
+  const env = { [RUNTIME]: bunRuntime(() => server) };
+  const server: Server<Connection> = Bun.serve<Connection>({
+    port: options.port ?? 8000,
+    hostname: options.hostname ?? "0.0.0.0",
+    fetch: (request) => app.fetch(request, env),
+    websocket: peerHandlers(options),
+  });
+  return server;
+}
+
+function bunRuntime(server: () => Server<Connection>): Runtime {
+  return {
+    upgrade(c, connection) {
+      // An empty header stops Bun from choosing the first offered subprotocol by itself.
+      const headers = { "sec-websocket-protocol": connection.protocol };
+      if (server().upgrade(c.req.raw, { data: connection, headers })) return new Response(null);
+      return new Response("WebSocket upgrade failed", { status: 400 });
+    },
+  };
+}
+
+// --- peer ---
+
+function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
+  const idleTimeout = options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout;
+  return {
+    maxPayloadLength: options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize,
+    // Bun pings after `idleTimeout` and closes after twice that; halve it so a dead peer goes within idleTimeout.
+    idleTimeout: idleTimeout === 0 ? 0 : Math.max(1, Math.ceil(idleTimeout / 2)),
+    sendPings: true,
+    perMessageDeflate: false,
+    open: peerOnOpen,
+    message: peerOnMessage,
+    close: peerOnClose,
+  };
+}
+
+function peerOnOpen(peer: Peer): void {
+  peer.binaryType = "arraybuffer";
+  peer.data.open(peer);
+}
+
+function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): void {
+  peer.data.receive(message as string | ArrayBuffer);
+}
+
+function peerOnClose(peer: Peer, code: number, reason: string): void {
+  peer.data.closed(code, reason);
+}

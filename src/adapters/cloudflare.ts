@@ -1,0 +1,63 @@
+/**
+ * Cloudflare Workers adapter: a `WebSocketPair` per connection, accepted in the worker itself.
+ * workerd has no open event, so `open` runs right after `accept()`.
+ * @module
+ */
+import type { Connection } from "../core/connection.ts";
+import { RUNTIME, type Runtime } from "../core/websocket.ts";
+
+// --- types ---
+
+/** A Hono app, or anything with its `fetch`. */
+export interface FetchApp {
+  fetch(request: Request, env: object, ctx?: unknown): Response | Promise<Response>;
+}
+
+/** The module worker returned by {@link worker}. */
+export interface Worker {
+  fetch(request: Request, env: object, ctx: unknown): Response | Promise<Response>;
+}
+
+// --- adapter ---
+
+const runtime: Runtime = {
+  upgrade(_c, connection) {
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    const peer = server as Peer;
+    peer[CONNECTION] = connection;
+    peer.binaryType = "arraybuffer";
+    peer.addEventListener("message", peerOnMessage);
+    peer.addEventListener("close", peerOnClose);
+    peer.accept();
+    connection.open(peer);
+    const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
+    return new Response(null, { status: 101, webSocket: client, headers });
+  },
+};
+
+/** Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`. */
+export function worker(app: FetchApp): Worker {
+  return {
+    fetch(request, bindings, ctx) {
+      const env = Object.create(bindings as object, { [RUNTIME]: { value: runtime } });
+      return app.fetch(request, env, ctx);
+    },
+  };
+}
+
+// --- peer ---
+
+const CONNECTION = Symbol("edgesocket.connection");
+
+interface Peer extends WebSocket {
+  [CONNECTION]: Connection;
+  accept(): void;
+}
+
+function peerOnMessage(this: WebSocket, event: MessageEvent): void {
+  (this as Peer)[CONNECTION].receive(event.data);
+}
+
+function peerOnClose(this: WebSocket, event: CloseEvent): void {
+  (this as Peer)[CONNECTION].closed(event.code, event.reason);
+}

@@ -1,0 +1,74 @@
+/**
+ * Deno adapter: `Deno.serve` for HTTP, `Deno.upgradeWebSocket` for WebSockets.
+ * @module
+ */
+import { CloseCode } from "../core/constants.ts";
+import type { Connection } from "../core/connection.ts";
+import { RUNTIME, type Runtime } from "../core/websocket.ts";
+
+// --- types ---
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Default 8000. `0` picks a free port. */
+  port?: number;
+  /** Default `"0.0.0.0"`. */
+  hostname?: string;
+  /** Called once the server listens. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+}
+
+/** A Hono app, or anything with its `fetch`. */
+export interface FetchApp {
+  fetch(request: Request, env: object): Response | Promise<Response>;
+}
+
+// --- adapter ---
+
+const runtime: Runtime = {
+  upgrade(c, connection) {
+    // Deno's own `protocol` option rejects lists written without spaces ("a,b"), so the header is set here.
+    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
+      idleTimeout: connection.limits.idleTimeout,
+    });
+    if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
+    const peer = socket as Peer;
+    peer[CONNECTION] = connection;
+    peer.binaryType = "arraybuffer";
+    peer.onopen = peerOnOpen;
+    peer.onmessage = peerOnMessage;
+    peer.onclose = peerOnClose;
+    return response;
+  },
+};
+
+const env = { [RUNTIME]: runtime };
+
+/** Serves `app` over HTTP and WebSocket with `Deno.serve`. */
+export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServer {
+  return Deno.serve(
+    { port: options.port ?? 8000, hostname: options.hostname ?? "0.0.0.0", onListen: options.onListen },
+    (request) => app.fetch(request, env),
+  );
+}
+
+// --- peer ---
+
+const CONNECTION = Symbol("edgesocket.connection");
+
+interface Peer extends WebSocket {
+  [CONNECTION]: Connection;
+}
+
+function peerOnOpen(this: WebSocket): void {
+  (this as Peer)[CONNECTION].open(this);
+}
+
+function peerOnMessage(this: WebSocket, event: MessageEvent): void {
+  (this as Peer)[CONNECTION].receive(event.data);
+}
+
+function peerOnClose(this: WebSocket, event: CloseEvent): void {
+  // Deno reports a dropped TCP connection as code 0.
+  (this as Peer)[CONNECTION].closed(event.code || CloseCode.ABNORMAL, event.reason);
+}

@@ -1,0 +1,179 @@
+/**
+ * Node adapter: Hono's HTTP server from `@hono/node-server`, WebSockets from `ws`.
+ * @module
+ */
+import { createAdaptorServer } from "@hono/node-server";
+import type { IncomingMessage, Server } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import type { Connection } from "../core/connection.ts";
+import type { Limits } from "../core/options.ts";
+import { RUNTIME, type Runtime } from "../core/websocket.ts";
+
+// --- types ---
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Default 8000. `0` picks a free port. */
+  port?: number;
+  /** Default `"0.0.0.0"`. */
+  hostname?: string;
+}
+
+/** A Hono app, or anything with its `fetch`. */
+export interface FetchApp {
+  fetch(request: Request, env: object): Response | Promise<Response>;
+}
+
+interface UpgradeEnv {
+  [RUNTIME]: Runtime;
+  incoming: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  upgraded: boolean;
+}
+
+// --- adapter ---
+
+/** Serves `app` over HTTP and WebSocket on Node; returns the listening `http.Server`. */
+export function serve(app: FetchApp, options: ServeOptions = {}): Server {
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const runtime = nodeRuntime();
+  server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", ignore);
+    const env: UpgradeEnv = { [RUNTIME]: runtime, incoming, socket, head, upgraded: false };
+    answerUpgrade(app, env).catch((error) => {
+      console.error("edgesocket: upgrade failed:", error);
+      socket.destroy();
+    });
+  });
+  server.listen(options.port ?? 8000, options.hostname ?? "0.0.0.0");
+  return server;
+}
+
+async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
+  const response = await app.fetch(toRequest(env.incoming), env);
+  if (!env.upgraded) await writeResponse(env.socket, response);
+}
+
+function nodeRuntime(): Runtime {
+  const servers = new Map<string, WebSocketServer>();
+  return {
+    upgrade(c, connection) {
+      const env = c.env as UpgradeEnv;
+      env.upgraded = true;
+      const wss = serverFor(servers, connection.limits);
+      env.incoming[PROTOCOL] = connection.protocol;
+      wss.handleUpgrade(env.incoming, env.socket, env.head, (ws) => attach(ws, connection));
+      return new Response(null);
+    },
+  };
+}
+
+/** One `ws` server per distinct limits, since `maxPayload` is a server option. */
+function serverFor(servers: Map<string, WebSocketServer>, limits: Limits): WebSocketServer {
+  const key = `${limits.maxMessageSize}:${limits.idleTimeout}`;
+  let wss = servers.get(key);
+  if (!wss) {
+    wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxMessageSize,
+      perMessageDeflate: false,
+      handleProtocols: (_offered, incoming) => incoming[PROTOCOL] || false,
+    });
+    if (limits.idleTimeout > 0) watchIdle(wss, limits.idleTimeout);
+    servers.set(key, wss);
+  }
+  return wss;
+}
+
+// --- peer ---
+
+const CONNECTION = Symbol("edgesocket.connection");
+const ALIVE = Symbol("edgesocket.alive");
+const PROTOCOL = Symbol("edgesocket.protocol");
+
+declare module "node:http" {
+  interface IncomingMessage {
+    [PROTOCOL]?: string;
+  }
+}
+
+interface Peer extends WebSocket {
+  [CONNECTION]: Connection;
+  [ALIVE]: boolean;
+}
+
+function attach(ws: WebSocket, connection: Connection): void {
+  const peer = ws as Peer;
+  peer[CONNECTION] = connection;
+  peer[ALIVE] = true;
+  peer.on("message", peerOnMessage);
+  peer.on("pong", peerOnPong);
+  peer.on("close", peerOnClose);
+  peer.on("error", ignore); // 'close' follows with the code ws chose (1002, 1007, 1009)
+  connection.open(peer);
+}
+
+function peerOnMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const peer = this as Peer;
+  peer[ALIVE] = true;
+  const buffer = data as Buffer;
+  peer[CONNECTION].receive(isBinary ? toArrayBuffer(buffer) : buffer.toString());
+}
+
+function peerOnPong(this: WebSocket): void {
+  (this as Peer)[ALIVE] = true;
+}
+
+function peerOnClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as Peer)[CONNECTION].closed(code, reason.toString());
+}
+
+/**
+ * Every half `idleTimeout`: a peer that sent nothing since the last sweep is terminated,
+ * the others are pinged. A dead peer is gone within `idleTimeout` seconds.
+ */
+function watchIdle(wss: WebSocketServer, idleTimeout: number): void {
+  const timer = setInterval(() => {
+    for (const ws of wss.clients as Set<Peer>) {
+      if (!ws[ALIVE]) ws.terminate();
+      else {
+        ws[ALIVE] = false;
+        ws.ping();
+      }
+    }
+  }, (idleTimeout * 1000) / 2);
+  timer.unref();
+  wss.on("close", () => clearInterval(timer));
+}
+
+// --- HTTP on the raw socket ---
+
+function toRequest(incoming: IncomingMessage): Request {
+  const headers = new Headers();
+  const raw = incoming.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  const url = new URL(incoming.url ?? "/", `http://${incoming.headers.host ?? "localhost"}`);
+  return new Request(url, { method: incoming.method, headers });
+}
+
+/** Writes a refusal (or whatever the app answered instead of upgrading) and closes the socket. */
+async function writeResponse(socket: Duplex, response: Response): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer());
+  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}`];
+  response.headers.forEach((value, name) => {
+    if (name !== "content-length" && name !== "connection") lines.push(`${name}: ${value}`);
+  });
+  lines.push(`content-length: ${body.length}`, "connection: close", "", "");
+  socket.end(Buffer.concat([Buffer.from(lines.join("\r\n")), body]));
+}
+
+function toArrayBuffer(buffer: Buffer): ArrayBuffer {
+  const { buffer: backing, byteOffset, byteLength } = buffer;
+  if (byteOffset === 0 && byteLength === backing.byteLength) return backing as ArrayBuffer;
+  return backing.slice(byteOffset, byteOffset + byteLength) as ArrayBuffer;
+}
+
+function ignore(): void {}

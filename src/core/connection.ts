@@ -1,0 +1,186 @@
+import type { Context } from "hono";
+import { assertSendableClose } from "./close.ts";
+import { CloseCode, ReadyState } from "./constants.ts";
+import { WebSocketClosedError } from "./errors.ts";
+import type { WebSocketHandler } from "./handler.ts";
+import { exceedsSize, type Message, type SendData } from "./message.ts";
+import type { Limits } from "./options.ts";
+
+/**
+ * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket`,
+ * Bun's `ServerWebSocket` and `ws`'s `WebSocket` all fit it as they are.
+ */
+export interface Transport {
+  send(data: SendData): unknown;
+  close(code?: number, reason?: string): unknown;
+}
+
+/** Called once a connection has closed and its `onClose` has run. */
+export type CloseListener = (connection: Connection) => void;
+
+/**
+ * One connection's lifecycle, the same on every runtime. An adapter reports what its socket
+ * does (`open`, `receive`, `closed`); the connection calls the handler's hooks so that
+ * `open` settles before the first `onMessage`, messages are handled one at a time in order,
+ * a throwing hook closes with 1011, and `onClose` runs exactly once.
+ */
+export class Connection {
+  readyState: ReadyState = ReadyState.CONNECTING;
+  /** The chosen subprotocol, or `""`. */
+  protocol = "";
+  transport: Transport | undefined;
+  /** Set by a registry that wants to know when the connection is gone. */
+  onClosed: CloseListener | undefined;
+
+  #busy = false;
+  #queue: Message[] | undefined;
+  #queueHead = 0;
+  #closeCode: number = CloseCode.NO_STATUS;
+  #closeReason = "";
+  #closePending = false;
+
+  constructor(
+    readonly handler: WebSocketHandler,
+    readonly limits: Limits,
+    readonly context: Context | undefined,
+  ) {}
+
+  // --- inputs from the adapter ---
+
+  /** The runtime socket is open: runs the handler's `open`. */
+  open(transport: Transport): void {
+    if (this.readyState !== ReadyState.CONNECTING) return;
+    this.transport = transport;
+    this.readyState = ReadyState.OPEN;
+    let result: unknown;
+    try {
+      result = this.handler.open(this.context?.req.param() ?? {});
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (isPromiseLike(result)) this.#wait(result);
+  }
+
+  /** A whole message arrived from the peer. */
+  receive(message: Message): void {
+    if (this.readyState !== ReadyState.OPEN) return;
+    if (exceedsSize(message, this.limits.maxMessageSize)) {
+      this.close(CloseCode.MESSAGE_TOO_BIG, "message too big");
+    } else if (this.#busy) {
+      (this.#queue ??= []).push(message);
+    } else {
+      this.#deliver(message);
+    }
+  }
+
+  /** The runtime socket is closed, whoever closed it. Runs `onClose` once the running hook settles. */
+  closed(code: number, reason: string): void {
+    const wasOpened = this.readyState !== ReadyState.CONNECTING;
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.readyState = ReadyState.CLOSED;
+    this.#dropQueue();
+    if (!wasOpened) return;
+    this.#closeCode = code;
+    this.#closeReason = reason;
+    if (this.#busy) this.#closePending = true;
+    else this.#finish();
+  }
+
+  // --- actions of the handler ---
+
+  /** Sends a message; throws {@link WebSocketClosedError} once the connection is closing or closed. */
+  send(data: SendData): void {
+    if (this.readyState !== ReadyState.OPEN) throw new WebSocketClosedError();
+    this.transport!.send(data);
+  }
+
+  /** Starts the closing handshake; `onClose` runs when the runtime reports the socket closed. */
+  close(code: number = CloseCode.NORMAL, reason = ""): void {
+    assertSendableClose(code, reason);
+    if (this.readyState !== ReadyState.OPEN) return;
+    this.readyState = ReadyState.CLOSING;
+    this.#dropQueue();
+    try {
+      this.transport!.close(code, reason);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /** Reports `error` to `onError` and closes the connection with 1011. */
+  fail(error: unknown): void {
+    this.#report(error);
+    this.close(CloseCode.INTERNAL_ERROR, "internal error");
+  }
+
+  // --- hook scheduling ---
+
+  #deliver(message: Message): void {
+    let result: unknown;
+    try {
+      result = this.handler.onMessage(message);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (isPromiseLike(result)) this.#wait(result);
+  }
+
+  #wait(pending: PromiseLike<unknown>): void {
+    this.#busy = true;
+    pending.then(this.#settled, this.#failed);
+  }
+
+  #settled = (): void => {
+    this.#busy = false;
+    this.#drain();
+  };
+
+  #failed = (error: unknown): void => {
+    this.#busy = false;
+    this.fail(error);
+    this.#drain();
+  };
+
+  #drain(): void {
+    const queue = this.#queue;
+    while (!this.#busy && queue && this.#queueHead < queue.length && this.readyState === ReadyState.OPEN) {
+      const message = queue[this.#queueHead]!;
+      queue[this.#queueHead++] = undefined!;
+      this.#deliver(message);
+    }
+    if (queue && this.#queueHead === queue.length) this.#dropQueue();
+    if (!this.#busy && this.#closePending) {
+      this.#closePending = false;
+      this.#finish();
+    }
+  }
+
+  #dropQueue(): void {
+    this.#queue = undefined;
+    this.#queueHead = 0;
+  }
+
+  #finish(): void {
+    try {
+      const result = this.handler.onClose(this.#closeCode, this.#closeReason);
+      if (isPromiseLike(result)) result.then(undefined, (error) => this.#report(error));
+    } catch (error) {
+      this.#report(error);
+    }
+    this.onClosed?.(this);
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.handler.onError(error);
+    } catch (secondError) {
+      console.error("edgesocket: onError threw while reporting", error, secondError);
+    }
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
+}

@@ -1,0 +1,95 @@
+import type { Context, Env } from "hono";
+import type { Connection } from "./connection.ts";
+import type { ReadyState } from "./constants.ts";
+import { isSameOrigin } from "./handshake.ts";
+import type { Message, SendData } from "./message.ts";
+
+/** Where a handler finds its connection; set by {@link websocket} before any hook runs. */
+export const CONNECTION: unique symbol = Symbol("edgesocket.connection");
+
+/**
+ * One instance per connection, as Tornado's `WebSocketHandler`. Override the hooks you need;
+ * every hook may be async, and the next event waits until it settles.
+ *
+ * @example
+ * ```ts
+ * class Echo extends WebSocketHandler {
+ *   onMessage(message: string | ArrayBuffer) {
+ *     this.send(message);
+ *   }
+ * }
+ * app.get("/websocketserver", websocket(Echo));
+ * ```
+ */
+export class WebSocketHandler<E extends Env = any> {
+  /** @internal */
+  declare [CONNECTION]: Connection;
+
+  /**
+   * The connection is open. Receives the route's params (as Tornado passes path arguments).
+   * No message is handled before it settles.
+   */
+  open(_params: Record<string, string>): void | Promise<void> {}
+
+  /** A message arrived: text as a `string`, binary as an `ArrayBuffer`. Messages come one at a time, in order. */
+  onMessage(_message: Message): void | Promise<void> {}
+
+  /** The connection closed, with the close code and reason the runtime reports. Runs exactly once. */
+  onClose(_code: number, _reason: string): void | Promise<void> {}
+
+  /** A hook threw or rejected; the connection is then closed with 1011. The default logs the error. */
+  onError(error: unknown): void {
+    console.error("edgesocket: error in a WebSocket handler:", error);
+  }
+
+  /**
+   * Whether a browser page from `origin` may connect. Called only when the request has an
+   * `Origin` header that `allowedOrigins` does not list. The default allows the request's own host.
+   */
+  checkOrigin(origin: string): boolean {
+    return isSameOrigin(origin, this.request.headers.get("host"));
+  }
+
+  /**
+   * Chooses one of the subprotocols the client offered, in its order of preference, or `null`
+   * for none. Called only when the client offers some. The default chooses none.
+   */
+  selectSubprotocol(_offered: readonly string[]): string | null {
+    return null;
+  }
+
+  /** Sends text or binary. Throws `WebSocketClosedError` once the connection is closing or closed. */
+  send(data: SendData): void {
+    this[CONNECTION].send(data);
+  }
+
+  /** Closes the connection (default 1000). `onClose` runs when the closing handshake is done. */
+  close(code?: number, reason?: string): void {
+    this[CONNECTION].close(code, reason);
+  }
+
+  /** The Hono context of the upgrade request: `this.context.get("user")` reads what middleware set. */
+  get context(): Context<E> {
+    return this[CONNECTION].context as Context<E>;
+  }
+
+  /** The upgrade request. */
+  get request(): Request {
+    return this.context.req.raw;
+  }
+
+  /** The route's params, as given to `open`. */
+  get params(): Record<string, string> {
+    return this.context.req.param() as Record<string, string>;
+  }
+
+  /** The subprotocol chosen by `selectSubprotocol`, or `""` when none. */
+  get protocol(): string {
+    return this[CONNECTION].protocol;
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  get readyState(): ReadyState {
+    return this[CONNECTION].readyState;
+  }
+}

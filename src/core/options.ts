@@ -1,0 +1,45 @@
+/** Options of {@link websocket}; every limit is on by default. */
+export interface WebSocketOptions {
+  /**
+   * Origins allowed besides the request's own host, e.g. `["https://app.example.com"]`;
+   * `["*"]` allows every origin. Requests without an `Origin` header (non-browser clients) are always allowed.
+   */
+  allowedOrigins?: readonly string[];
+  /** The largest message accepted, in bytes; a larger one closes the socket with 1009. Default 1 MiB. */
+  maxMessageSize?: number;
+  /**
+   * Seconds without any frame from the peer (message or pong) after which the connection is closed;
+   * the server pings idle peers where the runtime lets it, so live peers stay open. `0` disables it.
+   * Default 120. Per runtime: see the README's "Idle timeout" table.
+   */
+  idleTimeout?: number;
+}
+
+/** Options with every default applied. */
+export type Limits = Readonly<Required<WebSocketOptions>>;
+
+/** The default limits: 1 MiB messages, 120 s idle time, same-origin only. */
+export const DEFAULT_LIMITS: Limits = Object.freeze({
+  allowedOrigins: Object.freeze([]) as readonly string[],
+  maxMessageSize: 1024 * 1024,
+  idleTimeout: 120,
+});
+
+/** Applies the defaults and rejects values that cannot work. */
+export function resolveOptions(options: WebSocketOptions = {}): Limits {
+  const limits = { ...DEFAULT_LIMITS, ...withoutUndefined(options) };
+  requireNonNegative("maxMessageSize", limits.maxMessageSize);
+  requireNonNegative("idleTimeout", limits.idleTimeout);
+  if (limits.maxMessageSize === 0) throw new RangeError("maxMessageSize must be greater than 0");
+  return Object.freeze(limits);
+}
+
+function requireNonNegative(name: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
+  }
+}
+
+function withoutUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

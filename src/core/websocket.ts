@@ -1,0 +1,75 @@
+import type { Context, Env, Handler } from "hono";
+import { Connection } from "./connection.ts";
+import { CONNECTION, type WebSocketHandler } from "./handler.ts";
+import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } from "./handshake.ts";
+import { type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
+
+/**
+ * What a runtime adapter gives the core: the one step that differs per runtime.
+ * `upgrade` hands the request to the runtime and wires the live socket to `connection`.
+ */
+export interface Runtime {
+  upgrade(c: Context, connection: Connection): Response | Promise<Response>;
+}
+
+/** The key under which an adapter puts its {@link Runtime} into Hono's `c.env`. */
+export const RUNTIME: unique symbol = Symbol.for("edgesocket.runtime");
+
+/** A `c.env` that carries a runtime. */
+export interface RuntimeEnv {
+  [RUNTIME]?: Runtime;
+}
+
+/** A handler class with a no-argument constructor. */
+export type HandlerClass<E extends Env = any> = new () => WebSocketHandler<E>;
+
+/**
+ * A Hono handler that upgrades requests to WebSockets served by `Handler`, one instance per connection.
+ * The handshake is checked here, the same on every runtime, before the runtime sees it.
+ *
+ * @example
+ * ```ts
+ * app.get("/websocketserver", websocket(MyWebSocketServer, { maxMessageSize: 64 * 1024 }));
+ * ```
+ */
+export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options?: WebSocketOptions): Handler<E> {
+  const limits = resolveOptions(options);
+  return (c) => upgrade(c as Context, Handler, limits);
+}
+
+function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | Promise<Response> {
+  const invalid = validateUpgradeRequest(c.req.raw);
+  if (invalid) return invalid;
+  const runtime = (c.env as RuntimeEnv | undefined)?.[RUNTIME];
+  if (!runtime) {
+    throw new Error("edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter");
+  }
+  const handler = new Handler();
+  // The connection exists before the hooks run so that they can read `this.context`.
+  const connection = (handler[CONNECTION] = new Connection(handler, limits, c));
+  try {
+    if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
+      return refuse(403, "origin not allowed");
+    }
+    connection.protocol = chooseSubprotocol(handler, c.req.header("sec-websocket-protocol") ?? null) ?? "";
+  } catch (error) {
+    handler.onError(error);
+    return refuse(500, "internal error");
+  }
+  return runtime.upgrade(c, connection);
+}
+
+function isOriginAllowed(handler: WebSocketHandler, origin: string | undefined, limits: Limits): boolean {
+  if (origin === undefined) return true;
+  return isListedOrigin(origin, limits.allowedOrigins) || handler.checkOrigin(origin);
+}
+
+function chooseSubprotocol(handler: WebSocketHandler, header: string | null): string | null {
+  const offered = offeredSubprotocols(header);
+  if (offered.length === 0) return null;
+  const chosen = handler.selectSubprotocol(offered);
+  if (chosen !== null && !offered.includes(chosen)) {
+    throw new Error(`selectSubprotocol returned "${chosen}", which the client did not offer`);
+  }
+  return chosen;
+}

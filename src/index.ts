@@ -1,0 +1,12 @@
+/**
+ * edgesocket: one WebSocket handler class, served by Hono on Deno, Bun, Cloudflare Workers and Node.
+ * Serve the app with the adapter of your runtime: `edgesocket/deno`, `/bun`, `/cloudflare` or `/node`.
+ * @module
+ */
+export { WebSocketHandler } from "./core/handler.ts";
+export { websocket, RUNTIME, type HandlerClass, type Runtime, type RuntimeEnv } from "./core/websocket.ts";
+export { Connection, type Transport } from "./core/connection.ts";
+export { CloseCode, ReadyState } from "./core/constants.ts";
+export { WebSocketClosedError } from "./core/errors.ts";
+export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/options.ts";
+export type { Message, SendData } from "./core/message.ts";

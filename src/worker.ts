@@ -1,0 +1,4 @@
+import { worker } from "./adapters/cloudflare.ts";
+import { app } from "./demo/app.ts";
+
+export default worker(app);
