@@ -52,14 +52,15 @@ export class Connection {
     if (this.readyState !== ReadyState.CONNECTING) return;
     this.transport = transport;
     this.readyState = ReadyState.OPEN;
+    this.#busy = true;
     let result: unknown;
     try {
       result = this.handler.open(this.context?.req.param() ?? {});
     } catch (error) {
-      this.fail(error);
+      this.#failed(error);
       return;
     }
-    if (isPromiseLike(result)) this.#wait(result);
+    this.#await(result);
   }
 
   /** A whole message arrived from the peer. */
@@ -116,20 +117,24 @@ export class Connection {
 
   // --- hook scheduling ---
 
+  // `#busy` is set while any hook runs, sync or async, so that a close the runtime reports
+  // synchronously from inside `close()` still waits for the running hook to return.
   #deliver(message: Message): void {
+    this.#busy = true;
     let result: unknown;
     try {
       result = this.handler.onMessage(message);
     } catch (error) {
-      this.fail(error);
+      this.#failed(error);
       return;
     }
-    if (isPromiseLike(result)) this.#wait(result);
+    this.#await(result);
   }
 
-  #wait(pending: PromiseLike<unknown>): void {
-    this.#busy = true;
-    pending.then(this.#settled, this.#failed);
+  #await(result: unknown): void {
+    if (isPromiseLike(result)) result.then(this.#settled, this.#failed);
+    else if (this.#closePending) this.#settled();
+    else this.#busy = false;
   }
 
   #settled = (): void => {

@@ -21,7 +21,8 @@ export class MyWebSocketServer extends WebSocketHandler {
 /** The demo app, the same on every runtime: the echo page at `/`, its socket at `/websocketserver`. */
 export const app = new Hono();
 app.get("/", (c) => c.html(echoPage));
-app.get("/websocketserver", websocket(MyWebSocketServer));
+// `all`, not `get`, so that other methods get 405 rather than 404, as from Tornado.
+app.all("/websocketserver", websocket(MyWebSocketServer));
 
 /** The demo's port: `PORT` from the environment, else 8000 as in the seed. */
 export function demoPort(env: { PORT?: string } | undefined): number {

@@ -1,0 +1,3 @@
+import { runConformance } from "./scenarios.ts";
+
+runConformance("node", { invalidUtf8: 1007, reservedBits: 1002 });

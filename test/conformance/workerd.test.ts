@@ -1,0 +1,9 @@
+import { runConformance } from "./scenarios.ts";
+
+// Measured under `wrangler dev`: its local proxy completes the handshake with workerd itself.
+runConformance("workerd", {
+  handshake: { postUpgrade: 500, badKey: 101, badVersion: 400 },
+  stripsUpgradeHeader: true,
+  invalidUtf8: "replaced",
+  reservedBits: 1002,
+});

@@ -1,0 +1,42 @@
+/**
+ * The demo, served by each runtime's own entry (`deno run mod.ts`, `bun run src/bun.ts`,
+ * `wrangler dev` on src/worker.ts, `node dist/src/node.js`): the page and the seed's echo socket.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { openClient } from "./helpers/client.ts";
+import { entryOf, type RunningServer, type RuntimeName, startServer } from "./helpers/runtimes.ts";
+
+const runtimes: RuntimeName[] = ["deno", "bun", "workerd", "node"];
+
+describe.each(runtimes)("the demo on %s", (runtime) => {
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await startServer(runtime, entryOf(runtime, "demo"), { readyPath: "/" });
+  });
+  afterAll(() => server?.stop());
+
+  test("/ serves the echo page, which opens a WebSocket to /websocketserver on its own host", async () => {
+    const res = await fetch(`${server.httpURL}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toContain("new WebSocket(");
+    expect(html).toContain('location.host + "/websocketserver"');
+  });
+
+  test("/websocketserver echoes and logs like the seed's Tornado handler", async () => {
+    const client = await openClient(`${server.wsURL}/websocketserver`);
+    client.ws.send("hello from the test");
+    expect(await client.message()).toBe("hello from the test");
+    client.ws.close();
+    await client.closed;
+    const deadline = Date.now() + 5000;
+    while (!server.output().includes("Connection closed") && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(server.output()).toContain("New connection");
+    expect(server.output()).toContain("Message received: hello from the test");
+    expect(server.output()).toContain("Connection closed");
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * Starts a real runtime serving an entry file on a free port, and stops it by PID.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+
+export type RuntimeName = "deno" | "bun" | "workerd" | "node";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = resolve(ROOT, "node_modules/.bin");
+
+export interface RunningServer {
+  readonly port: number;
+  /** `http://127.0.0.1:PORT` */
+  readonly httpURL: string;
+  /** `ws://127.0.0.1:PORT` */
+  readonly wsURL: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** The entry of each runtime for a fixture `name` (`test/fixtures/<rt>.ts`) or the demo (`demo`). */
+export function entryOf(runtime: RuntimeName, name: "fixture" | "demo"): string {
+  if (name === "demo") {
+    return { deno: "mod.ts", bun: "src/bun.ts", workerd: "src/worker.ts", node: "dist/src/node.js" }[runtime];
+  }
+  const file = runtime === "workerd" ? "worker" : runtime;
+  return runtime === "node" ? `dist/test/fixtures/${file}.js` : `test/fixtures/${file}.ts`;
+}
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+function command(runtime: RuntimeName, entry: string, port: number, inspectorPort: number): [string, string[]] {
+  switch (runtime) {
+    case "deno":
+      return [`${BIN}/deno`, ["run", "--allow-net", "--allow-env", "--allow-read", entry]];
+    case "bun":
+      return [`${BIN}/bun`, ["run", entry]];
+    case "node":
+      return [process.execPath, [entry]];
+    case "workerd":
+      return [`${BIN}/wrangler`, [
+        "dev", entry, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
+        "--compatibility-date", "2026-04-20",
+      ]];
+  }
+}
+
+/** Spawns `entry` on `runtime` with `PORT` set, and waits until `readyPath` answers. */
+export async function startServer(
+  runtime: RuntimeName,
+  entry: string,
+  { readyPath = "/health", env = {} }: { readyPath?: string; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
+  const port = await freePort();
+  const [file, args] = command(runtime, entry, port, await freePort());
+  const child = spawn(file, args, {
+    cwd: ROOT,
+    // Its own process group, so that wrangler and workerd can be ended together.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      CI: "1",
+      NO_COLOR: "1",
+    },
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const server: RunningServer = {
+    port,
+    httpURL: `http://127.0.0.1:${port}`,
+    wsURL: `ws://127.0.0.1:${port}`,
+    output: () => output,
+    stop: () => stopProcess(child),
+  };
+  try {
+    await waitUntilReady(`${server.httpURL}${readyPath}`, child, () => output);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not answer ${url} within 45 s:\n${output()}`);
+}
+
+/** SIGKILL to the whole group: workerd ignores SIGTERM. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
+  await exited;
+}

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ReadyState } from "../../src/core/constants.ts";
+import { WebSocketClosedError } from "../../src/core/errors.ts";
+import { WebSocketHandler } from "../../src/core/handler.ts";
+import { connect } from "../../src/testing.ts";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("#onError", () => {
+  it("logs the error by default", () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const error = new Error("x");
+    new WebSocketHandler().onError(error);
+    expect(logged).toHaveBeenCalledWith("edgesocket: error in a WebSocket handler:", error);
+  });
+});
+
+describe("#selectSubprotocol", () => {
+  it("chooses none by default", () => {
+    expect(new WebSocketHandler().selectSubprotocol(["chat"])).toBeNull();
+  });
+});
+
+describe("#checkOrigin", () => {
+  it("allows the request's own host by default", async () => {
+    const client = await connect(WebSocketHandler, { path: "http://example.com:8080/" });
+    expect(client.handler.checkOrigin("http://example.com:8080")).toBe(true);
+    expect(client.handler.checkOrigin("http://example.com")).toBe(false);
+  });
+});
+
+describe("#send", () => {
+  it("sends through the connection", async () => {
+    const client = await connect(WebSocketHandler);
+    client.handler.send("hello");
+    expect(client.messages).toEqual(["hello"]);
+  });
+
+  it("throws WebSocketClosedError after close", async () => {
+    const client = await connect(WebSocketHandler);
+    client.handler.close();
+    expect(() => client.handler.send("late")).toThrow(WebSocketClosedError);
+  });
+});
+
+describe("#close", () => {
+  it("closes with 1000 by default", async () => {
+    const client = await connect(WebSocketHandler);
+    client.handler.close();
+    expect(await client.closed).toEqual({ code: 1000, reason: "" });
+  });
+});
+
+describe("`readyState`", () => {
+  it("follows the connection from OPEN to CLOSED", async () => {
+    const client = await connect(WebSocketHandler);
+    expect(client.handler.readyState).toBe(ReadyState.OPEN);
+    client.handler.close();
+    expect(client.handler.readyState).toBe(ReadyState.CLOSING);
+    await client.closed;
+    expect(client.handler.readyState).toBe(ReadyState.CLOSED);
+  });
+});

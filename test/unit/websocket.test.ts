@@ -1,0 +1,253 @@
+import { Hono } from "hono";
+import { describe, expect, it, vi } from "vitest";
+import { WebSocketHandler } from "../../src/core/handler.ts";
+import { RUNTIME, type Runtime, websocket } from "../../src/core/websocket.ts";
+import { connect, HandshakeRefusedError } from "../../src/testing.ts";
+
+class Handler extends WebSocketHandler {
+  openedWith: Record<string, string> | undefined;
+  errors: unknown[] = [];
+  override open(params: Record<string, string>): void {
+    this.openedWith = params;
+  }
+  override onError(error: unknown): void {
+    this.errors.push(error);
+  }
+}
+
+async function refusal(promise: Promise<unknown>): Promise<HandshakeRefusedError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HandshakeRefusedError);
+  return error as HandshakeRefusedError;
+}
+
+describe("#websocket", () => {
+  describe("origin", () => {
+    it("refuses a foreign Origin with 403", async () => {
+      const error = await refusal(connect(Handler, { origin: "https://evil.example" }));
+      expect(error.status).toBe(403);
+      expect(error.reason).toBe("origin not allowed");
+    });
+
+    it("allows an Origin naming the request's host", async () => {
+      const client = await connect(Handler, { path: "https://example.com/ws", origin: "https://example.com" });
+      expect(client.handler.openedWith).toEqual({});
+    });
+
+    it("allows an Origin listed in allowedOrigins", async () => {
+      const client = await connect(Handler, {
+        origin: "https://app.example",
+        options: { allowedOrigins: ["https://app.example"] },
+      });
+      expect(client.handler.openedWith).toEqual({});
+    });
+
+    it("refuses an Origin that allowedOrigins does not list", async () => {
+      const error = await refusal(
+        connect(Handler, { origin: "https://evil.example", options: { allowedOrigins: ["https://app.example"] } }),
+      );
+      expect(error.status).toBe(403);
+    });
+
+    it('allows any Origin with allowedOrigins ["*"]', async () => {
+      const client = await connect(Handler, { origin: "https://evil.example", options: { allowedOrigins: ["*"] } });
+      expect(client.handler.openedWith).toEqual({});
+    });
+
+    it("allows a request without Origin", async () => {
+      const client = await connect(Handler);
+      expect(client.handler.openedWith).toEqual({});
+    });
+
+    it("lets checkOrigin allow an origin the default would refuse", async () => {
+      const seen: string[] = [];
+      class Lenient extends Handler {
+        override checkOrigin(origin: string): boolean {
+          seen.push(origin);
+          return origin.endsWith(".trusted.example");
+        }
+      }
+      await connect(Lenient, { origin: "https://a.trusted.example" });
+      expect(seen).toEqual(["https://a.trusted.example"]);
+    });
+
+    it("lets checkOrigin refuse the request's own host", async () => {
+      class Strict extends Handler {
+        override checkOrigin(): boolean {
+          return false;
+        }
+      }
+      const error = await refusal(connect(Strict, { path: "http://localhost/", origin: "http://localhost" }));
+      expect(error.status).toBe(403);
+    });
+
+    it("does not call checkOrigin for an origin allowedOrigins lists", async () => {
+      const checkOrigin = vi.fn(() => false);
+      class Checks extends Handler {
+        override checkOrigin = checkOrigin;
+      }
+      await connect(Checks, { origin: "https://app.example", options: { allowedOrigins: ["https://app.example"] } });
+      expect(checkOrigin).not.toHaveBeenCalled();
+    });
+
+    it("refuses with 500 when checkOrigin throws", async () => {
+      class Throws extends Handler {
+        override checkOrigin(): boolean {
+          throw new Error("lookup failed");
+        }
+      }
+      const error = await refusal(connect(Throws, { origin: "https://x.example" }));
+      expect(error.status).toBe(500);
+      expect(error.reason).toBe("internal error");
+    });
+  });
+
+  describe("subprotocol", () => {
+    it("uses the subprotocol selectSubprotocol chooses", async () => {
+      const offered: string[][] = [];
+      class Chat extends Handler {
+        override selectSubprotocol(protocols: readonly string[]): string | null {
+          offered.push([...protocols]);
+          return protocols.includes("chat.v1") ? "chat.v1" : null;
+        }
+      }
+      const client = await connect(Chat, { protocols: ["chat.v2", "chat.v1"] });
+      expect(offered).toEqual([["chat.v2", "chat.v1"]]);
+      expect(client.protocol).toBe("chat.v1");
+      expect(client.handler.protocol).toBe("chat.v1");
+    });
+
+    it("uses no subprotocol when selectSubprotocol returns null", async () => {
+      const client = await connect(Handler, { protocols: ["chat"] });
+      expect(client.protocol).toBe("");
+    });
+
+    it("does not call selectSubprotocol when the client offers none", async () => {
+      const select = vi.fn(() => null);
+      class Selects extends Handler {
+        override selectSubprotocol = select;
+      }
+      await connect(Selects);
+      expect(select).not.toHaveBeenCalled();
+    });
+
+    it("refuses with 500 and reports to onError when selectSubprotocol returns a value not offered", async () => {
+      let handler: Handler | undefined;
+      class Wrong extends Handler {
+        constructor() {
+          super();
+          handler = this;
+        }
+        override selectSubprotocol(): string {
+          return "graphql";
+        }
+      }
+      const error = await refusal(connect(Wrong, { protocols: ["chat"] }));
+      expect(error.status).toBe(500);
+      expect(error.reason).toBe("internal error");
+      expect(handler!.errors).toEqual([
+        new Error('selectSubprotocol returned "graphql", which the client did not offer'),
+      ]);
+      expect(handler!.openedWith).toBeUndefined();
+    });
+  });
+
+  describe("context", () => {
+    it("passes the route params to open and this.params", async () => {
+      const client = await connect(Handler, { path: "/room/42", route: "/room/:id" });
+      expect(client.handler.openedWith).toEqual({ id: "42" });
+      expect(client.handler.params).toEqual({ id: "42" });
+    });
+
+    it("shows what middleware set through this.context.get", async () => {
+      class Reads extends WebSocketHandler<{ Variables: { user: string } }> {
+        user: string | undefined;
+        override open(): void {
+          this.user = this.context.get("user");
+        }
+      }
+      const app = new Hono<{ Variables: { user: string } }>();
+      app.use(async (c, next) => {
+        c.set("user", "ada");
+        await next();
+      });
+      app.get("/ws", websocket(Reads));
+      const client = await connect<Reads>(app, { path: "/ws" });
+      expect(client.handler.user).toBe("ada");
+    });
+
+    it("exposes the upgrade request as this.request", async () => {
+      const client = await connect(Handler, { path: "/ws?token=t", headers: { "x-client": "test" } });
+      expect(new URL(client.handler.request.url).searchParams.get("token")).toBe("t");
+      expect(client.handler.request.headers.get("x-client")).toBe("test");
+    });
+  });
+
+  describe("handshake", () => {
+    it("refuses a broken handshake before the handler exists", async () => {
+      const constructed = vi.fn();
+      class Counts extends Handler {
+        constructor() {
+          super();
+          constructed();
+        }
+      }
+      const error = await refusal(connect(Counts, { headers: { "sec-websocket-version": "8" } }));
+      expect(error.status).toBe(426);
+      expect(error.response.headers.get("sec-websocket-version")).toBe("13");
+      expect(constructed).not.toHaveBeenCalled();
+    });
+
+    it("throws into Hono's error handling when no runtime adapter is in c.env", async () => {
+      const errors: unknown[] = [];
+      const app = new Hono();
+      app.get("/ws", websocket(Handler));
+      app.onError((error, c) => {
+        errors.push(error);
+        return c.text("failed", 500);
+      });
+      const request = new Request("http://localhost/ws", {
+        headers: {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "sec-websocket-version": "13",
+        },
+      });
+      const response = await app.fetch(request, {});
+      expect(response.status).toBe(500);
+      expect(errors).toHaveLength(1);
+      expect((errors[0] as Error).message).toMatch(/^edgesocket: no runtime adapter/);
+    });
+
+    it("hands the connection to the runtime with the chosen protocol, one handler per request", async () => {
+      const upgrade = vi.fn<Runtime["upgrade"]>(() => new Response("upgraded"));
+      const app = new Hono();
+      app.get("/ws", websocket(Handler, { maxMessageSize: 10 }));
+      const request = () =>
+        new Request("http://localhost/ws", {
+          headers: {
+            upgrade: "websocket",
+            connection: "Upgrade",
+            "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "sec-websocket-version": "13",
+          },
+        });
+      const env = { [RUNTIME]: { upgrade } };
+      expect(await (await app.fetch(request(), env)).text()).toBe("upgraded");
+      await app.fetch(request(), env);
+      const [first, second] = upgrade.mock.calls.map(([, connection]) => connection);
+      expect(first!.limits.maxMessageSize).toBe(10);
+      expect(first!.handler).toBeInstanceOf(Handler);
+      expect(first!.handler).not.toBe(second!.handler);
+      expect(first!.readyState).toBe(0);
+    });
+
+    it("rejects invalid options when the route is defined", () => {
+      expect(() => websocket(Handler, { maxMessageSize: -1 })).toThrow(RangeError);
+    });
+  });
+});
