@@ -6,6 +6,7 @@
 export { WebSocketHandler } from "./core/handler.ts";
 export { websocket, RUNTIME, type HandlerClass, type Runtime, type RuntimeEnv } from "./core/websocket.ts";
 export { Connection, type Transport } from "./core/connection.ts";
+export { ConnectionRegistry } from "./core/registry.ts";
 export { CloseCode, ReadyState } from "./core/constants.ts";
 export { WebSocketClosedError } from "./core/errors.ts";
 export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/options.ts";

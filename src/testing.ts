@@ -18,6 +18,7 @@ import { Hono } from "hono";
 import type { Connection, Transport } from "./core/connection.ts";
 import { CloseCode } from "./core/constants.ts";
 import { WebSocketClosedError } from "./core/errors.ts";
+import { ConnectionRegistry } from "./core/registry.ts";
 import type { WebSocketHandler } from "./core/handler.ts";
 import type { Message, SendData } from "./core/message.ts";
 import type { WebSocketOptions } from "./core/options.ts";
@@ -150,6 +151,7 @@ export async function connect(
 
   let accepted: Connection | undefined;
   const runtime: Runtime = {
+    connections: new ConnectionRegistry(),
     upgrade(_c, connection) {
       if (accepted) throw new Error("edgesocket/testing: one request upgraded twice");
       accepted = connection;

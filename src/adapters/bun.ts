@@ -5,6 +5,7 @@
 import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler } from "bun";
 import type { Connection } from "../core/connection.ts";
 import { DEFAULT_LIMITS } from "../core/options.ts";
+import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -46,6 +47,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connect
 
 function bunRuntime(server: () => Server<Connection>): Runtime {
   return {
+    connections: new ConnectionRegistry(),
     upgrade(c, connection) {
       // An empty header stops Bun from choosing the first offered subprotocol by itself.
       const headers = { "sec-websocket-protocol": connection.protocol };

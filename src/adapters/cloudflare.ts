@@ -3,7 +3,9 @@
  * workerd has no open event, so `open` runs right after `accept()`.
  * @module
  */
+import type { Context } from "hono";
 import type { Connection } from "../core/connection.ts";
+import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -20,23 +22,22 @@ export interface Worker {
 
 // --- adapter ---
 
-const runtime: Runtime = {
-  upgrade(_c, connection) {
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    const peer = server as Peer;
-    peer[CONNECTION] = connection;
-    peer.binaryType = "arraybuffer";
-    peer.addEventListener("message", peerOnMessage);
-    peer.addEventListener("close", peerOnClose);
-    peer.accept();
-    connection.open(peer);
-    const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
-    return new Response(null, { status: 101, webSocket: client, headers });
-  },
-};
+function upgrade(_c: Context, connection: Connection): Response {
+  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  const peer = server as Peer;
+  peer[CONNECTION] = connection;
+  peer.binaryType = "arraybuffer";
+  peer.addEventListener("message", peerOnMessage);
+  peer.addEventListener("close", peerOnClose);
+  peer.accept();
+  connection.open(peer);
+  const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
+  return new Response(null, { status: 101, webSocket: client, headers });
+}
 
 /** Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`. */
 export function worker(app: FetchApp): Worker {
+  const runtime: Runtime = { connections: new ConnectionRegistry(), upgrade };
   return {
     fetch(request, bindings, ctx) {
       const env = Object.create(bindings as object, { [RUNTIME]: { value: runtime } });

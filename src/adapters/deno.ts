@@ -2,8 +2,10 @@
  * Deno adapter: `Deno.serve` for HTTP, `Deno.upgradeWebSocket` for WebSockets.
  * @module
  */
+import type { Context } from "hono";
 import { CloseCode } from "../core/constants.ts";
 import type { Connection } from "../core/connection.ts";
+import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -25,27 +27,28 @@ export interface FetchApp {
 
 // --- adapter ---
 
-const runtime: Runtime = {
-  upgrade(c, connection) {
-    // Deno's own `protocol` option rejects lists written without spaces ("a,b"), so the header is set here.
-    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
-      idleTimeout: connection.limits.idleTimeout,
-    });
-    if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
-    const peer = socket as Peer;
-    peer[CONNECTION] = connection;
-    peer.binaryType = "arraybuffer";
-    peer.onopen = peerOnOpen;
-    peer.onmessage = peerOnMessage;
-    peer.onclose = peerOnClose;
-    return response;
-  },
-};
+function denoRuntime(): Runtime {
+  return { connections: new ConnectionRegistry(), upgrade };
+}
 
-const env = { [RUNTIME]: runtime };
+function upgrade(c: Context, connection: Connection): Response {
+  // Deno's own `protocol` option rejects lists written without spaces ("a,b"), so the header is set here.
+  const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
+    idleTimeout: connection.limits.idleTimeout,
+  });
+  if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
+  const peer = socket as Peer;
+  peer[CONNECTION] = connection;
+  peer.binaryType = "arraybuffer";
+  peer.onopen = peerOnOpen;
+  peer.onmessage = peerOnMessage;
+  peer.onclose = peerOnClose;
+  return response;
+}
 
 /** Serves `app` over HTTP and WebSocket with `Deno.serve`. */
 export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServer {
+  const env = { [RUNTIME]: denoRuntime() };
   return Deno.serve(
     { port: options.port ?? 8000, hostname: options.hostname ?? "0.0.0.0", onListen: options.onListen },
     (request) => app.fetch(request, env),

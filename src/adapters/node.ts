@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Connection } from "../core/connection.ts";
 import type { Limits } from "../core/options.ts";
+import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -60,6 +61,7 @@ async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
 function nodeRuntime(): Runtime {
   const servers = new Map<string, WebSocketServer>();
   return {
+    connections: new ConnectionRegistry(),
     upgrade(c, connection) {
       const env = c.env as UpgradeEnv;
       env.upgraded = true;

@@ -5,6 +5,7 @@ import { WebSocketClosedError } from "./errors.ts";
 import type { WebSocketHandler } from "./handler.ts";
 import { exceedsSize, type Message, type SendData } from "./message.ts";
 import type { Limits } from "./options.ts";
+import type { ConnectionRegistry } from "./registry.ts";
 
 /**
  * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket`,
@@ -43,6 +44,8 @@ export class Connection {
     readonly handler: WebSocketHandler,
     readonly limits: Limits,
     readonly context: Context | undefined,
+    /** The server's open connections, which this one joins while open. */
+    readonly registry?: ConnectionRegistry,
   ) {}
 
   // --- inputs from the adapter ---
@@ -52,6 +55,7 @@ export class Connection {
     if (this.readyState !== ReadyState.CONNECTING) return;
     this.transport = transport;
     this.readyState = ReadyState.OPEN;
+    this.registry?.add(this);
     this.#busy = true;
     let result: unknown;
     try {
@@ -174,6 +178,7 @@ export class Connection {
     } catch (error) {
       this.#report(error);
     }
+    this.registry?.delete(this);
     this.onClosed?.(this);
   }
 

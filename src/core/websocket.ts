@@ -3,12 +3,15 @@ import { Connection } from "./connection.ts";
 import { CONNECTION, type WebSocketHandler } from "./handler.ts";
 import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } from "./handshake.ts";
 import { type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
+import type { ConnectionRegistry } from "./registry.ts";
 
 /**
  * What a runtime adapter gives the core: the one step that differs per runtime.
  * `upgrade` hands the request to the runtime and wires the live socket to `connection`.
  */
 export interface Runtime {
+  /** The open connections of the server this runtime serves. */
+  readonly connections: ConnectionRegistry;
   upgrade(c: Context, connection: Connection): Response | Promise<Response>;
 }
 
@@ -46,7 +49,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
   }
   const handler = new Handler();
   // The connection exists before the hooks run so that they can read `this.context`.
-  const connection = (handler[CONNECTION] = new Connection(handler, limits, c));
+  const connection = (handler[CONNECTION] = new Connection(handler, limits, c, runtime.connections));
   try {
     if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
       return refuse(403, "origin not allowed");

@@ -1,0 +1,26 @@
+import type { Connection } from "./connection.ts";
+
+/**
+ * The open connections of one server: what shutdown, connection limits and in-process
+ * pub/sub walk. A connection joins when it opens and leaves once its `onClose` has run.
+ */
+export class ConnectionRegistry implements Iterable<Connection> {
+  readonly #open = new Set<Connection>();
+
+  /** How many connections are open now. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  add(connection: Connection): void {
+    this.#open.add(connection);
+  }
+
+  delete(connection: Connection): void {
+    this.#open.delete(connection);
+  }
+
+  [Symbol.iterator](): IterableIterator<Connection> {
+    return this.#open.values();
+  }
+}
