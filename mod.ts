@@ -2,12 +2,14 @@
  * edgesocket for Deno: the public API, and `deno run mod.ts` serves the demo on port 8000 (or `PORT`).
  * @module
  */
+import { serve } from "./src/adapters/deno.ts";
+
 export * from "./src/index.ts";
-export { serve } from "./src/adapters/deno.ts";
+export { serve };
 
 if (import.meta.main) {
-  const { serve } = await import("./src/adapters/deno.ts");
+  // The demo is loaded only when run, not when imported as a library.
   const { app, demoPort } = await import("./src/demo/app.ts");
-  const port = demoPort(Deno.env.toObject());
+  const port = demoPort({ PORT: Deno.env.get("PORT") });
   serve(app, { port, onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`) });
 }
