@@ -344,6 +344,7 @@ function summarize(results, names) {
     const runs = results[name].runs;
     const medians = {};
     for (const metric of METRICS) medians[metric.key] = median(runs.map((run) => metric.read(run)));
+    for (const key of ["serverCpu", "clientCpu", "otherCpu"]) medians[key] = median(runs.map((run) => run.throughput?.[key]));
     const verified = { echoes: 0, ok: runs.length > 0 };
     const failures = [];
     for (const run of runs) {
@@ -383,7 +384,7 @@ function summarize(results, names) {
 // --- output ---
 
 const fmt = (value, digits = 0) =>
-  value === undefined ? "–" : value >= 1000 ? Math.round(value).toLocaleString("en-US") : value.toFixed(digits);
+  value === undefined || value === null || !Number.isFinite(value) ? "–" : value >= 1000 ? Math.round(value).toLocaleString("en-US") : value.toFixed(digits);
 const fmtRatio = (value) => (value === undefined ? "" : ` (${value.toFixed(2)}×)`);
 const fmtDelta = (bytes) => (bytes === undefined ? "" : ` (${bytes >= 0 ? "+" : ""}${(bytes / 1024).toFixed(2)} KiB)`);
 
@@ -413,6 +414,19 @@ function markdown(report) {
     lines.push(`| ${name} | ${cells.join(" | ")} | ${check} |`);
   }
   for (const [name, reason] of Object.entries(skipped)) lines.push(`| ${name} | ${METRICS.map(() => "–").join(" | ")} | ${reason} |`);
+  lines.push("");
+  lines.push("## Who was the limit (throughput scenario)", "");
+  lines.push(
+    "CPU used during the throughput window, in cores (median over rounds). The server is pinned to one core, the client to the other; " +
+      "a server near 1.00 is the bottleneck, a client near 1.00 means the figure is a lower bound. 'others' is everything else on the machine (noise).",
+    "",
+  );
+  lines.push("| server | server CPU | client CPU | others |", "|---|---:|---:|---:|");
+  for (const name of names) {
+    const m = summary[name].medians;
+    if (m.serverCpu === undefined) continue;
+    lines.push(`| ${name} | ${m.serverCpu.toFixed(2)} | ${m.clientCpu.toFixed(2)} | ${(m.otherCpu ?? 0).toFixed(2)} |`);
+  }
   lines.push("");
   lines.push("## edgesocket against the targets", "");
   lines.push("| runtime | target | measured | met |", "|---|---|---:|---|");
