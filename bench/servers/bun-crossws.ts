@@ -1,0 +1,21 @@
+// crossws on Bun.
+import crossws from "crossws/adapters/bun";
+import { benchPort } from "./port.ts";
+
+const ws = crossws({
+  hooks: {
+    message(peer, message) {
+      peer.send(message.rawData);
+    },
+  },
+});
+
+Bun.serve({
+  port: benchPort(process.env.PORT),
+  hostname: "127.0.0.1",
+  websocket: ws.websocket,
+  fetch(request, server) {
+    if (new URL(request.url).pathname === "/websocketserver") return ws.handleUpgrade(request, server);
+    return new Response("not found", { status: 404 });
+  },
+});

@@ -1,0 +1,16 @@
+// crossws on Deno.
+import crossws from "crossws/adapters/deno";
+import { benchPort } from "./port.ts";
+
+const ws = crossws({
+  hooks: {
+    message(peer, message) {
+      peer.send(message.rawData);
+    },
+  },
+});
+
+Deno.serve({ port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} }, (request, info) => {
+  if (new URL(request.url).pathname === "/websocketserver") return ws.handleUpgrade(request, info);
+  return new Response("not found", { status: 404 });
+});

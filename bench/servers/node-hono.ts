@@ -1,0 +1,19 @@
+// Hono's own helper on Node: @hono/node-ws with @hono/node-server.
+import { serve } from "@hono/node-server";
+import { createNodeWebSocket } from "@hono/node-ws";
+import { Hono } from "hono";
+import { benchPort } from "./port.ts";
+
+const app = new Hono();
+const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app });
+app.get(
+  "/websocketserver",
+  upgradeWebSocket(() => ({
+    onMessage(event, ws) {
+      ws.send(event.data as string | ArrayBuffer);
+    },
+  })),
+);
+
+const server = serve({ fetch: app.fetch, port: benchPort(process.env.PORT), hostname: "127.0.0.1" });
+injectWebSocket(server);
