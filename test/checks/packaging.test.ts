@@ -116,6 +116,11 @@ server.once("listening", () => {
 });
 `,
     );
+    // The README's side-by-side listing of the seed is a consumer too: type-checked here, not run (it takes port 8000).
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const listing = readme.slice(readme.indexOf("## Coming from Tornado")).match(/```ts\n([\s\S]*?)```/)![1]!;
+    expect(listing).toContain("class MyWebSocketServer extends WebSocketHandler");
+    writeFileSync(join(app, "tornado.ts"), listing);
     // Node 20 cannot run TypeScript: tsc checks the consumer and writes its JavaScript.
     const checked = await run("tsc", ["-p", "."], { cwd: app });
     expect(checked.stdout + checked.stderr).toBe("");
