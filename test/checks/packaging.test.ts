@@ -19,6 +19,8 @@ let work: string;
 let tarball: string;
 /** The files in the tarball, as `npm pack` (and `npm pack --dry-run`) lists them. */
 let packed: string[];
+/** The consumer project's directory. */
+let app: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "edgesocket-pack-"));
@@ -27,6 +29,16 @@ beforeAll(async () => {
   const [pack] = JSON.parse(result.stdout);
   tarball = join(work, pack.filename);
   packed = (pack.files as PackedFile[]).map((f) => f.path).sort();
+
+  // A consumer project with the tarball installed in its node_modules, and its dependencies as npm would install them.
+  app = join(work, "consumer");
+  mkdirSync(join(app, "node_modules/edgesocket"), { recursive: true });
+  const untar = await run("tar", ["-xzf", tarball, "-C", join(app, "node_modules/edgesocket"), "--strip-components=1"]);
+  expect(untar.code).toBe(0);
+  for (const dep of ["hono", "@hono", "ws", "@types"]) {
+    symlinkSync(join(ROOT, "node_modules", dep), join(app, "node_modules", dep));
+  }
+  writeFileSync(join(app, "package.json"), JSON.stringify({ type: "module" }));
 });
 
 afterAll(() => {
@@ -58,17 +70,6 @@ describe("the npm package", () => {
   });
 
   test("a Node consumer of the tarball type-checks with tsc and serves a handler over a real socket", async () => {
-    const app = join(work, "consumer");
-    mkdirSync(join(app, "node_modules/edgesocket"), { recursive: true });
-    expect(
-      (await run("tar", ["-xzf", tarball, "-C", join(app, "node_modules/edgesocket"), "--strip-components=1"]))
-        .code,
-    ).toBe(0);
-    // Its dependencies, as npm would install them.
-    for (const dep of ["hono", "@hono", "ws", "@types"]) {
-      symlinkSync(join(ROOT, "node_modules", dep), join(app, "node_modules", dep));
-    }
-    writeFileSync(join(app, "package.json"), JSON.stringify({ type: "module" }));
     writeFileSync(
       join(app, "tsconfig.json"),
       JSON.stringify({
@@ -82,6 +83,7 @@ describe("the npm package", () => {
           types: ["node"],
           outDir: "out",
         },
+        files: ["server.ts", "tornado.ts"],
       }),
     );
     writeFileSync(
@@ -131,7 +133,78 @@ server.once("listening", () => {
   });
 });
 
+describe("Bun", () => {
+  test("a Bun consumer of the tarball serves a handler with edgesocket/bun over a real socket", async () => {
+    writeFileSync(
+      join(app, "bun-server.ts"),
+      `import { Hono } from "hono";
+import { type Message, websocket, WebSocketHandler } from "edgesocket";
+import { serve } from "edgesocket/bun";
+
+class Echo extends WebSocketHandler {
+  override onMessage(message: Message): void {
+    this.send(message);
+  }
+}
+const app = new Hono();
+app.all("/ws", websocket(Echo));
+const server = serve(app, { port: 0, hostname: "127.0.0.1" });
+const socket = new WebSocket(\`ws://127.0.0.1:\${server.port}/ws\`);
+socket.onopen = () => socket.send("over Bun");
+socket.onmessage = (event) => {
+  console.log(event.data);
+  socket.close();
+  server.stop(true);
+};
+`,
+    );
+    const ran = await run("bun", ["run", "bun-server.ts"], { cwd: app, timeout: 30_000 });
+    expect(ran.stderr).toBe("");
+    expect(ran.stdout).toBe("over Bun\n");
+  });
+});
+
 describe("Cloudflare Workers", () => {
+  test("wrangler deploy --dry-run bundles a consumer's worker from the tarball, offline, with no Node module", async () => {
+    writeFileSync(
+      join(app, "worker.ts"),
+      `import { Hono } from "hono";
+import { type Message, websocket, WebSocketHandler } from "edgesocket";
+import { worker } from "edgesocket/cloudflare";
+
+class Echo extends WebSocketHandler {
+  override onMessage(message: Message): void {
+    this.send(message);
+  }
+}
+const app = new Hono();
+app.all("/ws", websocket(Echo));
+export default worker(app);
+`,
+    );
+    const outdir = join(work, "consumer-worker-out");
+    const result = await run(
+      "wrangler",
+      [
+        "deploy",
+        "--dry-run",
+        "--outdir",
+        outdir,
+        "--name",
+        "consumer",
+        "--compatibility-date",
+        "2026-04-20",
+        "worker.ts",
+      ],
+      { cwd: app },
+    );
+    expect(result.code).toBe(0);
+    const bundle = readFileSync(join(outdir, "worker.js"), "utf8");
+    expect(bundle).toContain("WebSocketPair");
+    expect(bundle).toContain("edgesocket.runtime");
+    expect(bundle).not.toMatch(/from "node:|require\("node:/);
+  });
+
   test("wrangler deploy --dry-run builds the demo worker offline", async () => {
     const outdir = join(work, "worker-out");
     const result = await run("wrangler", ["deploy", "--dry-run", "--outdir", outdir]);
