@@ -3,7 +3,7 @@
  * server of each runtime: the page's own `new WebSocket(...)` connects, sends, shows the echo, and shows the
  * closed state once the server goes away. A screenshot per runtime lands in test-results/screenshots/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -18,6 +18,7 @@ let profile: string;
 let browser: BrowserContext;
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   profile = mkdtempSync(join(tmpdir(), "edgesocket-chromium-"));
   // A persistent context is how Playwright takes a fresh --user-data-dir.
