@@ -2,21 +2,16 @@
  * The static checks of the whole repository, run as part of `npm test`: tsc, deno check, deno lint,
  * deno fmt --check, and TSDoc on every public name (deno doc --lint), with the API reference built from it.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ROOT } from "../helpers/runtimes.ts";
 import { run, withoutTypeWarnings } from "./run.ts";
 
-/** The modules of the public API: what JSR and the npm package export. */
-const PUBLIC_ENTRIES = [
-  "mod.ts",
-  "src/adapters/deno.ts",
-  "src/adapters/node.ts",
-  "src/adapters/bun.ts",
-  "src/adapters/cloudflare.ts",
-  "src/testing.ts",
-];
+/** The modules of the public API: what JSR and the npm package export, every adapter among them. */
+const PUBLIC_ENTRIES = ["mod.ts", "src/testing.ts"].concat(
+  readdirSync(join(ROOT, "src/adapters")).filter((f) => f.endsWith(".ts")).map((f) => `src/adapters/${f}`),
+);
 
 describe("static checks", () => {
   // The Bun and Cloudflare adapters are type-checked, each with its runtime's own types, by `npm run build`
