@@ -1,6 +1,6 @@
-// The README's `Deno.test` example, as it is there: `deno test examples/`.
+// examples/echo.test.ts: run with `deno test examples/`
 import assert from "node:assert/strict";
-import { connect } from "edgesocket/testing";
+import { connect } from "edgesocket/testing"; // JSR: "@edgesocket/edgesocket/testing"
 import { MyWebSocketServer } from "./echo.ts";
 
 Deno.test("echoes text and binary, and onClose runs once the client closes", async () => {

@@ -1,7 +1,7 @@
 /** The JSON example, in memory with edgesocket/testing: `deno test examples/`. */
 import assert from "node:assert/strict";
 import { connect } from "edgesocket/testing";
-import { app } from "./json.ts";
+import { app, Commands, type InvalidPolicy } from "./json.ts";
 
 async function reply(client: Awaited<ReturnType<typeof connect>>, message: string): Promise<unknown> {
   client.send(message);
@@ -34,4 +34,16 @@ Deno.test("the strict route replies, then closes with 1008", async () => {
     error: "text: must not be empty",
   });
   assert.deepEqual(await client.closed, { code: 1008, reason: "invalid message" });
+});
+
+Deno.test("the policy is the handler's: 1007 closes with 1007 after the reply", async () => {
+  class Payload extends Commands {
+    override onInvalid: InvalidPolicy = 1007;
+  }
+  const client = await connect(Payload);
+  assert.deepEqual(await reply(client, '{"type":"add","a":1}'), {
+    type: "error",
+    error: 'b: Invalid key: Expected "b" but received undefined',
+  });
+  assert.deepEqual(await client.closed, { code: 1007, reason: "invalid message" });
 });

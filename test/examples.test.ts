@@ -2,17 +2,24 @@
  * The examples in examples/: their own `Deno.test` files (in memory, with edgesocket/testing) pass under
  * `deno test`, and the auth and JSON examples, run as files by a real Deno, behave the same over real sockets.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run, withoutTypeWarnings } from "./checks/run.ts";
 import { handshake, openClient } from "./helpers/client.ts";
-import { type RunningServer, startServer } from "./helpers/runtimes.ts";
+import { ROOT, type RunningServer, startServer } from "./helpers/runtimes.ts";
 
 test("deno test examples/ runs every example's Deno.test file, the README's among them, and all pass", async () => {
   const result = await run("deno", ["test", "--allow-env", "examples/"]);
   const output = withoutTypeWarnings(result.stdout + result.stderr);
   expect(output).toContain("running 1 test from ./examples/echo.test.ts");
-  expect(output).toMatch(/ok \| 8 passed \| 0 failed/);
+  expect(output).toMatch(/ok \| 9 passed \| 0 failed/);
   expect(result.code).toBe(0);
+});
+
+test("the README shows examples/echo.test.ts as it is", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  expect(readme).toContain("```ts\n" + readFileSync(join(ROOT, "examples/echo.test.ts"), "utf8") + "```\n");
 });
 
 const upgradeHeaders = {
