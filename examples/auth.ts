@@ -8,6 +8,7 @@
  * - A front end served from another origin (e.g. `https://app.example.com` talking to `wss://api.example.com`) is
  *   listed in `allowedOrigins`; any other page gets 403 even with a valid cookie (no cross-site WebSocket
  *   hijacking). Same-site origins get a `SameSite=Lax` cookie; a front end on another site needs `SameSite=None`.
+ *   The cookie is `Secure`: browsers send it over HTTPS only (and to `localhost`).
  *
  * Run: `SESSION_SECRET=... FRONTEND_ORIGINS=https://app.example.com SERVICE_TOKEN=... \
  *   deno run --allow-net --allow-env examples/auth.ts`
