@@ -2,7 +2,8 @@
  * The static checks of the whole repository, run as part of `npm test`: tsc, deno check, deno lint,
  * deno fmt --check, and TSDoc on every public name (deno doc --lint), with the API reference built from it.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ROOT } from "../helpers/runtimes.ts";
@@ -20,6 +21,25 @@ describe("static checks", () => {
     const result = await run("tsc", ["-p", "tsconfig.json", "--noEmit"]);
     expect(result.stdout + result.stderr).toBe("");
     expect(result.code).toBe(0);
+  });
+
+  test("tsc --noEmit is clean on the examples too, with Deno's own types from `deno types`", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edgesocket-examples-"));
+    try {
+      const types = await run("deno", ["types"]);
+      expect(types.code).toBe(0);
+      // tsc knows no `deno.*` libs; what the examples use is in the file itself.
+      writeFileSync(join(dir, "deno.d.ts"), types.stdout.replace(/^\/\/\/ <reference lib="deno\..*$/gm, ""));
+      writeFileSync(
+        join(dir, "tsconfig.json"),
+        JSON.stringify({ extends: join(ROOT, "tsconfig.examples.json"), files: [join(dir, "deno.d.ts")] }),
+      );
+      const result = await run("tsc", ["-p", join(dir, "tsconfig.json")]);
+      expect(result.stdout + result.stderr).toBe("");
+      expect(result.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("deno check is clean on the library's Deno entries and on the examples", async () => {
