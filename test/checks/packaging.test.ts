@@ -39,6 +39,21 @@ beforeAll(async () => {
     symlinkSync(join(ROOT, "node_modules", dep), join(app, "node_modules", dep));
   }
   writeFileSync(join(app, "package.json"), JSON.stringify({ type: "module" }));
+  // The app every consumer below serves, on its runtime.
+  writeFileSync(
+    join(app, "echo-app.ts"),
+    `import { Hono } from "hono";
+import { type Message, websocket, WebSocketHandler } from "edgesocket";
+
+export class Echo extends WebSocketHandler {
+  override onMessage(message: Message): void {
+    this.send(message);
+  }
+}
+export const app = new Hono();
+app.all("/ws", websocket(Echo));
+`,
+  );
 });
 
 afterAll(() => {
@@ -94,18 +109,9 @@ describe("the npm package", () => {
     );
     writeFileSync(
       join(app, "server.ts"),
-      `import { Hono } from "hono";
-import { type Message, websocket, WebSocketHandler } from "edgesocket";
-import { serve } from "edgesocket/node";
+      `import { serve } from "edgesocket/node";
 import { connect } from "edgesocket/testing";
-
-class Echo extends WebSocketHandler {
-  override onMessage(message: Message): void {
-    this.send(message);
-  }
-}
-const app = new Hono();
-app.all("/ws", websocket(Echo));
+import { app, Echo } from "./echo-app.js";
 const client = await connect(Echo);
 export function misuses(): void {
   // @ts-expect-error: a number is not SendData
@@ -143,17 +149,8 @@ describe("Bun", () => {
   test("a Bun consumer of the tarball serves a handler with edgesocket/bun over a real socket", async () => {
     writeFileSync(
       join(app, "bun-server.ts"),
-      `import { Hono } from "hono";
-import { type Message, websocket, WebSocketHandler } from "edgesocket";
-import { serve } from "edgesocket/bun";
-
-class Echo extends WebSocketHandler {
-  override onMessage(message: Message): void {
-    this.send(message);
-  }
-}
-const app = new Hono();
-app.all("/ws", websocket(Echo));
+      `import { serve } from "edgesocket/bun";
+import { app } from "./echo-app.js";
 const server = serve(app, { port: 0, hostname: "127.0.0.1" });
 const socket = new WebSocket(\`ws://127.0.0.1:\${server.port}/ws\`);
 socket.onopen = () => socket.send("over Bun");
@@ -174,17 +171,8 @@ describe("Cloudflare Workers", () => {
   test("wrangler deploy --dry-run bundles a consumer's worker from the tarball, offline, with no Node module", async () => {
     writeFileSync(
       join(app, "worker.ts"),
-      `import { Hono } from "hono";
-import { type Message, websocket, WebSocketHandler } from "edgesocket";
-import { worker } from "edgesocket/cloudflare";
-
-class Echo extends WebSocketHandler {
-  override onMessage(message: Message): void {
-    this.send(message);
-  }
-}
-const app = new Hono();
-app.all("/ws", websocket(Echo));
+      `import { worker } from "edgesocket/cloudflare";
+import { app } from "./echo-app.js";
 export default worker(app);
 `,
     );
