@@ -6,8 +6,10 @@
 export { WebSocketHandler } from "./core/handler.ts";
 export { websocket, RUNTIME, type HandlerClass, type Runtime, type RuntimeEnv } from "./core/websocket.ts";
 export { Connection, type Transport } from "./core/connection.ts";
+export type { CloseListener } from "./core/connection.ts";
 export { ConnectionRegistry } from "./core/registry.ts";
 export { CloseCode, ReadyState } from "./core/constants.ts";
 export { WebSocketClosedError } from "./core/errors.ts";
 export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/options.ts";
 export type { Message, SendData } from "./core/message.ts";
+export { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "./core/validate.ts";

@@ -28,6 +28,7 @@ import { RUNTIME, type Runtime, websocket } from "./core/websocket.ts";
 
 /** A Hono app, or anything with its `fetch`. */
 export interface FetchApp {
+  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
   fetch(request: Request, env: object): Response | Promise<Response>;
 }
 
@@ -58,7 +59,9 @@ export interface MountOptions extends ConnectOptions {
 
 /** How a connection closed: the code and reason the handler's `onClose` received. */
 export interface CloseInfo {
+  /** The close code, e.g. 1000. */
   code: number;
+  /** The close reason, `""` if none. */
   reason: string;
 }
 
@@ -94,7 +97,9 @@ export interface TestClient<H extends WebSocketHandler = WebSocketHandler> {
 
 /** {@link connect} rejects with this when the app answers the upgrade request without upgrading. */
 export class HandshakeRefusedError extends Error {
+  /** Always `"HandshakeRefusedError"`. */
   override name = "HandshakeRefusedError";
+  /** Made by {@link connect} from the app's answer. */
   constructor(
     /** The app's answer, body unread. */
     readonly response: Response,

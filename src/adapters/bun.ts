@@ -3,7 +3,7 @@
  * @module
  */
 import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler } from "bun";
-import type { Connection } from "../core/connection.ts";
+import type { Connection, Transport } from "../core/connection.ts";
 import { DEFAULT_LIMITS } from "../core/options.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
@@ -21,11 +21,13 @@ export interface ServeOptions {
    * Defaults: the defaults of `websocket()`.
    */
   maxMessageSize?: number;
+  /** Seconds a silent peer may stay connected; see `maxMessageSize` for the scope. */
   idleTimeout?: number;
 }
 
 /** A Hono app, or anything with its `fetch`. */
 export interface FetchApp {
+  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
   fetch(request: Request, env: object): Response | Promise<Response>;
 }
 
@@ -75,7 +77,8 @@ function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
 
 function peerOnOpen(peer: Peer): void {
   peer.binaryType = "arraybuffer";
-  peer.data.open(peer);
+  // Bun's types take only ArrayBuffer-backed views; at run time `send` takes every view SendData allows.
+  peer.data.open(peer as Transport);
 }
 
 function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): void {

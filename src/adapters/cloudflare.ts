@@ -12,11 +12,13 @@ import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 /** A Hono app, or anything with its `fetch`. */
 export interface FetchApp {
+  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
   fetch(request: Request, env: object, ctx?: unknown): Response | Promise<Response>;
 }
 
 /** The module worker returned by {@link worker}. */
 export interface Worker {
+  /** The worker's fetch handler: `env` is the Worker's bindings, `ctx` its execution context. */
   fetch(request: Request, env: object, ctx: unknown): Response | Promise<Response>;
 }
 

@@ -24,6 +24,7 @@ export interface ServeOptions {
 
 /** A Hono app, or anything with its `fetch`. */
 export interface FetchApp {
+  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
   fetch(request: Request, env: object): Response | Promise<Response>;
 }
 

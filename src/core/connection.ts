@@ -12,7 +12,9 @@ import type { ConnectionRegistry } from "./registry.ts";
  * Bun's `ServerWebSocket` and `ws`'s `WebSocket` all fit it as they are.
  */
 export interface Transport {
+  /** Sends one message: text as a text frame, binary as a binary frame. */
   send(data: SendData): unknown;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): unknown;
 }
 
@@ -26,9 +28,11 @@ export type CloseListener = (connection: Connection) => void;
  * a throwing hook closes with 1011, and `onClose` runs exactly once.
  */
 export class Connection {
+  /** 0–3 as in the browser's `WebSocket`. */
   readyState: ReadyState = ReadyState.CONNECTING;
   /** The chosen subprotocol, or `""`. */
   protocol = "";
+  /** The live socket, once the adapter has opened the connection. */
   transport: Transport | undefined;
   /** Set by a registry that wants to know when the connection is gone. */
   onClosed: CloseListener | undefined;
@@ -40,6 +44,7 @@ export class Connection {
   #closeReason = "";
   #closePending = false;
 
+  /** A connection of `handler`, with its route's `limits`, for the upgrade request `context`. */
   constructor(
     readonly handler: WebSocketHandler,
     readonly limits: Limits,

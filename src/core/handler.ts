@@ -21,6 +21,7 @@ export const CONNECTION: unique symbol = Symbol("edgesocket.connection");
  * app.get("/websocketserver", websocket(Echo));
  * ```
  */
+// deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
 export class WebSocketHandler<E extends Env = any> {
   /** @internal */
   declare [CONNECTION]: Connection;

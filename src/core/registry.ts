@@ -12,14 +12,17 @@ export class ConnectionRegistry implements Iterable<Connection> {
     return this.#open.size;
   }
 
+  /** Adds a connection that has opened. */
   add(connection: Connection): void {
     this.#open.add(connection);
   }
 
+  /** Removes a connection once its `onClose` has run. */
   delete(connection: Connection): void {
     this.#open.delete(connection);
   }
 
+  /** The open connections, in the order they opened. */
   [Symbol.iterator](): IterableIterator<Connection> {
     return this.#open.values();
   }

@@ -12,6 +12,7 @@ import type { ConnectionRegistry } from "./registry.ts";
 export interface Runtime {
   /** The open connections of the server this runtime serves. */
   readonly connections: ConnectionRegistry;
+  /** Hands the upgrade request to the runtime, wires its socket to `connection` and returns the response to send. */
   upgrade(c: Context, connection: Connection): Response | Promise<Response>;
 }
 
@@ -20,10 +21,12 @@ export const RUNTIME: unique symbol = Symbol.for("edgesocket.runtime");
 
 /** A `c.env` that carries a runtime. */
 export interface RuntimeEnv {
+  /** The adapter's runtime; absent when the app is not served by an edgesocket adapter. */
   [RUNTIME]?: Runtime;
 }
 
 /** A handler class with a no-argument constructor. */
+// deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
 export type HandlerClass<E extends Env = any> = new () => WebSocketHandler<E>;
 
 /**
@@ -35,6 +38,7 @@ export type HandlerClass<E extends Env = any> = new () => WebSocketHandler<E>;
  * app.get("/websocketserver", websocket(MyWebSocketServer, { maxMessageSize: 64 * 1024 }));
  * ```
  */
+// deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
 export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options?: WebSocketOptions): Handler<E> {
   const limits = resolveOptions(options);
   return (c) => upgrade(c as Context, Handler, limits);

@@ -18,7 +18,7 @@ export const echoPage = `<!doctype html>
 <form id="form">
   <label for="message">Message</label>
   <input id="message" name="message" autocomplete="off" required>
-  <button type="submit">Send</button>
+  <button id="send" type="submit">Send</button>
 </form>
 <h2>Echoes</h2>
 <ul id="log" aria-live="polite"></ul>
@@ -28,7 +28,10 @@ export const echoPage = `<!doctype html>
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(scheme + "//" + location.host + "/websocketserver");
   socket.onopen = () => { status.textContent = "open"; };
-  socket.onclose = (event) => { status.textContent = "closed (" + event.code + ")"; };
+  socket.onclose = (event) => {
+    status.textContent = "closed (" + event.code + ")";
+    document.getElementById("send").disabled = true;
+  };
   socket.onmessage = (event) => {
     const item = document.createElement("li");
     item.textContent = event.data;
