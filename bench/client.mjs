@@ -156,8 +156,11 @@ class Conn {
     const b1 = src[p + 1];
     if (b1 & 0x80) this.bad++; // a server must not mask
     const len7 = b1 & 0x7f;
-    const length =
-      len7 < 126 ? len7 : len7 === 126 ? src.readUInt16BE(p + 2) : src.readUInt32BE(p + 2) * 2 ** 32 + src.readUInt32BE(p + 6);
+    const length = len7 < 126
+      ? len7
+      : len7 === 126
+      ? src.readUInt16BE(p + 2)
+      : src.readUInt32BE(p + 2) * 2 ** 32 + src.readUInt32BE(p + 6);
     const op = b0 & 0x0f;
     this.fin = (b0 & 0x80) !== 0;
     this.remaining = length;
@@ -262,7 +265,9 @@ function rssBytes(pids) {
     try {
       const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
       if (match) kb += Number(match[1]);
-    } catch {}
+    } catch {
+      // the process exited meanwhile
+    }
   }
   return kb * 1024;
 }
@@ -275,7 +280,9 @@ function cpuSeconds(pids) {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {}
+    } catch {
+      // the process exited meanwhile
+    }
   }
   return ticks / 100;
 }
@@ -358,7 +365,16 @@ async function pump(opts, opcode) {
   await drain(conns, 5000);
   const verified = verification(conns);
   await closeAll(conns);
-  return { messages, seconds, rate: messages / seconds, serverCpu, clientCpu, otherCpu, verified, expectedBytes: opts.size };
+  return {
+    messages,
+    seconds,
+    rate: messages / seconds,
+    serverCpu,
+    clientCpu,
+    otherCpu,
+    verified,
+    expectedBytes: opts.size,
+  };
 }
 
 async function throughput(opts) {
@@ -438,7 +454,15 @@ async function churn(opts) {
   }
   await Promise.all(Array.from({ length: opts.connections }, loop));
   const seconds = (performance.now() - t0) / 1000;
-  return { value: cycles / seconds, unit: "conn/s", cycles, failures, seconds, verified: totals, expectedBytes: opts.size };
+  return {
+    value: cycles / seconds,
+    unit: "conn/s",
+    cycles,
+    failures,
+    seconds,
+    verified: totals,
+    expectedBytes: opts.size,
+  };
 }
 
 /** Opens `count` connections, each echoes one message, then reads the server's RSS per connection. */
@@ -455,7 +479,15 @@ async function idle(opts) {
   const verified = verification(conns);
   await closeAll(conns);
   const perConnection = (after - before) / opts.count;
-  return { value: perConnection, unit: "B/conn", before, after, connections: conns.length, verified, expectedBytes: opts.size };
+  return {
+    value: perConnection,
+    unit: "B/conn",
+    before,
+    after,
+    connections: conns.length,
+    verified,
+    expectedBytes: opts.size,
+  };
 }
 
 // --- main ---
@@ -498,8 +530,8 @@ async function main() {
   limit.unref?.();
   const result = await SCENARIOS[opts.scenario](opts);
   const v = result.verified;
-  const ok =
-    v.bad === 0 && v.sent === v.received && v.bytes === v.received * result.expectedBytes && v.received > 0 && Number.isFinite(result.value);
+  const ok = v.bad === 0 && v.sent === v.received && v.bytes === v.received * result.expectedBytes && v.received > 0 &&
+    Number.isFinite(result.value);
   result.verified = { ...v, ok };
   process.stdout.write(`${JSON.stringify({ scenario: opts.scenario, ...result })}\n`);
   process.exit(ok ? 0 : 1);

@@ -11,7 +11,17 @@
  * @module
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -24,7 +34,6 @@ const COMPATIBILITY_DATE = "2026-04-20";
 // --- what is measured ---
 
 const RUNTIMES = ["bun", "deno", "workerd", "node", "python"];
-const KINDS = ["raw", "edgesocket", "hono", "crossws", "tornado"];
 const ALL_SERVERS = [
   ...["raw", "edgesocket", "hono", "crossws"].map((kind) => `bun-${kind}`),
   ...["raw", "edgesocket", "hono", "crossws"].map((kind) => `deno-${kind}`),
@@ -175,7 +184,9 @@ function missing(name, tools) {
   if (runtime === "deno" && !tools.deno) return "deno is not installed";
   if (runtime === "workerd" && !tools.wrangler) return "wrangler is not installed";
   if (runtime === "node" && !tools.tsc) return "typescript is not installed";
-  if (runtime === "python" && !tools.tornado) return "skipped: no python3 with tornado (apt-get install python3-tornado)";
+  if (runtime === "python" && !tools.tornado) {
+    return "skipped: no python3 with tornado (apt-get install python3-tornado)";
+  }
   return undefined;
 }
 
@@ -205,7 +216,19 @@ async function serverCommand(name, port, tools, scratch) {
   const inspector = await freePort();
   return [
     tools.wrangler,
-    ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", path.join(scratch, "state")],
+    [
+      "dev",
+      "-c",
+      config,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--persist-to",
+      path.join(scratch, "state"),
+    ],
   ];
 }
 
@@ -263,8 +286,7 @@ function answers101(port) {
       socket.write(
         `GET /websocketserver HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-      ),
-    );
+      ));
     socket.on("data", (chunk) => {
       head += chunk.toString("latin1");
       if (head.includes("\r\n")) done(head.startsWith("HTTP/1.1 101"));
@@ -275,7 +297,9 @@ function answers101(port) {
 async function stopServer(server) {
   try {
     process.kill(-server.pgid, "SIGKILL"); // workerd ignores SIGTERM
-  } catch {}
+  } catch {
+    // already gone
+  }
   await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
 }
 
@@ -288,7 +312,9 @@ function groupPids(pgid) {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(fields[2]) === pgid) pids.push(Number(entry));
-    } catch {}
+    } catch {
+      // the process exited meanwhile
+    }
   }
   return pids;
 }
@@ -298,7 +324,9 @@ function groupPids(pgid) {
 function runClient(scenario, port, params, tools, pids) {
   const args = [path.join(ROOT, "bench", "client.mjs"), scenario, "--port", String(port), "--pids", pids.join(",")];
   for (const [key, value] of Object.entries(params)) args.push(`--${key}`, String(value));
-  const [command, fullArgs] = tools.taskset ? ["taskset", ["-c", "1", tools.clientCommand, ...args]] : [tools.clientCommand, args];
+  const [command, fullArgs] = tools.taskset
+    ? ["taskset", ["-c", "1", tools.clientCommand, ...args]]
+    : [tools.clientCommand, args];
   return new Promise((resolve) => {
     const child = spawn(command, fullArgs, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -311,9 +339,13 @@ function runClient(scenario, port, params, tools, pids) {
       let result;
       try {
         result = JSON.parse(stdout.trim().split("\n").pop());
-      } catch {}
+      } catch {
+        // no JSON line: reported below from stderr
+      }
       if (code === 0 && result?.verified?.ok) return resolve(result);
-      const reason = result ? `echo check failed: ${JSON.stringify(result.verified)}` : stderr.trim().split("\n").pop() || `exit ${code}`;
+      const reason = result
+        ? `echo check failed: ${JSON.stringify(result.verified)}`
+        : stderr.trim().split("\n").pop() || `exit ${code}`;
       resolve({ ...(result ?? {}), value: undefined, failed: reason });
     });
   });
@@ -351,7 +383,9 @@ function summarize(results, names) {
     const runs = results[name].runs;
     const medians = {};
     for (const metric of METRICS) medians[metric.key] = median(runs.map((run) => metric.read(run)));
-    for (const key of ["serverCpu", "clientCpu", "otherCpu"]) medians[key] = median(runs.map((run) => run.throughput?.[key]));
+    for (const key of ["serverCpu", "clientCpu", "otherCpu"]) {
+      medians[key] = median(runs.map((run) => run.throughput?.[key]));
+    }
     const verified = { echoes: 0, ok: runs.length > 0 };
     const failures = [];
     for (const run of runs) {
@@ -372,12 +406,11 @@ function summarize(results, names) {
       if (!base || `${runtime}-${other}` === name) return undefined;
       const out = {};
       for (const metric of METRICS) {
-        out[metric.key] =
-          metric.key === "idle"
-            ? summary[name].medians.idle !== undefined && base.medians.idle !== undefined
-              ? summary[name].medians.idle - base.medians.idle
-              : undefined
-            : ratio(metric, summary[name].medians[metric.key], base.medians[metric.key]);
+        out[metric.key] = metric.key === "idle"
+          ? summary[name].medians.idle !== undefined && base.medians.idle !== undefined
+            ? summary[name].medians.idle - base.medians.idle
+            : undefined
+          : ratio(metric, summary[name].medians[metric.key], base.medians[metric.key]);
       }
       return out;
     };
@@ -391,7 +424,11 @@ function summarize(results, names) {
 // --- output ---
 
 const fmt = (value, digits = 0) =>
-  value === undefined || value === null || !Number.isFinite(value) ? "–" : value >= 1000 ? Math.round(value).toLocaleString("en-US") : value.toFixed(digits);
+  value === undefined || value === null || !Number.isFinite(value)
+    ? "–"
+    : value >= 1000
+    ? Math.round(value).toLocaleString("en-US")
+    : value.toFixed(digits);
 const fmtRatio = (value) => (value === undefined ? "" : ` (${value.toFixed(2)}×)`);
 const fmtDelta = (bytes) => (bytes === undefined ? "" : ` (${bytes >= 0 ? "+" : ""}${(bytes / 1024).toFixed(2)} KiB)`);
 
@@ -420,7 +457,9 @@ function markdown(report) {
     const check = s.verified.ok ? `✓ ${s.verified.echoes.toLocaleString("en-US")}` : `✗ ${s.failures.join("; ")}`;
     lines.push(`| ${name} | ${cells.join(" | ")} | ${check} |`);
   }
-  for (const [name, reason] of Object.entries(skipped)) lines.push(`| ${name} | ${METRICS.map(() => "–").join(" | ")} | ${reason} |`);
+  for (const [name, reason] of Object.entries(skipped)) {
+    lines.push(`| ${name} | ${METRICS.map(() => "–").join(" | ")} | ${reason} |`);
+  }
   lines.push("");
   lines.push("## Who was the limit (throughput scenario)", "");
   lines.push(
@@ -437,14 +476,20 @@ function markdown(report) {
   lines.push("");
   lines.push("## edgesocket against the targets", "");
   lines.push("| runtime | target | measured | met |", "|---|---|---:|---|");
-  for (const row of targetRows(summary)) lines.push(`| ${row.runtime} | ${row.target} | ${row.measured} | ${row.met} |`);
+  for (const row of targetRows(summary)) {
+    lines.push(`| ${row.runtime} | ${row.target} | ${row.measured} | ${row.met} |`);
+  }
   lines.push("", "## Broadcast", "", BROADCAST_NOTE, "");
   lines.push("## Scenarios", "");
   const p = params;
   lines.push(
     `- throughput: ${p.throughput.connections} connections, ${p.throughput.inflight} text messages of ${p.throughput.size} B in flight each, ${p.throughput.duration} ms after ${p.throughput.warmup} ms warm-up.`,
-    `- latency: one connection, sequential round trips of ${p.latency.size ?? 32} B text, up to ${p.latency.count} samples or ${p.latency.duration} ms after 200 warm-up.`,
-    `- large: ${p.large.connections} connections, ${p.large.inflight} binary messages of ${p.large.size / 1024} KiB in flight each; MB/s echoed.`,
+    `- latency: one connection, sequential round trips of ${
+      p.latency.size ?? 32
+    } B text, up to ${p.latency.count} samples or ${p.latency.duration} ms after 200 warm-up.`,
+    `- large: ${p.large.connections} connections, ${p.large.inflight} binary messages of ${
+      p.large.size / 1024
+    } KiB in flight each; MB/s echoed.`,
     `- churn: ${p.churn.connections} parallel loops of connect, one echo, close handshake; completed cycles per second over ${p.churn.duration} ms.`,
     `- idle: ${p.idle.count} connections that each echoed one message, then the server's RSS growth (whole process group) divided by the count. ` +
       `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`,
@@ -460,7 +505,9 @@ function markdown(report) {
 function targetRows(summary) {
   const rows = [];
   const cell = (value, fmtValue, limit, ok) =>
-    value === undefined ? { measured: "not measured", met: "–" } : { measured: fmtValue(value), met: ok(value, limit) ? "yes" : "**no**" };
+    value === undefined
+      ? { measured: "not measured", met: "–" }
+      : { measured: fmtValue(value), met: ok(value, limit) ? "yes" : "**no**" };
   for (const runtime of RUNTIMES) {
     const name = `${runtime}-edgesocket`;
     const s = summary[name];
@@ -468,17 +515,21 @@ function targetRows(summary) {
     const floor = runtime === "workerd" ? 0.9 : 0.95;
     const atLeast = (v, limit) => v >= limit;
     const x = (v) => `${v.toFixed(2)}×`;
-    for (const [key, label] of [
-      ["throughput", "throughput"],
-      ["latency50", "latency p50"],
-      ["latency99", "latency p99"],
-    ]) {
+    for (
+      const [key, label] of [
+        ["throughput", "throughput"],
+        ["latency50", "latency p50"],
+        ["latency99", "latency p99"],
+      ]
+    ) {
       rows.push({ runtime, target: `${label} ≥ ${floor}× raw`, ...cell(s.vsRaw?.[key], x, floor, atLeast) });
     }
-    for (const [other, label] of [
-      ["vsHono", "Hono's helper"],
-      ["vsCrossws", "crossws"],
-    ]) {
+    for (
+      const [other, label] of [
+        ["vsHono", "Hono's helper"],
+        ["vsCrossws", "crossws"],
+      ]
+    ) {
       if (!s[other]) continue;
       rows.push({ runtime, target: `throughput ≥ 1.0× ${label}`, ...cell(s[other].throughput, x, 1, atLeast) });
       rows.push({ runtime, target: `latency p50 ≥ 1.0× ${label}`, ...cell(s[other].latency50, x, 1, atLeast) });
@@ -489,7 +540,12 @@ function targetRows(summary) {
       ...cell(s.vsRaw?.idle, (v) => `${v >= 0 ? "+" : ""}${(v / 1024).toFixed(2)} KiB`, 2048, (v, limit) => v <= limit),
     });
   }
-  rows.push({ runtime: "bun", target: "broadcast ≥ 0.9× server.publish", measured: "not measured (no pub/sub yet)", met: "–" });
+  rows.push({
+    runtime: "bun",
+    target: "broadcast ≥ 0.9× server.publish",
+    measured: "not measured (no pub/sub yet)",
+    met: "–",
+  });
   return rows;
 }
 
@@ -510,14 +566,22 @@ function svg(report) {
   let y = 50;
   const parts = [];
   parts.push(
-    `<text x="10" y="22" font-size="16" font-weight="bold">edgesocket benchmark (${escapeXml(mode)}) — medians; (×) = vs raw of the same runtime, above 1 is better</text>`,
-    `<text x="10" y="40" font-size="11" fill="#555">${escapeXml(`${machine.cpu}, ${machine.cores} cores, ${machine.os}; ${machine.date}`)}</text>`,
+    `<text x="10" y="22" font-size="16" font-weight="bold">edgesocket benchmark (${
+      escapeXml(mode)
+    }) — medians; (×) = vs raw of the same runtime, above 1 is better</text>`,
+    `<text x="10" y="40" font-size="11" fill="#555">${
+      escapeXml(`${machine.cpu}, ${machine.cores} cores, ${machine.os}; ${machine.date}`)
+    }</text>`,
   );
   for (const metric of METRICS) {
     const values = shown.map((name) => summary[name].medians[metric.key]).filter((v) => v !== undefined && v > 0);
     const max = Math.max(1, ...values);
     y += 24;
-    parts.push(`<text x="10" y="${y}" font-size="14" font-weight="bold">${escapeXml(metric.label)}${metric.higher ? " (higher is better)" : " (lower is better)"}</text>`);
+    parts.push(
+      `<text x="10" y="${y}" font-size="14" font-weight="bold">${escapeXml(metric.label)}${
+        metric.higher ? " (higher is better)" : " (lower is better)"
+      }</text>`,
+    );
     y += 8;
     for (const name of shown) {
       const s = summary[name];
@@ -528,7 +592,9 @@ function svg(report) {
       const text = s.verified.ok ? `${fmt(value, 1)}${rel}` : "✗ echo check failed";
       parts.push(
         `<text x="${labelWidth - 6}" y="${y + 13}" font-size="12" text-anchor="end">${escapeXml(name)}</text>`,
-        `<rect x="${labelWidth}" y="${y + 3}" width="${barWidth.toFixed(1)}" height="${rowHeight - 5}" fill="${KIND_COLORS[kind] ?? "#444"}"/>`,
+        `<rect x="${labelWidth}" y="${y + 3}" width="${barWidth.toFixed(1)}" height="${rowHeight - 5}" fill="${
+          KIND_COLORS[kind] ?? "#444"
+        }"/>`,
         `<text x="${labelWidth + barWidth + 6}" y="${y + 13}" font-size="11">${escapeXml(text)}</text>`,
       );
       y += rowHeight;
@@ -537,7 +603,9 @@ function svg(report) {
   y += 20;
   parts.push(`<text x="10" y="${y}" font-size="11" fill="#555">${escapeXml(BROADCAST_NOTE)}</text>`);
   y += 10;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join("\n")}\n</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${
+    parts.join("\n")
+  }\n</svg>\n`;
 }
 
 // --- main ---
@@ -562,12 +630,19 @@ async function main() {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "edgesocket-bench-"));
   if (names.some((name) => name.startsWith("node-"))) {
     // Node 20 cannot run TypeScript: compile the Node servers (and src/) into dist/.
-    const build = spawnSync(tools.tsc, ["-p", path.join(ROOT, "bench", "tsconfig.json")], { cwd: ROOT, encoding: "utf8" });
+    const build = spawnSync(tools.tsc, ["-p", path.join(ROOT, "bench", "tsconfig.json")], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     if (build.status !== 0) throw new Error(`tsc failed:\n${build.stdout}${build.stderr}`);
   }
   const results = Object.fromEntries(names.map((name) => [name, { runs: [], error: undefined }]));
   const log = (line) => process.stderr.write(`${line}\n`);
-  log(`bench: ${args.mode}, ${names.length} servers, ${repeats} round(s), client on ${tools.clientRuntime}${tools.taskset ? ", pinned" : ""}`);
+  log(
+    `bench: ${args.mode}, ${names.length} servers, ${repeats} round(s), client on ${tools.clientRuntime}${
+      tools.taskset ? ", pinned" : ""
+    }`,
+  );
   try {
     for (let round = 0; round < repeats; round++) {
       for (const name of seededShuffle(names, round + 1)) {
@@ -582,7 +657,9 @@ async function main() {
         const run = {};
         try {
           for (const [scenario, params] of Object.entries(mode.scenarios)) {
-            const capped = scenario === "idle" && name.startsWith("workerd-") ? { ...params, count: Math.min(params.count, WORKERD_IDLE_LIMIT) } : params;
+            const capped = scenario === "idle" && name.startsWith("workerd-")
+              ? { ...params, count: Math.min(params.count, WORKERD_IDLE_LIMIT) }
+              : params;
             run[scenario] = await runClient(scenario, server.port, capped, tools, groupPids(server.pgid));
           }
         } finally {

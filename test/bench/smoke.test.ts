@@ -15,7 +15,10 @@ const SERVERS = ["bun-raw", "bun-edgesocket"];
 const SCENARIOS = ["idle", "latency", "throughput", "large", "churn"];
 
 it("runs the bench in --smoke mode and every echo is verified", { timeout: 120_000 }, async () => {
-  await promisify(execFile)(process.execPath, ["bench/run.mjs", "--smoke", "--out", out], { cwd: root, timeout: 110_000 });
+  await promisify(execFile)(process.execPath, ["bench/run.mjs", "--smoke", "--out", out], {
+    cwd: root,
+    timeout: 110_000,
+  });
 
   const report = JSON.parse(readFileSync(path.join(out, "latest.json"), "utf8"));
   expect(report.mode).toBe("smoke");
@@ -34,7 +37,9 @@ it("runs the bench in --smoke mode and every echo is verified", { timeout: 120_0
   }
 
   const markdown = readFileSync(path.join(out, "latest.md"), "utf8");
-  for (const name of SERVERS) expect(markdown).toMatch(new RegExp(`^\\| ${name} \\| [\\d,.]+.*\\| ✓ [\\d,]+ \\|$`, "m"));
+  for (const name of SERVERS) {
+    expect(markdown).toMatch(new RegExp(`^\\| ${name} \\| [\\d,.]+.*\\| ✓ [\\d,]+ \\|$`, "m"));
+  }
   expect(markdown).toContain("## Machine");
   expect(readFileSync(path.join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
 });

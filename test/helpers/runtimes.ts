@@ -45,7 +45,7 @@ export async function freePort(): Promise<number> {
 function command(runtime: RuntimeName, entry: string, port: number, inspectorPort: number): [string, string[]] {
   switch (runtime) {
     case "deno":
-      return [`${BIN}/deno`, ["run", "--allow-net", "--allow-env=PORT", entry]];
+      return [`${BIN}/deno`, ["run", "--allow-net", "--allow-env", entry]];
     case "bun":
       return [`${BIN}/bun`, ["run", entry]];
     case "node":
