@@ -121,7 +121,7 @@ export class WebSocketHandler<E extends Env = any, S = any> {
     pubsubOf(this).publish(topic, data, this[CONNECTION], options);
   }
 
-  /** The topics this connection is subscribed to. */
+  /** The topics this connection is subscribed to; in `onClose`, the topics it was in. */
   get topics(): string[] {
     return [...this[CONNECTION].joinedTopics()];
   }

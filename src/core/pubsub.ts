@@ -73,11 +73,12 @@ export class PubSub {
     connection.topicsChanged();
   }
 
-  /** Removes a closed connection from every topic it was in. */
+  /**
+   * Removes a closed connection from every topic it was in. Its own list stays, so that
+   * `onClose` can still see (and announce to) the topics it was in.
+   */
   leaveAll(connection: Connection): void {
-    const topics = connection.joinedTopics();
-    for (const topic of topics) this.engine.unsubscribe(connection, topic);
-    topics.clear();
+    for (const topic of connection.joinedTopics()) this.engine.unsubscribe(connection, topic);
   }
 
   /**

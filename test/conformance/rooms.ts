@@ -193,6 +193,12 @@ export function runRooms(runtime: RuntimeName, caps: RoomsCapabilities = { pubsu
       expect(await publicationsArrived(a, 1)).toEqual(["after waking"]);
     }, 40_000);
 
+    test.skipIf(!caps.hibernation)("the platform answers the heartbeat ping with pong (setWebSocketAutoResponse)", async () => {
+      const a = await open();
+      a.ws.send("ping");
+      expect(await a.message()).toBe("pong");
+    });
+
     test.skipIf(caps.pubsub)("without pub/sub, subscribe fails clearly: onError, then 1011", async () => {
       const a = await open();
       a.ws.send(JSON.stringify({ sub: topic("x") }));

@@ -10,4 +10,3 @@ runConformance("workerd", {
 });
 // A plain Worker cannot send on another request's socket: rooms live in a Durable Object.
 runRooms("workerd", { pubsub: false });
-runRooms("workerd", { pubsub: true, prefix: "/do/main", label: "workerd, in a Durable Object", hibernation: true });

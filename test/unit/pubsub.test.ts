@@ -23,7 +23,9 @@ class Room extends WebSocketHandler<any, { name: string }> {
     else if (command === "state") this.state = { name: topic };
     else if (command === "state?") this.send(JSON.stringify(this.state ?? null));
   }
+  topicsAtClose: string[] = [];
   override onClose(): void {
+    this.topicsAtClose = this.topics;
     if (this.leaveTopic) this.publish(this.leaveTopic, "left");
     this.subscribe("after-close"); // ignored: the connection is closed
   }
@@ -115,6 +117,7 @@ describe("PubSub", () => {
       await a.close();
       expect([pubsub.subscribers("x"), pubsub.subscribers("y"), pubsub.subscribers("after-close")]).toEqual([1, 0, 0]);
       expect(await b.nextMessage()).toBe("left");
+      expect(a.handler.topicsAtClose).toEqual(["x", "y"]); // what onClose may announce to
       b.drop();
       await b.closed;
       expect(pubsub.subscribers("x")).toBe(0);
