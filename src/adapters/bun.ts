@@ -66,9 +66,13 @@ function bunRuntime(server: () => Server<Connection>, backplane?: Backplane): Ru
 /** Bun's own topics: `ws.subscribe` and one native publish, no loop in JavaScript. */
 function nativeTopics(server: () => Server<Connection>): TopicEngine {
   return {
-    subscribe: (connection, topic) => peerOf(connection).subscribe(topic),
-    // Bun has already dropped a closed socket from its topics.
-    unsubscribe: (connection, topic) => void (connection.readyState !== ReadyState.CLOSED && peerOf(connection).unsubscribe(topic)),
+    subscribe(connection, topic) {
+      peerOf(connection).subscribe(topic);
+    },
+    unsubscribe(connection, topic) {
+      // Bun has already dropped a closed socket from its topics.
+      if (connection.readyState !== ReadyState.CLOSED) peerOf(connection).unsubscribe(topic);
+    },
     publish(topic: string, data: SendData, except?: Connection) {
       // `ws.publish` leaves its own socket out (Bun's `publishToSelf` is off); a closed sender cannot publish.
       if (except && except.readyState === ReadyState.OPEN) peerOf(except).publish(topic, data);

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { ReadyState } from "../core/constants.ts";
+import { CloseCode, ReadyState } from "../core/constants.ts";
 import { Connection, type Transport } from "../core/connection.ts";
 import { CONNECTION } from "../core/handler.ts";
 import type { SendData } from "../core/message.ts";
@@ -59,7 +59,7 @@ interface DurableObjectNamespace {
 
 /** What a socket's attachment holds: edgesocket's part, namespaced, and the handler's `state`. */
 interface Attachment {
-  __es: { id: string; handler: number; topics: string[]; url: string; protocol: string; params: Record<string, string>; maxMessageSize: number };
+  __es: { handler: number; topics: string[]; protocol: string; params: Record<string, string>; maxMessageSize: number };
   state: unknown;
 }
 
@@ -120,7 +120,8 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
       const connection = this.#rooms.connectionOf(ws);
       if (!connection) return;
       connection.receive(message);
-      // Saves what the handler changed in `state` synchronously; an assignment saves it at once.
+      // An assignment to `state` saves it at once; this saves what the handler mutated in an object.
+      if (typeof connection.state !== "object" || connection.state === null) return;
       try {
         persist(connection);
       } catch (error) {
@@ -137,7 +138,7 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
     }
 
     webSocketError(ws: WebSocket, error: unknown): void {
-      this.#rooms.connectionOf(ws)?.closed(1006, String(error));
+      this.#rooms.connectionOf(ws)?.closed(CloseCode.ABNORMAL, String(error));
     }
   };
 }
@@ -160,12 +161,17 @@ class DurableRooms {
     if (known) return known;
     const attachment = (ws as WorkerdWebSocket).deserializeAttachment() as Attachment | null;
     const saved = attachment?.__es;
-    const Handler = saved && this.handlers[saved.handler];
-    if (!saved || !Handler) return undefined;
+    if (!saved) return undefined; // not a socket of edgesocket's
+    const Handler = this.handlers[saved.handler];
+    if (!Handler) {
+      closeQuietly(ws, 1011, "handler class no longer listed");
+      return undefined;
+    }
     const handler = new Handler();
     const connection = (handler[CONNECTION] = new Connection(handler, resolveOptions({ maxMessageSize: saved.maxMessageSize }), undefined, this.#registry));
     Object.assign(connection, { pubsub: this.#pubsub, protocol: saved.protocol, params: saved.params, state: attachment.state, persist });
     for (const topic of saved.topics) connection.joinedTopics().add(topic);
+    ATTACHMENT_BASE.set(connection, saved);
     this.#connections.set(ws, connection);
     connection.resume(ws as Transport);
     return connection;
@@ -182,11 +188,14 @@ class DurableRooms {
     connection.params = c.req.param() as Record<string, string>;
     connection.persist = persist;
     ATTACHMENT_BASE.set(connection, {
-      id: crypto.randomUUID(), handler: index, url: c.req.url, protocol: connection.protocol,
-      params: connection.params, maxMessageSize: connection.limits.maxMessageSize,
+      handler: index, protocol: connection.protocol, params: connection.params, maxMessageSize: connection.limits.maxMessageSize,
     });
     connection.open(server as Transport);
-    persist(connection);
+    try {
+      persist(connection);
+    } catch (error) {
+      connection.fail(error); // e.g. state or params over the attachment's 2 KiB
+    }
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
   }
@@ -210,18 +219,14 @@ class DurableRooms {
 
 // --- peer ---
 
-type SavedBase = Omit<Attachment["__es"], "topics">;
-const ATTACHMENT_BASE = new WeakMap<Connection, SavedBase>();
+/** What each connection's attachment holds besides its topics, set on upgrade or rebuild. */
+const ATTACHMENT_BASE = new WeakMap<Connection, Omit<Attachment["__es"], "topics">>();
 
 /** Writes the connection's topics and `state` into its socket's attachment (at most 2 KiB in all). */
 function persist(connection: Connection): void {
   const ws = connection.transport as WorkerdWebSocket | undefined;
-  if (!ws || connection.readyState === ReadyState.CLOSED) return;
-  let base = ATTACHMENT_BASE.get(connection);
-  if (!base) {
-    const saved = (ws.deserializeAttachment() as Attachment).__es;
-    ATTACHMENT_BASE.set(connection, (base = saved));
-  }
+  const base = ATTACHMENT_BASE.get(connection);
+  if (!ws || !base || connection.readyState === ReadyState.CLOSED) return;
   const attachment: Attachment = { __es: { ...base, topics: [...connection.joinedTopics()] }, state: connection.state };
   ws.serializeAttachment(attachment);
 }
@@ -229,7 +234,7 @@ function persist(connection: Connection): void {
 /** Completes the closing handshake the peer started; workerd may have answered it already. */
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   try {
-    ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    ws.close(code === CloseCode.NO_STATUS || code === CloseCode.ABNORMAL ? CloseCode.NORMAL : code, reason);
   } catch {
     // already closed
   }

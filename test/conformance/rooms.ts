@@ -180,6 +180,7 @@ export function runRooms(runtime: RuntimeName, caps: RoomsCapabilities = { pubsu
       await a.command({ sub: "x" });
       await b.command({ sub: "x" });
       await a.command({ state: { name: "ann" } });
+      await a.command({ mutate: "mood", value: "sleepy" });
       const before = (await a.command({ whoami: 1 })) as { instance: string; context: boolean };
       expect(before.context).toBe(true);
       await new Promise((r) => setTimeout(r, 13_000)); // workerd evicts an object idle for 10 s
@@ -187,7 +188,7 @@ export function runRooms(runtime: RuntimeName, caps: RoomsCapabilities = { pubsu
       expect(after.instance).not.toBe(before.instance); // a new handler on the same open socket
       expect(after.params).toEqual({ name: "main-hibernating" });
       expect(after.context).toBe(false); // the upgrade request is gone; documented
-      expect(await a.command({ getState: 1 })).toEqual({ state: { name: "ann" } });
+      expect(await a.command({ getState: 1 })).toEqual({ state: { name: "ann", mood: "sleepy" } });
       expect(await b.command({ topics: 1 })).toEqual({ topics: ["x"] });
       b.ws.send(JSON.stringify({ pub: "x", data: "after waking" }));
       expect(await publicationsArrived(a, 1)).toEqual(["after waking"]);
