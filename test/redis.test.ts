@@ -40,7 +40,10 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
     }
   };
 
-  /** Publishes a marker over each server and waits until `subscribers` have all of them: what was relayed before is in. */
+  /**
+   * Publishes a marker over each server and waits until `subscribers` have all of them: Redis keeps
+   * each process's order, so what each process published before its marker has arrived.
+   */
   const settle = async (topic: string, subscribers: Client[], round: string) => {
     const markers = [bun, node, deno].map((_, i) => `marker ${round} ${i}`);
     await Promise.all([bun, node, deno].map((s, i) => publishOver(s, topic, markers[i]!)));
@@ -73,6 +76,7 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
     const nodeC = await join(node, "y");
     bunA.ws.send(JSON.stringify({ pub: "x", data: "from bun" }));
     nodeB.ws.send(JSON.stringify({ pub: "x", data: "from node" }));
+    await Promise.all([bunA.command({ topics: 1 }), nodeB.command({ topics: 1 })]); // both published by now
     await settle("x", [bunA, bunE, nodeB, denoD], "1");
     await settle("y", [nodeC], "1");
     expect(withoutMarkers(bunA)).toEqual(["from node"]);
@@ -92,6 +96,7 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
     for (const server of [bun, node, deno]) expect(server.output()).toMatch(/unreachable[\s\S]*is back/);
     for (let i = 0; i < 20; i++) bunA.ws.send(JSON.stringify({ pub: "z", data: `bun ${i}` }));
     for (let i = 0; i < 20; i++) nodeB.ws.send(JSON.stringify({ pub: "z", data: `node ${i}` }));
+    await Promise.all([bunA.command({ topics: 1 }), nodeB.command({ topics: 1 })]); // all published by now
     await settle("z", [bunA, bunE, nodeB, denoD], "2");
     const fromBun = Array.from({ length: 20 }, (_, i) => `bun ${i}`);
     const fromNode = Array.from({ length: 20 }, (_, i) => `node ${i}`);
