@@ -58,6 +58,8 @@ describe.each(runtimes)("the demo on %s", (runtime) => {
     ann.ws.close();
     expect(JSON.parse(String(await bob.message(3)))).toEqual({ system: "ann left" });
     expect(bob.messages.map(String).some((m) => m.includes("eve"))).toBe(false);
+    eve.ws.send("not json");
+    expect(JSON.parse(String(await eve.message(3))).system).toMatch(/not sent/); // and the socket stays open
     for (const client of [bob, eve]) client.ws.close();
   });
 });

@@ -29,7 +29,12 @@ export class ChatRoom extends WebSocketHandler<any, { name: string }> {
   }
 
   override onMessage(message: Message): void {
-    const { name, text } = parseChat(message);
+    const chat = parseChat(message);
+    if (!chat) {
+      this.send(JSON.stringify({ system: 'not sent: a chat message is {"name": "...", "text": "..."}' }));
+      return;
+    }
+    const { name, text } = chat;
     if (this.state?.name !== name) {
       this.publish(this.params.room!, JSON.stringify({ system: `${name} joined` }), { self: true });
       this.state = { name };
@@ -42,9 +47,16 @@ export class ChatRoom extends WebSocketHandler<any, { name: string }> {
   }
 }
 
-function parseChat(message: Message): { name: string; text: string } {
-  const { name, text } = JSON.parse(String(message)) as { name?: unknown; text?: unknown };
-  if (typeof name !== "string" || typeof text !== "string") throw new TypeError("a chat message is { name, text }");
+/** `{ name, text }` from a message, trimmed to sane lengths; `undefined` for anything else. */
+function parseChat(message: Message): { name: string; text: string } | undefined {
+  let parsed: { name?: unknown; text?: unknown } | null;
+  try {
+    parsed = JSON.parse(String(message));
+  } catch {
+    return undefined;
+  }
+  const { name, text } = parsed ?? {};
+  if (typeof name !== "string" || typeof text !== "string") return undefined;
   return { name: name.slice(0, 40) || "anonymous", text: text.slice(0, 2000) };
 }
 
