@@ -37,6 +37,7 @@ export interface PublishOptions {
 }
 
 const MAX_TOPIC_LENGTH = 256;
+const DEFAULT_MAX_TOPICS = 1000;
 
 /** Why a runtime without pub/sub refuses `subscribe` and `publish`. */
 export const NO_PUBSUB =
@@ -48,11 +49,16 @@ export const NO_PUBSUB =
  * and, with a {@link Backplane}, delivery to subscribers on other servers.
  */
 export class PubSub {
+  /** The most topics one connection may be in; one more `subscribe` throws a `RangeError`. */
+  readonly maxTopicsPerConnection: number;
+
   /** With a `backplane`, starts relaying other servers' publications to this server's subscribers at once. */
   constructor(
     readonly engine: TopicEngine = new MemoryTopics(),
     readonly backplane?: Backplane,
+    { maxTopicsPerConnection = DEFAULT_MAX_TOPICS }: { maxTopicsPerConnection?: number } = {},
   ) {
+    this.maxTopicsPerConnection = maxTopicsPerConnection;
     backplane?.start((topic, data) => engine.publish(topic, data));
   }
 
@@ -61,6 +67,9 @@ export class PubSub {
     if (connection.readyState !== ReadyState.OPEN) return;
     const topics = connection.joinedTopics();
     if (topics.has(topic)) return;
+    if (topics.size >= this.maxTopicsPerConnection) {
+      throw new RangeError(`a connection may be in at most ${this.maxTopicsPerConnection} topics`);
+    }
     topics.add(topic);
     this.engine.subscribe(connection, topic);
     connection.topicsChanged();

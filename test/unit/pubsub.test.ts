@@ -124,6 +124,27 @@ describe("PubSub", () => {
     });
   });
 
+  describe("limits", () => {
+    it("a connection may be in 1,000 topics by default; one more throws a RangeError", async () => {
+      const pubsub = new PubSub();
+      const client = await room(pubsub);
+      const connection = client.handler[CONNECTION];
+      for (let i = 0; i < 1000; i++) pubsub.subscribe(connection, `t${i}`);
+      expect(() => pubsub.subscribe(connection, "one more")).toThrow(/at most 1000 topics/);
+      pubsub.subscribe(connection, "t0"); // already in: fine
+      expect(connection.joinedTopics().size).toBe(1000);
+    });
+
+    it("the limit is configurable", async () => {
+      const pubsub = new PubSub(undefined, undefined, { maxTopicsPerConnection: 1 });
+      const client = await room(pubsub);
+      client.send("sub a");
+      client.send("sub b");
+      expect((await client.closed).code).toBe(1011);
+      expect(pubsub.subscribers("a")).toBe(0); // left on close
+    });
+  });
+
   describe("with a backplane", () => {
     /** An in-memory stand-in for Redis between two PubSubs: a fake, named as such. */
     function fakeBackplanePair(): [Backplane, Backplane, SendData[]] {
