@@ -62,6 +62,7 @@ export class PubSub {
     backplane?.start((topic, data) => engine.publish(topic, data));
   }
 
+  /** Adds `connection` to `topic`; ignored unless the connection is open. */
   subscribe(connection: Connection, topic: string): void {
     assertTopic(topic);
     if (connection.readyState !== ReadyState.OPEN) return;
@@ -75,6 +76,7 @@ export class PubSub {
     connection.topicsChanged();
   }
 
+  /** Removes `connection` from `topic`, if it was in it. */
   unsubscribe(connection: Connection, topic: string): void {
     const topics = connection.joinedTopics();
     if (!topics.delete(topic)) return;
