@@ -11,5 +11,7 @@ if (import.meta.main) {
   // The demo is loaded only when run, not when imported as a library.
   const { app, demoPort } = await import("./src/demo/app.ts");
   const port = demoPort({ PORT: Deno.env.get("PORT") });
-  serve(app, { port, onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`) });
+  // With REDIS_URL set, chat rooms span every demo process that uses the same Redis.
+  const backplane = Deno.env.get("REDIS_URL") ? (await import("./src/pubsub/redis.ts")).redisBackplane() : undefined;
+  serve(app, { port, backplane, onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`) });
 }

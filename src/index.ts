@@ -13,3 +13,5 @@ export { WebSocketClosedError } from "./core/errors.ts";
 export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/options.ts";
 export type { Message, SendData } from "./core/message.ts";
 export { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "./core/validate.ts";
+export { type Backplane, MemoryTopics, type PublishOptions, PubSub, type TopicEngine } from "./core/pubsub.ts";
+export { publish, subscribers } from "./core/publish.ts";

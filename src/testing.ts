@@ -22,6 +22,7 @@ import { ConnectionRegistry } from "./core/registry.ts";
 import type { WebSocketHandler } from "./core/handler.ts";
 import type { Message, SendData } from "./core/message.ts";
 import type { WebSocketOptions } from "./core/options.ts";
+import { PubSub } from "./core/pubsub.ts";
 import { RUNTIME, type Runtime, websocket } from "./core/websocket.ts";
 
 // --- types ---
@@ -47,6 +48,11 @@ export interface ConnectOptions {
   protocols?: readonly string[];
   /** Bindings for `c.env` (as a Worker's), besides the in-memory runtime. */
   env?: object;
+  /**
+   * The topics the connection's `subscribe` / `publish` use. Default: one {@link PubSub} per
+   * handler class or app given to `connect`, so that clients of the same target share rooms.
+   */
+  pubsub?: PubSub;
 }
 
 /** Options of {@link connect} when it mounts a handler class on a fresh Hono app. */
@@ -157,6 +163,7 @@ export async function connect(
   let accepted: Connection | undefined;
   const runtime: Runtime = {
     connections: new ConnectionRegistry(),
+    pubsub: options.pubsub ?? sharedPubSub(target),
     upgrade(_c, connection) {
       if (accepted) throw new Error("edgesocket/testing: one request upgraded twice");
       accepted = connection;
@@ -176,6 +183,14 @@ export async function connect(
 }
 
 const BASE = "http://localhost";
+
+const pubsubs = new WeakMap<object, PubSub>();
+
+function sharedPubSub(target: object): PubSub {
+  let pubsub = pubsubs.get(target);
+  if (!pubsub) pubsubs.set(target, (pubsub = new PubSub()));
+  return pubsub;
+}
 
 function upgradeRequest(path: string, options: ConnectOptions): Request {
   const url = new URL(path, BASE);

@@ -1,4 +1,7 @@
 import { worker } from "./adapters/cloudflare.ts";
-import { app } from "./demo/app.ts";
+import { durableObject } from "./adapters/cloudflare-durable.ts";
+import { app, ChatRoom } from "./demo/app.ts";
 
 export default worker(app);
+/** The `ROOMS` binding of wrangler.toml: each chat room in its own Durable Object. */
+export const RoomObject = durableObject(app, { handlers: [ChatRoom] });

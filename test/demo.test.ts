@@ -39,4 +39,27 @@ describe.each(runtimes)("the demo on %s", (runtime) => {
     expect(server.output()).toContain("Message received: hello from the test");
     expect(server.output()).toContain("Connection closed");
   });
+
+  test("/chat serves the chat page; /chat/:room reaches everyone in the room, not other rooms", async () => {
+    const page = await (await fetch(`${server.httpURL}/chat`)).text();
+    expect(page).toContain('"/chat/" + encodeURIComponent(room)');
+    const room = `demo-${runtime}`;
+    const [ann, bob, eve] = await Promise.all([
+      openClient(`${server.wsURL}/chat/${room}`),
+      openClient(`${server.wsURL}/chat/${room}`),
+      openClient(`${server.wsURL}/chat/${room}-other`),
+    ]);
+    ann.ws.send(JSON.stringify({ name: "ann", text: "hello room" }));
+    eve.ws.send(JSON.stringify({ name: "eve", text: "other room" }));
+    const expected = [{ system: "ann joined" }, { name: "ann", text: "hello room" }];
+    expect([JSON.parse(String(await bob.message(1))), JSON.parse(String(await bob.message(2)))]).toEqual(expected);
+    expect([JSON.parse(String(await ann.message(1))), JSON.parse(String(await ann.message(2)))]).toEqual(expected);
+    expect(JSON.parse(String(await eve.message(2)))).toEqual({ name: "eve", text: "other room" });
+    ann.ws.close();
+    expect(JSON.parse(String(await bob.message(3)))).toEqual({ system: "ann left" });
+    expect(bob.messages.map(String).some((m) => m.includes("eve"))).toBe(false);
+    eve.ws.send("not json");
+    expect(JSON.parse(String(await eve.message(3))).system).toMatch(/not sent/); // and the socket stays open
+    for (const client of [bob, eve]) client.ws.close();
+  });
 });

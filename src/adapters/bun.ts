@@ -3,8 +3,11 @@
  * @module
  */
 import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler } from "bun";
+import { ReadyState } from "../core/constants.ts";
 import type { Connection, Transport } from "../core/connection.ts";
+import type { SendData } from "../core/message.ts";
 import { DEFAULT_LIMITS } from "../core/options.ts";
+import { type Backplane, PubSub, type TopicEngine } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
@@ -23,6 +26,8 @@ export interface ServeOptions {
   maxMessageSize?: number;
   /** Seconds a silent peer may stay connected; see `maxMessageSize` for the scope. */
   idleTimeout?: number;
+  /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
+  backplane?: Backplane;
 }
 
 /** A Hono app, or anything with its `fetch`. */
@@ -37,7 +42,7 @@ type Peer = ServerWebSocket<Connection>;
 
 /** Serves `app` over HTTP and WebSocket with `Bun.serve`. */
 export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> {
-  const env = { [RUNTIME]: bunRuntime(() => server) };
+  const env = { [RUNTIME]: bunRuntime(() => server, options.backplane) };
   const server: Server<Connection> = Bun.serve<Connection>({
     port: options.port ?? 8000,
     hostname: options.hostname ?? "0.0.0.0",
@@ -47,9 +52,10 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connect
   return server;
 }
 
-function bunRuntime(server: () => Server<Connection>): Runtime {
+function bunRuntime(server: () => Server<Connection>, backplane?: Backplane): Runtime {
   return {
     connections: new ConnectionRegistry(),
+    pubsub: new PubSub(nativeTopics(server), backplane),
     upgrade(c, connection) {
       // An empty header stops Bun from choosing the first offered subprotocol by itself.
       const headers = { "sec-websocket-protocol": connection.protocol };
@@ -59,7 +65,32 @@ function bunRuntime(server: () => Server<Connection>): Runtime {
   };
 }
 
+/** Bun's own topics: `ws.subscribe` and one native publish, no loop in JavaScript. */
+function nativeTopics(server: () => Server<Connection>): TopicEngine {
+  return {
+    subscribe(connection, topic) {
+      peerOf(connection).subscribe(topic);
+    },
+    unsubscribe(connection, topic) {
+      // Bun has already dropped a closed socket from its topics.
+      if (connection.readyState !== ReadyState.CLOSED) peerOf(connection).unsubscribe(topic);
+    },
+    publish(topic: string, data: SendData, except?: Connection) {
+      // Bun's types take only ArrayBuffer-backed views; at run time it takes every view SendData allows.
+      const payload = data as string | ArrayBuffer;
+      // `ws.publish` leaves its own socket out (Bun's `publishToSelf` is off); a closed sender cannot publish.
+      if (except && except.readyState === ReadyState.OPEN) peerOf(except).publish(topic, payload);
+      else server().publish(topic, payload);
+    },
+    subscribers: (topic) => server().subscriberCount(topic),
+  };
+}
+
 // --- peer ---
+
+function peerOf(connection: Connection): Peer {
+  return connection.transport as Peer;
+}
 
 function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
   const idleTimeout = options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout;

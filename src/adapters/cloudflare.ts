@@ -39,6 +39,7 @@ function upgrade(_c: Context, connection: Connection): Response {
 
 /** Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`. */
 export function worker(app: FetchApp): Worker {
+  // No pub/sub: workerd refuses to send on a socket of another request. Rooms live in a Durable Object.
   const runtime: Runtime = { connections: new ConnectionRegistry(), upgrade };
   return {
     fetch(request, bindings, ctx) {

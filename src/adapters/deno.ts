@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { CloseCode } from "../core/constants.ts";
 import type { Connection } from "../core/connection.ts";
+import { type Backplane, PubSub } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
@@ -18,6 +19,8 @@ export interface ServeOptions {
   hostname?: string;
   /** Called once the server listens. */
   onListen?: (address: { hostname: string; port: number }) => void;
+  /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
+  backplane?: Backplane;
 }
 
 /** A Hono app, or anything with its `fetch`. */
@@ -28,8 +31,8 @@ export interface FetchApp {
 
 // --- adapter ---
 
-function denoRuntime(): Runtime {
-  return { connections: new ConnectionRegistry(), upgrade };
+function denoRuntime(backplane?: Backplane): Runtime {
+  return { connections: new ConnectionRegistry(), pubsub: new PubSub(undefined, backplane), upgrade };
 }
 
 function upgrade(c: Context, connection: Connection): Response {
@@ -49,7 +52,7 @@ function upgrade(c: Context, connection: Connection): Response {
 
 /** Serves `app` over HTTP and WebSocket with `Deno.serve`. */
 export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServer {
-  const env = { [RUNTIME]: denoRuntime() };
+  const env = { [RUNTIME]: denoRuntime(options.backplane) };
   return Deno.serve(
     { port: options.port ?? 8000, hostname: options.hostname ?? "0.0.0.0", onListen: options.onListen },
     (request) => app.fetch(request, env),

@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Connection } from "../core/connection.ts";
 import type { Limits } from "../core/options.ts";
+import { type Backplane, PubSub } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
@@ -20,6 +21,8 @@ export interface ServeOptions {
   port?: number;
   /** Default `"0.0.0.0"`. */
   hostname?: string;
+  /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
+  backplane?: Backplane;
 }
 
 /** A Hono app, or anything with its `fetch`. */
@@ -40,8 +43,11 @@ interface UpgradeEnv {
 
 /** Serves `app` over HTTP and WebSocket on Node; returns the listening `http.Server`. */
 export function serve(app: FetchApp, options: ServeOptions = {}): Server {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const runtime = nodeRuntime();
+  const runtime = nodeRuntime(options.backplane);
+  // HTTP routes see the runtime too, so that they can publish to topics.
+  const server = createAdaptorServer({
+    fetch: (request, bindings) => app.fetch(request, { ...bindings, [RUNTIME]: runtime }),
+  }) as Server;
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore);
     const env: UpgradeEnv = { [RUNTIME]: runtime, incoming, socket, head, upgraded: false };
@@ -59,10 +65,11 @@ async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
   if (!env.upgraded) await writeResponse(env.socket, response);
 }
 
-function nodeRuntime(): Runtime {
+function nodeRuntime(backplane?: Backplane): Runtime {
   const servers = new Map<string, WebSocketServer>();
   return {
     connections: new ConnectionRegistry(),
+    pubsub: new PubSub(undefined, backplane),
     upgrade(c, connection) {
       const env = c.env as UpgradeEnv;
       env.upgraded = true;

@@ -5,6 +5,7 @@ import { WebSocketClosedError } from "./errors.ts";
 import type { WebSocketHandler } from "./handler.ts";
 import { exceedsSize, type Message, type SendData } from "./message.ts";
 import type { Limits } from "./options.ts";
+import type { PubSub } from "./pubsub.ts";
 import type { ConnectionRegistry } from "./registry.ts";
 
 /**
@@ -36,6 +37,15 @@ export class Connection {
   transport: Transport | undefined;
   /** Set by a registry that wants to know when the connection is gone. */
   onClosed: CloseListener | undefined;
+  /** The topics of the server this connection belongs to; set by `websocket()` from the runtime. */
+  pubsub: PubSub | undefined;
+  /** The handler's serialisable per-connection `state`. */
+  state: unknown;
+  /** The route's params of a connection rebuilt without its upgrade request's context (a Durable Object's wake-up). */
+  params: Record<string, string> | undefined;
+  /** Set by an adapter that keeps `state` and topics outside memory (a Durable Object's attachment). */
+  persist: ((connection: Connection) => void) | undefined;
+  #topics: Set<string> | undefined;
 
   #busy = false;
   #queue: Message[] | undefined;
@@ -72,6 +82,17 @@ export class Connection {
     this.#await(result);
   }
 
+  /**
+   * The runtime kept the socket open while the handler was gone (a Durable Object woke from
+   * hibernation): the rebuilt connection is open again, without running `open` a second time.
+   */
+  resume(transport: Transport): void {
+    if (this.readyState !== ReadyState.CONNECTING) return;
+    this.transport = transport;
+    this.readyState = ReadyState.OPEN;
+    this.registry?.add(this);
+  }
+
   /** A whole message arrived from the peer. */
   receive(message: Message): void {
     if (this.readyState !== ReadyState.OPEN) return;
@@ -91,6 +112,7 @@ export class Connection {
     this.readyState = ReadyState.CLOSED;
     this.#dropQueue();
     if (!wasOpened) return;
+    if (this.#topics?.size) this.pubsub?.leaveAll(this);
     this.#closeCode = code;
     this.#closeReason = reason;
     if (this.#busy) this.#closePending = true;
@@ -122,6 +144,27 @@ export class Connection {
   fail(error: unknown): void {
     this.#report(error);
     this.close(CloseCode.INTERNAL_ERROR, "internal error");
+  }
+
+  // --- pub/sub ---
+
+  /** The topics this connection is subscribed to; the {@link PubSub} keeps it. */
+  joinedTopics(): Set<string> {
+    return (this.#topics ??= new Set());
+  }
+
+  /** Called by the {@link PubSub} after a subscribe or unsubscribe. */
+  topicsChanged(): void {
+    this.persist?.(this);
+  }
+
+  /** Sends a publication: never throws, since a socket closing under a publisher must not stop the others. */
+  deliver(data: SendData): void {
+    try {
+      this.transport!.send(data);
+    } catch {
+      // the runtime is closing this socket; its close event follows
+    }
   }
 
   // --- hook scheduling ---

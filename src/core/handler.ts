@@ -3,6 +3,7 @@ import type { Connection } from "./connection.ts";
 import type { ReadyState } from "./constants.ts";
 import { isSameOrigin } from "./handshake.ts";
 import type { Message, SendData } from "./message.ts";
+import { NO_PUBSUB, type PublishOptions, type PubSub } from "./pubsub.ts";
 
 /** Where a handler finds its connection; set by {@link websocket} before any hook runs. */
 export const CONNECTION: unique symbol = Symbol("edgesocket.connection");
@@ -21,8 +22,8 @@ export const CONNECTION: unique symbol = Symbol("edgesocket.connection");
  * app.get("/websocketserver", websocket(Echo));
  * ```
  */
-// deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
-export class WebSocketHandler<E extends Env = any> {
+// deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`; `S` is the handler's own state
+export class WebSocketHandler<E extends Env = any, S = any> {
   /** @internal */
   declare [CONNECTION]: Connection;
 
@@ -69,9 +70,16 @@ export class WebSocketHandler<E extends Env = any> {
     this[CONNECTION].close(code, reason);
   }
 
-  /** The Hono context of the upgrade request: `this.context.get("user")` reads what middleware set. */
+  /**
+   * The Hono context of the upgrade request: `this.context.get("user")` reads what middleware set.
+   * Throws in a handler a Durable Object rebuilt after hibernation, which has no request any more.
+   */
   get context(): Context<E> {
-    return this[CONNECTION].context as Context<E>;
+    const context = this[CONNECTION].context;
+    if (!context) {
+      throw new Error("edgesocket: the upgrade request's context is gone (the Durable Object hibernated); keep what you need in `state`");
+    }
+    return context as Context<E>;
   }
 
   /** The upgrade request. */
@@ -81,7 +89,7 @@ export class WebSocketHandler<E extends Env = any> {
 
   /** The route's params, as given to `open`. */
   get params(): Record<string, string> {
-    return this.context.req.param() as Record<string, string>;
+    return this[CONNECTION].params ?? (this.context.req.param() as Record<string, string>);
   }
 
   /** The subprotocol chosen by `selectSubprotocol`, or `""` when none. */
@@ -93,4 +101,50 @@ export class WebSocketHandler<E extends Env = any> {
   get readyState(): ReadyState {
     return this[CONNECTION].readyState;
   }
+
+  // --- rooms ---
+
+  /** Joins `topic`: what is published to it reaches this connection. Ignored once closing. */
+  subscribe(topic: string): void {
+    pubsubOf(this).subscribe(this[CONNECTION], topic);
+  }
+
+  /** Leaves `topic`. A closed connection leaves all its topics by itself. */
+  unsubscribe(topic: string): void {
+    pubsubOf(this).unsubscribe(this[CONNECTION], topic);
+  }
+
+  /**
+   * Sends `data` to every subscriber of `topic`, on this server and, with a backplane, on the
+   * others. This connection is left out unless `{ self: true }` (and it is subscribed).
+   */
+  publish(topic: string, data: SendData, options?: PublishOptions): void {
+    pubsubOf(this).publish(topic, data, this[CONNECTION], options);
+  }
+
+  /** The topics this connection is subscribed to; in `onClose`, the topics it was in. */
+  get topics(): string[] {
+    return [...this[CONNECTION].joinedTopics()];
+  }
+
+  /**
+   * Small serialisable per-connection data (JSON-like, structured-clonable). On a Durable Object
+   * it is saved in the socket's attachment when assigned and after each message, so it survives
+   * hibernation: assign a new value rather than mutating it inside an async hook.
+   */
+  get state(): S | undefined {
+    return this[CONNECTION].state as S | undefined;
+  }
+
+  set state(value: S | undefined) {
+    const connection = this[CONNECTION];
+    connection.state = value;
+    connection.persist?.(connection);
+  }
+}
+
+function pubsubOf(handler: WebSocketHandler): PubSub {
+  const pubsub = handler[CONNECTION].pubsub;
+  if (!pubsub) throw new Error(NO_PUBSUB);
+  return pubsub;
 }

@@ -3,6 +3,7 @@ import { Connection } from "./connection.ts";
 import { CONNECTION, type WebSocketHandler } from "./handler.ts";
 import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } from "./handshake.ts";
 import { type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
+import type { PubSub } from "./pubsub.ts";
 import type { ConnectionRegistry } from "./registry.ts";
 
 /**
@@ -12,6 +13,8 @@ import type { ConnectionRegistry } from "./registry.ts";
 export interface Runtime {
   /** The open connections of the server this runtime serves. */
   readonly connections: ConnectionRegistry;
+  /** The server's topics: `subscribe` / `publish` in handlers, {@link publish} from routes. */
+  readonly pubsub?: PubSub;
   /** Hands the upgrade request to the runtime, wires its socket to `connection` and returns the response to send. */
   upgrade(c: Context, connection: Connection): Response | Promise<Response>;
 }
@@ -54,6 +57,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
   const handler = new Handler();
   // The connection exists before the hooks run so that they can read `this.context`.
   const connection = (handler[CONNECTION] = new Connection(handler, limits, c, runtime.connections));
+  connection.pubsub = runtime.pubsub;
   try {
     if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
       return refuse(403, "origin not allowed");

@@ -1,3 +1,5 @@
+import { runRooms } from "./rooms.ts";
 import { runConformance } from "./scenarios.ts";
 
 runConformance("bun", { invalidUtf8: 1007, reservedBits: 1002 });
+runRooms("bun");

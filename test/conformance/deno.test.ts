@@ -1,3 +1,4 @@
+import { runRooms } from "./rooms.ts";
 import { runConformance } from "./scenarios.ts";
 
 runConformance("deno", {
@@ -5,3 +6,4 @@ runConformance("deno", {
   invalidUtf8: null,
   reservedBits: null,
 });
+runRooms("deno");

@@ -1,3 +1,4 @@
+import { runRooms } from "./rooms.ts";
 import { runConformance } from "./scenarios.ts";
 
 // Measured under `wrangler dev`: its local proxy completes the handshake with workerd itself.
@@ -7,3 +8,5 @@ runConformance("workerd", {
   invalidUtf8: "replaced",
   reservedBits: 1002,
 });
+// A plain Worker cannot send on another request's socket: rooms live in a Durable Object.
+runRooms("workerd", { pubsub: false });

@@ -576,3 +576,28 @@ describe("#fail", () => {
     expect(transport.closes).toEqual([[1000, ""]]);
   });
 });
+
+describe("#resume", () => {
+  it("opens a rebuilt connection without running open; messages then flow, and open/resume again are ignored", () => {
+    const { connection, transport, handler } = setup(new RecordingHandler());
+    connection.resume(transport);
+    expect(connection.readyState).toBe(ReadyState.OPEN);
+    connection.resume(transport);
+    connection.open(transport);
+    connection.receive("after waking");
+    connection.closed(1000, "");
+    expect(handler.log).toEqual(["message after waking", "close 1000"]);
+  });
+});
+
+describe("#deliver", () => {
+  it("sends a publication, and swallows the error of a socket that is going away", () => {
+    const { connection, transport } = opened(new RecordingHandler());
+    connection.deliver("news");
+    transport.send = () => {
+      throw new Error("socket closing");
+    };
+    expect(() => connection.deliver("lost")).not.toThrow();
+    expect(transport.sent).toEqual(["news"]);
+  });
+});

@@ -217,3 +217,24 @@ describe("open", () => {
     expect(log).toEqual(["open", "open done", "message early"]);
   });
 });
+
+describe("#connect and rooms", () => {
+  class Room extends WebSocketHandler {
+    override open(): void {
+      this.subscribe("lobby");
+    }
+    override onMessage(message: Message): void {
+      this.publish("lobby", message);
+    }
+  }
+
+  it("clients of the same handler class share topics; another class has its own", async () => {
+    class Elsewhere extends Room {}
+    const [a, b, c] = [await connect(Room), await connect(Room), await connect(Elsewhere)];
+    a.send("hi");
+    expect(await b.nextMessage()).toBe("hi");
+    expect(a.messages).toEqual([]);
+    expect(c.messages).toEqual([]);
+    for (const client of [a, b, c]) await client.close();
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * Cloudflare Durable Objects adapter: rooms that hold every socket of a room in one object, with
+ * the WebSocket Hibernation API. The object serves the same Hono app; {@link toDurableObject}
+ * sends a route's requests to the object named after the request (e.g. its `:room` param).
+ *
+ * While the object hibernates its handlers are gone and its sockets stay open; on the next
+ * event each handler is rebuilt from its socket's attachment, so `state` and topics survive.
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { CloseCode, ReadyState } from "../core/constants.ts";
+import { Connection, type Transport } from "../core/connection.ts";
+import { CONNECTION } from "../core/handler.ts";
+import type { SendData } from "../core/message.ts";
+import { resolveOptions } from "../core/options.ts";
+import { PubSub, type TopicEngine } from "../core/pubsub.ts";
+import { ConnectionRegistry } from "../core/registry.ts";
+import { type HandlerClass, RUNTIME, type Runtime } from "../core/websocket.ts";
+
+// --- types ---
+
+/** A Hono app, or anything with its `fetch`. */
+export interface FetchApp {
+  fetch(request: Request, env: object, ctx?: unknown): Response | Promise<Response>;
+}
+
+/** Options of {@link durableObject}. */
+export interface DurableObjectOptions {
+  /** Every handler class the object's routes serve: a hibernated socket's handler is rebuilt from one of them. */
+  handlers: readonly HandlerClass[];
+  /**
+   * A text message the object answers itself, without waking up, e.g. a client's heartbeat.
+   * Default `{ request: "ping", response: "pong" }`; `null` for none.
+   */
+  autoResponse?: { request: string; response: string } | null;
+}
+
+/** The part of `DurableObjectState` this adapter uses. */
+export interface DurableObjectState {
+  acceptWebSocket(ws: WebSocket, tags?: string[]): void;
+  getWebSockets(tag?: string): WebSocket[];
+  setWebSocketAutoResponse(pair?: unknown): void;
+}
+
+/** A Durable Object class, as `durableObject()` returns it; export it from the worker under the binding's `class_name`. */
+export interface DurableObjectClass {
+  new (ctx: DurableObjectState, env: object): {
+    fetch(request: Request): Response | Promise<Response>;
+    webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void;
+    webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): void;
+    webSocketError(ws: WebSocket, error: unknown): void;
+  };
+}
+
+interface DurableObjectNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): { fetch(request: Request): Promise<Response> };
+}
+
+/** What a socket's attachment holds: edgesocket's part, namespaced, and the handler's `state`. */
+interface Attachment {
+  __es: { handler: number; topics: string[]; protocol: string; params: Record<string, string>; maxMessageSize: number };
+  state: unknown;
+}
+
+interface WorkerdWebSocket extends WebSocket {
+  serializeAttachment(value: unknown): void;
+  deserializeAttachment(): unknown;
+}
+
+declare const WebSocketPair: { new (): { 0: WebSocket; 1: WebSocket } };
+declare const WebSocketRequestResponsePair: { new (request: string, response: string): unknown };
+
+/** Marks the env of an app served inside a Durable Object. */
+const IN_DURABLE_OBJECT = Symbol.for("edgesocket.inDurableObject");
+/** The tag of the sockets this adapter accepts; others in the same object are left alone. */
+const TAG = "edgesocket";
+
+// --- adapter ---
+
+/**
+ * Sends the request to the Durable Object named `name(c)` in the namespace bound as `binding`.
+ * Inside that object, and on runtimes without the binding (Node, Deno, Bun), the route runs here.
+ *
+ * @example
+ * ```ts
+ * app.all("/chat/:room", toDurableObject("ROOMS", (c) => c.req.param("room")), websocket(Chat));
+ * ```
+ */
+export function toDurableObject(binding: string, name: (c: Context) => string): MiddlewareHandler {
+  return async (c, next) => {
+    const env = c.env as Record<string | symbol, unknown> | undefined;
+    const namespace = env?.[binding] as DurableObjectNamespace | undefined;
+    if (env?.[IN_DURABLE_OBJECT] || !namespace) return next();
+    return namespace.get(namespace.idFromName(name(c))).fetch(c.req.raw);
+  };
+}
+
+/**
+ * A Durable Object class that serves `app` with the Hibernation API: `export const Rooms = durableObject(app, { handlers: [Chat] })`,
+ * and in `wrangler.toml` a `durable_objects` binding with `class_name = "Rooms"` and a migration.
+ */
+export function durableObject(app: FetchApp, options: DurableObjectOptions): DurableObjectClass {
+  const autoResponse = options.autoResponse === undefined ? { request: "ping", response: "pong" } : options.autoResponse;
+  return class EdgesocketDurableObject {
+    readonly #rooms: DurableRooms;
+    readonly #env: object;
+
+    constructor(ctx: DurableObjectState, env: object) {
+      this.#rooms = new DurableRooms(ctx, options.handlers);
+      this.#env = Object.create(env, { [RUNTIME]: { value: this.#rooms.runtime }, [IN_DURABLE_OBJECT]: { value: true } });
+      if (autoResponse) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(autoResponse.request, autoResponse.response));
+    }
+
+    fetch(request: Request): Response | Promise<Response> {
+      return app.fetch(request, this.#env);
+    }
+
+    webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+      const connection = this.#rooms.connectionOf(ws);
+      if (!connection) return;
+      connection.receive(message);
+      // An assignment to `state` saves it at once; this saves what the handler mutated in an object.
+      if (typeof connection.state !== "object" || connection.state === null) return;
+      try {
+        persist(connection);
+      } catch (error) {
+        connection.fail(error); // e.g. state not serialisable, or over 2 KiB
+      }
+    }
+
+    webSocketClose(ws: WebSocket, code: number, reason: string): void {
+      try {
+        this.#rooms.connectionOf(ws)?.closed(code, reason);
+      } finally {
+        closeQuietly(ws, code, reason);
+      }
+    }
+
+    webSocketError(ws: WebSocket, error: unknown): void {
+      this.#rooms.connectionOf(ws)?.closed(CloseCode.ABNORMAL, String(error));
+    }
+  };
+}
+
+/** The sockets of one Durable Object, their rebuilt connections, and their topics. */
+class DurableRooms {
+  readonly #connections = new WeakMap<WebSocket, Connection>();
+  readonly #registry = new ConnectionRegistry();
+  readonly #pubsub = new PubSub(this.#topicEngine());
+  readonly runtime: Runtime = { connections: this.#registry, pubsub: this.#pubsub, upgrade: (c, connection) => this.#upgrade(c, connection) };
+
+  constructor(
+    readonly ctx: DurableObjectState,
+    readonly handlers: readonly HandlerClass[],
+  ) {}
+
+  /** The connection of `ws`, rebuilt from its attachment after hibernation; `undefined` for a foreign socket. */
+  connectionOf(ws: WebSocket): Connection | undefined {
+    const known = this.#connections.get(ws);
+    if (known) return known;
+    const attachment = (ws as WorkerdWebSocket).deserializeAttachment() as Attachment | null;
+    const saved = attachment?.__es;
+    if (!saved) return undefined; // not a socket of edgesocket's
+    const Handler = this.handlers[saved.handler];
+    if (!Handler) {
+      closeQuietly(ws, 1011, "handler class no longer listed");
+      return undefined;
+    }
+    const handler = new Handler();
+    const connection = (handler[CONNECTION] = new Connection(handler, resolveOptions({ maxMessageSize: saved.maxMessageSize }), undefined, this.#registry));
+    Object.assign(connection, { pubsub: this.#pubsub, protocol: saved.protocol, params: saved.params, state: attachment.state, persist });
+    for (const topic of saved.topics) connection.joinedTopics().add(topic);
+    ATTACHMENT_BASE.set(connection, saved);
+    this.#connections.set(ws, connection);
+    connection.resume(ws as Transport);
+    return connection;
+  }
+
+  #upgrade(c: Context, connection: Connection): Response {
+    const index = this.handlers.indexOf(connection.handler.constructor as HandlerClass);
+    if (index < 0) {
+      throw new Error(`edgesocket: list ${connection.handler.constructor.name} in durableObject(app, { handlers })`);
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, [TAG]);
+    this.#connections.set(server, connection);
+    connection.params = c.req.param() as Record<string, string>;
+    connection.persist = persist;
+    ATTACHMENT_BASE.set(connection, {
+      handler: index, protocol: connection.protocol, params: connection.params, maxMessageSize: connection.limits.maxMessageSize,
+    });
+    connection.open(server as Transport);
+    try {
+      persist(connection);
+    } catch (error) {
+      connection.fail(error); // e.g. state or params over the attachment's 2 KiB
+    }
+    const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
+    return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
+  }
+
+  /** Topics live in each connection (and its attachment); publishing walks this object's sockets. */
+  #topicEngine(): TopicEngine {
+    const members = (topic: string) =>
+      this.ctx.getWebSockets(TAG)
+        .map((ws) => this.connectionOf(ws))
+        .filter((c): c is Connection => c?.readyState === ReadyState.OPEN && c.joinedTopics().has(topic));
+    return {
+      subscribe() {},
+      unsubscribe() {},
+      publish(topic: string, data: SendData, except?: Connection) {
+        for (const connection of members(topic)) if (connection !== except) connection.deliver(data);
+      },
+      subscribers: (topic) => members(topic).length,
+    };
+  }
+}
+
+// --- peer ---
+
+/** What each connection's attachment holds besides its topics, set on upgrade or rebuild. */
+const ATTACHMENT_BASE = new WeakMap<Connection, Omit<Attachment["__es"], "topics">>();
+
+/** Writes the connection's topics and `state` into its socket's attachment (at most 2 KiB in all). */
+function persist(connection: Connection): void {
+  const ws = connection.transport as WorkerdWebSocket | undefined;
+  const base = ATTACHMENT_BASE.get(connection);
+  if (!ws || !base || connection.readyState === ReadyState.CLOSED) return;
+  const attachment: Attachment = { __es: { ...base, topics: [...connection.joinedTopics()] }, state: connection.state };
+  ws.serializeAttachment(attachment);
+}
+
+/** Completes the closing handshake the peer started; workerd may have answered it already. */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code === CloseCode.NO_STATUS || code === CloseCode.ABNORMAL ? CloseCode.NORMAL : code, reason);
+  } catch {
+    // already closed
+  }
+}

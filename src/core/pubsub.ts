@@ -1,0 +1,145 @@
+import type { Connection } from "./connection.ts";
+import { ReadyState } from "./constants.ts";
+import type { SendData } from "./message.ts";
+
+/**
+ * How one server delivers to its own connections. The core's {@link MemoryTopics} is the
+ * default; an adapter whose runtime has topics of its own (Bun) or keeps connections elsewhere
+ * (a Durable Object) supplies its own. The {@link PubSub} keeps each connection's topic set;
+ * an engine only mirrors it.
+ */
+export interface TopicEngine {
+  subscribe(connection: Connection, topic: string): void;
+  unsubscribe(connection: Connection, topic: string): void;
+  /** Sends `data` to every open subscriber of `topic` on this server except `except`. */
+  publish(topic: string, data: SendData, except?: Connection): void;
+  /** How many connections of this server are subscribed to `topic`. */
+  subscribers(topic: string): number;
+}
+
+/**
+ * Carries publications between servers (processes, machines). A backplane delivers what
+ * other servers publish through `deliver`, and never hands a server back its own publications.
+ */
+export interface Backplane {
+  /** Starts relaying; `deliver` sends a publication of another server to this server's subscribers. */
+  start(deliver: (topic: string, data: SendData) => void): void;
+  /** Hands a publication of this server to the others. Never throws; while disconnected it may drop. */
+  publish(topic: string, data: SendData): void;
+  /** Stops relaying and releases connections. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link PubSub.publish}. */
+export interface PublishOptions {
+  /** Also deliver to the publishing connection when it is subscribed. Default `false`. */
+  self?: boolean;
+}
+
+const MAX_TOPIC_LENGTH = 256;
+const DEFAULT_MAX_TOPICS = 1000;
+
+/** Why a runtime without pub/sub refuses `subscribe` and `publish`. */
+export const NO_PUBSUB =
+  "edgesocket: no pub/sub on this runtime. A plain Cloudflare Worker cannot send on another request's socket: " +
+  "host the route in a Durable Object (durableObject() from edgesocket/cloudflare-durable)";
+
+/**
+ * Topics of one server: who is subscribed to what, local delivery through a {@link TopicEngine},
+ * and, with a {@link Backplane}, delivery to subscribers on other servers.
+ */
+export class PubSub {
+  /** The most topics one connection may be in; one more `subscribe` throws a `RangeError`. */
+  readonly maxTopicsPerConnection: number;
+
+  /** With a `backplane`, starts relaying other servers' publications to this server's subscribers at once. */
+  constructor(
+    readonly engine: TopicEngine = new MemoryTopics(),
+    readonly backplane?: Backplane,
+    { maxTopicsPerConnection = DEFAULT_MAX_TOPICS }: { maxTopicsPerConnection?: number } = {},
+  ) {
+    this.maxTopicsPerConnection = maxTopicsPerConnection;
+    backplane?.start((topic, data) => engine.publish(topic, data));
+  }
+
+  /** Adds `connection` to `topic`; ignored unless the connection is open. */
+  subscribe(connection: Connection, topic: string): void {
+    assertTopic(topic);
+    if (connection.readyState !== ReadyState.OPEN) return;
+    const topics = connection.joinedTopics();
+    if (topics.has(topic)) return;
+    if (topics.size >= this.maxTopicsPerConnection) {
+      throw new RangeError(`a connection may be in at most ${this.maxTopicsPerConnection} topics`);
+    }
+    topics.add(topic);
+    this.engine.subscribe(connection, topic);
+    connection.topicsChanged();
+  }
+
+  /** Removes `connection` from `topic`, if it was in it. */
+  unsubscribe(connection: Connection, topic: string): void {
+    const topics = connection.joinedTopics();
+    if (!topics.delete(topic)) return;
+    this.engine.unsubscribe(connection, topic);
+    connection.topicsChanged();
+  }
+
+  /**
+   * Removes a closed connection from every topic it was in. Its own list stays, so that
+   * `onClose` can still see (and announce to) the topics it was in.
+   */
+  leaveAll(connection: Connection): void {
+    for (const topic of connection.joinedTopics()) this.engine.unsubscribe(connection, topic);
+  }
+
+  /**
+   * Sends `data` to every subscriber of `topic`, here and (with a backplane) on other servers.
+   * `sender`, when given, is left out unless `options.self` is set.
+   */
+  publish(topic: string, data: SendData, sender?: Connection, options: PublishOptions = {}): void {
+    assertTopic(topic);
+    this.engine.publish(topic, data, options.self ? undefined : sender);
+    this.backplane?.publish(topic, data);
+  }
+
+  /** How many connections of this server are subscribed to `topic`. */
+  subscribers(topic: string): number {
+    return this.engine.subscribers(topic);
+  }
+}
+
+/** The in-memory engine: a topic index over this process's connections. */
+export class MemoryTopics implements TopicEngine {
+  readonly #topics = new Map<string, Set<Connection>>();
+
+  subscribe(connection: Connection, topic: string): void {
+    let members = this.#topics.get(topic);
+    if (!members) this.#topics.set(topic, (members = new Set()));
+    members.add(connection);
+  }
+
+  unsubscribe(connection: Connection, topic: string): void {
+    const members = this.#topics.get(topic);
+    if (!members?.delete(connection)) return;
+    if (members.size === 0) this.#topics.delete(topic);
+  }
+
+  publish(topic: string, data: SendData, except?: Connection): void {
+    const members = this.#topics.get(topic);
+    if (!members) return;
+    for (const connection of members) {
+      if (connection === except || connection.readyState !== ReadyState.OPEN) continue;
+      connection.deliver(data);
+    }
+  }
+
+  subscribers(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+}
+
+function assertTopic(topic: string): void {
+  if (typeof topic !== "string" || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH) {
+    throw new TypeError(`a topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters`);
+  }
+}
