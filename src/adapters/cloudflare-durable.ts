@@ -21,6 +21,7 @@ import { type HandlerClass, RUNTIME, type Runtime } from "../core/websocket.ts";
 
 /** A Hono app, or anything with its `fetch`. */
 export interface FetchApp {
+  /** Answers a request; `env` carries the bindings (and the runtime, under `RUNTIME`). */
   fetch(request: Request, env: object, ctx?: unknown): Response | Promise<Response>;
 }
 
@@ -37,13 +38,17 @@ export interface DurableObjectOptions {
 
 /** The part of `DurableObjectState` this adapter uses. */
 export interface DurableObjectState {
+  /** Hands `ws` to the platform, which may hibernate the object while the socket stays open. */
   acceptWebSocket(ws: WebSocket, tags?: string[]): void;
+  /** The sockets accepted with `tag` (all when omitted), including those from before hibernation. */
   getWebSockets(tag?: string): WebSocket[];
+  /** A request/response pair the platform answers without waking the object. */
   setWebSocketAutoResponse(pair?: unknown): void;
 }
 
 /** A Durable Object class, as `durableObject()` returns it; export it from the worker under the binding's `class_name`. */
 export interface DurableObjectClass {
+  /** Called by the platform with the object's state and the worker's bindings. */
   new (ctx: DurableObjectState, env: object): {
     fetch(request: Request): Response | Promise<Response>;
     webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void;

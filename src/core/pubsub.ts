@@ -9,7 +9,9 @@ import type { SendData } from "./message.ts";
  * an engine only mirrors it.
  */
 export interface TopicEngine {
+  /** Adds `connection` to `topic`'s subscribers. */
   subscribe(connection: Connection, topic: string): void;
+  /** Removes `connection` from `topic`'s subscribers. */
   unsubscribe(connection: Connection, topic: string): void;
   /** Sends `data` to every open subscriber of `topic` on this server except `except`. */
   publish(topic: string, data: SendData, except?: Connection): void;
@@ -112,12 +114,14 @@ export class PubSub {
 export class MemoryTopics implements TopicEngine {
   readonly #topics = new Map<string, Set<Connection>>();
 
+  /** Adds `connection` to `topic`'s subscribers. */
   subscribe(connection: Connection, topic: string): void {
     let members = this.#topics.get(topic);
     if (!members) this.#topics.set(topic, (members = new Set()));
     members.add(connection);
   }
 
+  /** Removes `connection` from `topic`'s subscribers; a topic without subscribers is forgotten. */
   unsubscribe(connection: Connection, topic: string): void {
     const members = this.#topics.get(topic);
     if (!members?.delete(connection)) return;

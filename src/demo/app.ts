@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Env, Hono } from "hono";
 import { toDurableObject } from "../adapters/cloudflare-durable.ts";
 import { type Message, websocket, WebSocketHandler } from "../index.ts";
 import { chatPage, echoPage } from "./pages.ts";
@@ -23,7 +23,7 @@ export class MyWebSocketServer extends WebSocketHandler {
  * A chat room per `/chat/:room`: each message `{ "name", "text" }` goes to everyone in the room,
  * the sender included, as `{ "name", "text" }`; joins and leaves as `{ "system" }`.
  */
-export class ChatRoom extends WebSocketHandler<any, { name: string }> {
+export class ChatRoom extends WebSocketHandler<Env, { name: string }> {
   override open(params: { room?: string }): void {
     this.subscribe(params.room!);
   }

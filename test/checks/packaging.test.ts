@@ -69,6 +69,7 @@ describe("the npm package", () => {
       "index",
       "testing",
       ...sources("core"),
+      ...sources("pubsub"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
     const expected = modules.flatMap((m) => [`dist/src/${m}.js`, `dist/src/${m}.d.ts`])
@@ -215,7 +216,7 @@ describe("JSR", () => {
     const config = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8").replace(/^\s*\/\/.*$/gm, ""));
     expect(config.name).toBe("@edgesocket/edgesocket");
     expect(config.version).toBe(manifest.version);
-    expect(Object.keys(config.exports)).toEqual([".", "./deno", "./testing"]);
+    expect(Object.keys(config.exports)).toEqual([".", "./deno", "./redis", "./testing"]);
     // Type checking is `deno check`'s test; here JSR's own rules (slow types, file list).
     const result = await run("deno", ["publish", "--dry-run", "--allow-dirty", "--no-check"]);
     expect(withoutTypeWarnings(result.stderr)).toContain("Success Dry run complete");

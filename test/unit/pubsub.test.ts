@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Env, Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { Connection } from "../../src/core/connection.ts";
 import { CONNECTION, WebSocketHandler } from "../../src/core/handler.ts";
@@ -10,7 +10,7 @@ import { RUNTIME, type Runtime, websocket } from "../../src/core/websocket.ts";
 import { connect } from "../../src/testing.ts";
 
 /** Commands: "sub t", "unsub t", "pub t data", "self t data", "topics", "state v", "state?". */
-class Room extends WebSocketHandler<any, { name: string }> {
+class Room extends WebSocketHandler<Env, { name: string }> {
   leaveTopic: string | undefined;
   override onMessage(message: Message): void {
     const [command, topic = "", ...rest] = String(message).split(" ");
