@@ -1,14 +1,15 @@
 /**
  * The demo page in a real headless Chromium (Debian's `chromium`, installed by .ci/run), against the demo
  * server of each runtime: the page's own `new WebSocket(...)` connects, sends, shows the echo, and shows the
- * closed state once the server goes away. A screenshot per runtime lands in test-results/screenshots/.
+ * closed state once the server goes away; the chat page delivers within a room only. Screenshots per runtime land
+ * in test-results/screenshots/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { entryOf, ROOT, type RuntimeName, startServer } from "../helpers/runtimes.ts";
+import { entryOf, ROOT, type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(ROOT, "test-results/screenshots");
@@ -43,9 +44,45 @@ afterAll(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-describe.each(runtimes)("the demo page in Chromium, served by %s", (runtime) => {
-  test("connects, sends, shows the echo, then shows the closed state when the server goes away", async () => {
-    const server = await startServer(runtime, entryOf(runtime, "demo"), { readyPath: "/" });
+describe.each(runtimes)("the demo pages in Chromium, served by %s", (runtime) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer(runtime, entryOf(runtime, "demo"), { readyPath: "/" });
+  });
+  afterAll(() => server?.stop());
+
+  test("/chat: what one page sends reaches every page in its room, and no page in another room", async () => {
+    const joinRoom = async (room: string, name: string) => {
+      const page = await browser.newPage();
+      await page.goto(`${server.httpURL}/chat`);
+      await page.getByLabel("Room").fill(room);
+      await page.getByLabel("Name").fill(name);
+      await page.getByRole("button", { name: "Join" }).click();
+      await expect.poll(() => page.getByRole("status").textContent(), { timeout: 15_000 }).toBe(`in room ${room}`);
+      return page;
+    };
+    const pages: Page[] = [];
+    try {
+      const [ann, bob, cat] = [
+        await joinRoom("lobby", "ann"),
+        await joinRoom("lobby", "bob"),
+        await joinRoom("other", "cat"),
+      ];
+      pages.push(ann, bob, cat);
+      await ann.getByLabel("Message").fill("hello, lobby");
+      await ann.getByRole("button", { name: "Send" }).click();
+      for (const page of [ann, bob]) {
+        await expect.poll(() => page.locator("#log li:not(.system)").allTextContents(), { timeout: 15_000 })
+          .toEqual(["ann: hello, lobby"]);
+      }
+      await bob.screenshot({ path: join(SCREENSHOTS, `${runtime}-chat.png`) });
+      expect(await cat.locator("#log li:not(.system)").allTextContents()).toEqual([]);
+    } finally {
+      for (const page of pages) await page.close();
+    }
+  });
+
+  test("/: connects, sends, shows the echo, then shows the closed state when the server goes away", async () => {
     let page: Page | undefined;
     try {
       page = await browser.newPage();
@@ -71,7 +108,6 @@ describe.each(runtimes)("the demo page in Chromium, served by %s", (runtime) => 
       expect(errors).toEqual([]);
     } finally {
       await page?.close();
-      await server.stop();
     }
   });
 });
