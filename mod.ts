@@ -9,5 +9,9 @@ if (import.meta.main) {
   const { serve } = await import("./src/adapters/deno.ts");
   const { app, demoPort } = await import("./src/demo/app.ts");
   const port = demoPort(Deno.env.toObject());
-  serve(app, { port, onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`) });
+  const server = serve(app, { port, onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`) });
+  // Graceful shutdown: every socket gets 1001 "server shutting down", every onClose runs, then exit.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => void server.shutdown().then(() => Deno.exit(0)));
+  }
 }

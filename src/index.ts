@@ -11,3 +11,5 @@ export { CloseCode, ReadyState } from "./core/constants.ts";
 export { WebSocketClosedError } from "./core/errors.ts";
 export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/options.ts";
 export type { Message, SendData } from "./core/message.ts";
+export { type Shutdown, type ShutdownOptions, SHUTDOWN_CLOSE } from "./core/shutdown.ts";
+export { RATE_EXCEEDED_REASON, SLOW_CONSUMER_REASON } from "./core/connection.ts";

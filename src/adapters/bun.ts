@@ -3,9 +3,11 @@
  * @module
  */
 import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler } from "bun";
-import type { Connection } from "../core/connection.ts";
+import type { Connection, Transport } from "../core/connection.ts";
+import type { SendData } from "../core/message.ts";
 import { DEFAULT_LIMITS } from "../core/options.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
+import { createShutdown, type Shutdown } from "../core/shutdown.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -17,11 +19,10 @@ export interface ServeOptions {
   /** Default `"0.0.0.0"`. */
   hostname?: string;
   /**
-   * Bun applies these two to the whole server; each route's own (smaller) limits still hold.
-   * Defaults: the defaults of `websocket()`.
+   * Bun applies this to the whole server; each route's own (smaller) limit still holds.
+   * Default: the default of `websocket()`.
    */
   maxMessageSize?: number;
-  idleTimeout?: number;
 }
 
 /** A Hono app, or anything with its `fetch`. */
@@ -33,16 +34,20 @@ type Peer = ServerWebSocket<Connection>;
 
 // --- adapter ---
 
-/** Serves `app` over HTTP and WebSocket with `Bun.serve`. */
-export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> {
-  const env = { [RUNTIME]: bunRuntime(() => server) };
+/**
+ * Serves `app` over HTTP and WebSocket with `Bun.serve`; returns Bun's server with `shutdown()`
+ * (stop accepting, close every socket with 1001, wait for each `onClose`).
+ */
+export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> & Shutdown {
+  const runtime = bunRuntime(() => server);
+  const env = { [RUNTIME]: runtime };
   const server: Server<Connection> = Bun.serve<Connection>({
     port: options.port ?? 8000,
     hostname: options.hostname ?? "0.0.0.0",
     fetch: (request) => app.fetch(request, env),
     websocket: peerHandlers(options),
   });
-  return server;
+  return Object.assign(server, { shutdown: createShutdown(runtime.connections, () => server.stop()) });
 }
 
 function bunRuntime(server: () => Server<Connection>): Runtime {
@@ -60,22 +65,25 @@ function bunRuntime(server: () => Server<Connection>): Runtime {
 // --- peer ---
 
 function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
-  const idleTimeout = options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout;
   return {
     maxPayloadLength: options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize,
-    // Bun pings after `idleTimeout` and closes after twice that; halve it so a dead peer goes within idleTimeout.
-    idleTimeout: idleTimeout === 0 ? 0 : Math.max(1, Math.ceil(idleTimeout / 2)),
-    sendPings: true,
+    // The core's heartbeat pings per route (`idleTimeout`), so Bun's own server-wide one is off.
+    idleTimeout: 0,
+    sendPings: false,
+    // Bun's `backpressureLimit` (16 MiB) stays; past it Bun drops a message and the core closes with 1008.
+    closeOnBackpressureLimit: false,
     perMessageDeflate: false,
     open: peerOnOpen,
     message: peerOnMessage,
     close: peerOnClose,
+    drain: peerOnDrain,
+    pong: peerOnPong,
   };
 }
 
 function peerOnOpen(peer: Peer): void {
   peer.binaryType = "arraybuffer";
-  peer.data.open(peer);
+  peer.data.open(new BunTransport(peer));
 }
 
 function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): void {
@@ -84,4 +92,47 @@ function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): 
 
 function peerOnClose(peer: Peer, code: number, reason: string): void {
   peer.data.closed(code, reason);
+}
+
+function peerOnDrain(peer: Peer): void {
+  peer.data.writable();
+}
+
+function peerOnPong(peer: Peer): void {
+  peer.data.pong();
+}
+
+/**
+ * Bun's socket as the core's transport: Bun reports its buffer with `getBufferedAmount()` and a
+ * dropped message (buffer over Bun's `backpressureLimit`) as `send() === 0`.
+ */
+class BunTransport implements Transport {
+  #dropped = false;
+
+  constructor(private readonly peer: Peer) {}
+
+  send(data: SendData): void {
+    // An empty message also returns 0 without being dropped.
+    if (this.peer.send(data) === 0 && !isEmpty(data)) this.#dropped = true;
+  }
+
+  get bufferedAmount(): number {
+    return this.#dropped ? Number.POSITIVE_INFINITY : this.peer.getBufferedAmount();
+  }
+
+  close(code?: number, reason?: string): void {
+    this.peer.close(code, reason);
+  }
+
+  ping(): void {
+    this.peer.ping();
+  }
+
+  terminate(): void {
+    this.peer.terminate();
+  }
+}
+
+function isEmpty(data: SendData): boolean {
+  return typeof data === "string" ? data.length === 0 : data.byteLength === 0;
 }
