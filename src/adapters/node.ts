@@ -43,8 +43,13 @@ interface UpgradeEnv {
  * `shutdown()` (stop accepting, close every socket with 1001, wait for each `onClose`).
  */
 export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutdown {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const runtime = nodeRuntime();
+  // Every request's env carries the runtime, as on the other runtimes (e.g. to read the open connections).
+  const fetch = (request: Request, env: Record<PropertyKey, unknown>) => {
+    env[RUNTIME] = runtime;
+    return app.fetch(request, env);
+  };
+  const server = createAdaptorServer({ fetch }) as Server;
   const stopAccepting = () => new Promise((done) => server.close(done));
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore);

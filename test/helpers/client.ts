@@ -181,3 +181,78 @@ export async function pollJSON<T>(url: string, accept: (value: T) => boolean, ms
   } while (Date.now() < deadline);
   return value;
 }
+
+/** A raw client that never answers anything: no pong, no close reply (a dead or deaf peer). */
+export interface DeafClient {
+  /** Pings received so far. */
+  pings(): number;
+  /** The close frame's code, or `null` if the server dropped TCP without one; and when (ms since open). */
+  closed: Promise<{ code: number | null; afterMs: number }>;
+  destroy(): void;
+}
+
+/** Opens a WebSocket on raw TCP that reads every frame but answers none. Rejects if the upgrade fails. */
+export function openDeafClient(host: string, port: number, path: string): Promise<DeafClient> {
+  return new Promise((resolveOpen, rejectOpen) => {
+    const socket: Socket = tcpConnect(port, host);
+    let received = Buffer.alloc(0);
+    let openedAt = 0;
+    let pings = 0;
+    let closeCode: number | null = null;
+    let resolveClosed!: (value: { code: number | null; afterMs: number }) => void;
+    const closed = new Promise<{ code: number | null; afterMs: number }>((r) => (resolveClosed = r));
+    socket.on("connect", () => {
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+    });
+    socket.on("data", (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      if (openedAt === 0) {
+        const end = received.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const status = received.subarray(0, end).toString().split(" ")[1];
+        if (status !== "101") {
+          socket.destroy();
+          rejectOpen(new Error(`upgrade answered ${status}`));
+          return;
+        }
+        openedAt = Date.now();
+        received = received.subarray(end + 4);
+        resolveOpen({ pings: () => pings, closed, destroy: () => socket.destroy() });
+      }
+      for (const frame of takeFrames()) {
+        if (frame.opcode === 0x9) pings++;
+        if (frame.opcode === 0x8) closeCode = frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
+      }
+    });
+    socket.on("close", () => {
+      resolveClosed({ code: closeCode, afterMs: Date.now() - openedAt });
+      if (openedAt === 0) rejectOpen(new Error("closed before the upgrade"));
+    });
+    socket.on("error", () => {});
+
+    function* takeFrames(): Generator<{ opcode: number; payload: Buffer }> {
+      for (;;) {
+        if (received.length < 2) return;
+        const opcode = received[0]! & 0x0f;
+        let length = received[1]! & 0x7f;
+        let header = 2;
+        if (length === 126) {
+          if (received.length < 4) return;
+          length = received.readUInt16BE(2);
+          header = 4;
+        } else if (length === 127) {
+          if (received.length < 10) return;
+          length = Number(received.readBigUInt64BE(2));
+          header = 10;
+        }
+        if (received.length < header + length) return;
+        const payload = received.subarray(header, header + length);
+        received = received.subarray(header + length);
+        yield { opcode, payload };
+      }
+    }
+  });
+}
