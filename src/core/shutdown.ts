@@ -40,10 +40,11 @@ export function isShuttingDown(registry: ConnectionRegistry): boolean {
 }
 
 /**
- * The adapter-neutral shutdown: `stopAccepting` (the runtime's own "close the listener") runs
- * first; then every open connection is closed with `code`/`reason`; connections still open after
- * `timeout` ms are terminated. Resolves when the registry is empty (every `onClose` ran) and the
- * runtime's listener has stopped, or after the grace time if a runtime never reports a close.
+ * The adapter-neutral shutdown: new upgrades are refused with 503 at once; every open connection
+ * is closed with `code`/`reason`; connections still open after `timeout` ms are terminated; then
+ * `stopAccepting` (the runtime's own "close the listener") runs — last, because Deno's closes
+ * remaining WebSockets with its own reason. Resolves when the registry is empty (every `onClose`
+ * ran) and the listener has stopped, or after a grace time if a runtime never reports either.
  */
 export async function shutdown(
   registry: ConnectionRegistry,
@@ -51,12 +52,12 @@ export async function shutdown(
   { code = SHUTDOWN_CLOSE.code, reason = SHUTDOWN_CLOSE.reason, timeout = DEFAULT_TIMEOUT_MS }: ShutdownOptions = {},
 ): Promise<void> {
   shuttingDown.add(registry);
-  const stopped = Promise.resolve().then(stopAccepting).catch(() => {});
   for (const connection of registry) connection.close(code, reason);
   if (!(await emptied(registry, timeout))) {
     for (const connection of registry) connection.terminate();
     await emptied(registry, TERMINATE_GRACE_MS);
   }
+  const stopped = Promise.resolve().then(stopAccepting).catch(() => {});
   await Promise.race([stopped, delay(TERMINATE_GRACE_MS)]);
 }
 
