@@ -183,16 +183,12 @@ export class Connection {
   }
 
   /**
-   * Drops the connection without a closing handshake (a dead peer, or shutdown's deadline), where
-   * the runtime can; elsewhere starts a 1001 close. `onClose` runs when the runtime reports it closed.
+   * Drops the connection without a closing handshake (a dead peer, or shutdown's deadline) where
+   * the runtime can (`ws`, Bun); elsewhere does nothing. `onClose` runs when the runtime reports it closed.
    */
   terminate(): void {
-    if (this.readyState === ReadyState.CLOSED || this.readyState === ReadyState.CONNECTING) return;
-    const transport = this.transport!;
-    if (!transport.terminate) {
-      this.close(CloseCode.GOING_AWAY, "terminated");
-      return;
-    }
+    const transport = this.transport;
+    if (!transport?.terminate || this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSING;
     this.#dropQueue();
     this.#drainWatch?.release();

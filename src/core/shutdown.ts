@@ -8,8 +8,8 @@ export interface ShutdownOptions {
   /** Close reason sent to every open socket. Default `"server shutting down"`. */
   reason?: string;
   /**
-   * Milliseconds to wait for closing handshakes; sockets still open then are terminated
-   * (their `onClose` still runs). Default 5000.
+   * Milliseconds to wait for closing handshakes; sockets still open then are terminated, and
+   * those the runtime still does not report closed a second later get `onClose(1006, "")`. Default 5000.
    */
   timeout?: number;
 }
@@ -41,7 +41,8 @@ export function isShuttingDown(registry: ConnectionRegistry): boolean {
 
 /**
  * The adapter-neutral shutdown: new upgrades are refused with 503 at once; every open connection
- * is closed with `code`/`reason`; connections still open after `timeout` ms are terminated; then
+ * is closed with `code`/`reason`; connections still open after `timeout` ms are terminated (and
+ * reported closed with 1006 if the runtime still has not, so every `onClose` runs); then
  * `stopAccepting` (the runtime's own "close the listener") runs — last, because Deno's closes
  * remaining WebSockets with its own reason. Resolves when the registry is empty (every `onClose`
  * ran) and the listener has stopped, or after a grace time if a runtime never reports either.
@@ -55,7 +56,9 @@ export async function shutdown(
   for (const connection of registry) connection.close(code, reason);
   if (!(await emptied(registry, timeout))) {
     for (const connection of registry) connection.terminate();
-    await emptied(registry, TERMINATE_GRACE_MS);
+    if (!(await emptied(registry, TERMINATE_GRACE_MS))) {
+      for (const connection of registry) connection.closed(CloseCode.ABNORMAL, "");
+    }
   }
   const stopped = Promise.resolve().then(stopAccepting).catch(() => {});
   await Promise.race([stopped, delay(TERMINATE_GRACE_MS)]);

@@ -29,6 +29,14 @@ describe("heartbeat (transports that can ping)", () => {
     connection.closed(1000, "");
   });
 
+  it("terminate does nothing where the runtime cannot terminate", () => {
+    const closes: unknown[] = [];
+    const { connection } = openConnection({ send() {}, close: (code) => void closes.push(code) });
+    connection.terminate();
+    expect([connection.readyState, closes]).toEqual([1, []]);
+    connection.closed(1000, "");
+  });
+
   it("stops pinging once the connection closed", () => {
     vi.useFakeTimers();
     const { connection, transport } = openConnection(new FakeBufferedTransport(), { idleTimeout: 10 });
