@@ -4,8 +4,8 @@ import { assertSendableClose } from "./close.ts";
 import { CloseCode, ReadyState } from "./constants.ts";
 import { WebSocketClosedError } from "./errors.ts";
 import type { WebSocketHandler } from "./handler.ts";
-import { exceedsSize, type Message, type SendData } from "./message.ts";
 import { unwatchHeartbeat, watchHeartbeat } from "./heartbeat.ts";
+import { exceedsSize, type Message, type SendData } from "./message.ts";
 import type { Limits } from "./options.ts";
 import { MessageRate } from "./rate.ts";
 import type { ConnectionRegistry } from "./registry.ts";
@@ -16,8 +16,8 @@ export const SLOW_CONSUMER_REASON = "slow consumer: send buffer full";
 export const RATE_EXCEEDED_REASON = "message rate exceeded";
 
 /**
- * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket`,
- * Bun's `ServerWebSocket` and `ws`'s `WebSocket` all fit it as they are.
+ * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket` and
+ * `ws`'s `WebSocket` fit it as they are; Bun's `ServerWebSocket` through a small wrapper.
  */
 export interface Transport {
   send(data: SendData): unknown;
@@ -133,7 +133,8 @@ export class Connection {
   /**
    * Sends a message; throws {@link WebSocketClosedError} once the connection is closing or closed.
    * Returns `false` when the send buffer is above `highWaterMark` (congested: await `drained()`),
-   * and closes a slow consumer with 1008 once it is above `maxBufferedAmount`.
+   * and closes a slow consumer with 1008 once it is above `maxBufferedAmount` (counting this message,
+   * so one message larger than that closes the socket unless the runtime writes it at once).
    * Always `true` where the runtime does not report its buffer.
    */
   send(data: SendData): boolean {

@@ -48,7 +48,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
   if (!runtime) {
     throw new Error("edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter");
   }
-  const unavailable = refuseWhenFull(runtime.connections, limits);
+  const unavailable = refuseWhenUnavailable(runtime.connections, limits);
   if (unavailable) return unavailable;
   const handler = new Handler();
   // The connection exists before the hooks run so that they can read `this.context`.
@@ -66,7 +66,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
 }
 
 /** 503 while the server shuts down or has `maxConnections` open. */
-function refuseWhenFull(connections: ConnectionRegistry, limits: Limits): Response | undefined {
+function refuseWhenUnavailable(connections: ConnectionRegistry, limits: Limits): Response | undefined {
   if (isShuttingDown(connections)) return refuse(503, "server shutting down");
   if (limits.maxConnections > 0 && connections.size >= limits.maxConnections) {
     return refuse(503, "too many connections");
