@@ -22,7 +22,11 @@ export const RATE_EXCEEDED_REASON = "message rate exceeded";
 export interface Transport {
   send(data: SendData): unknown;
   close(code?: number, reason?: string): unknown;
-  /** Bytes queued but not yet written to the network; absent where the runtime does not report it (workerd). */
+  /**
+   * Bytes queued but not yet written to the network; absent where the runtime does not report it
+   * (workerd). `Infinity` once the runtime dropped a message it could not queue (Bun): the core
+   * then closes the socket as a slow consumer even when `maxBufferedAmount` is 0.
+   */
   readonly bufferedAmount?: number;
   /** Sends a ping; present where the server may ping (`ws`, Bun), which turns on the core's heartbeat. */
   ping?(): unknown;
@@ -144,7 +148,7 @@ export class Connection {
     const buffered = transport.bufferedAmount;
     if (buffered === undefined) return true;
     const max = this.limits.maxBufferedAmount;
-    if (max > 0 && buffered > max) {
+    if (buffered > max && (max > 0 || buffered === Number.POSITIVE_INFINITY)) {
       this.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER_REASON);
       return false;
     }

@@ -1,3 +1,9 @@
 import { runHardening } from "./scenarios.ts";
 
-runHardening("bun", { reportsBuffer: true, deadPeerClose: null, gracefulShutdown: true, reportsMemory: true });
+runHardening("bun", {
+  reportsBuffer: true,
+  deadPeerClose: null,
+  gracefulShutdown: true,
+  reportsMemory: true,
+  dropsPastOwnLimit: true,
+});

@@ -27,6 +27,8 @@ export interface HardeningCaps {
    * peer may get a reset (1006) instead of the close code (Deno).
    */
   resetsWhilePeerSends?: boolean;
+  /** The runtime drops messages past its own send-buffer ceiling (Bun: 16 MiB), which closes with 1008. */
+  dropsPastOwnLimit?: boolean;
 }
 
 interface Stats {
@@ -106,6 +108,27 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
             socketOf(slow).resume();
             await slow.message(mib * 4);
             expect(slow.messages.length).toBe(mib * 4);
+          }
+        },
+      );
+
+      test(
+        caps.dropsPastOwnLimit
+          ? "maxBufferedAmount 0: Bun still drops past its 16 MiB backpressureLimit, which closes with 1008 (documented limit)"
+          : "maxBufferedAmount 0 turns the slow-consumer close off: 24 MiB wait, then all arrive",
+        async () => {
+          const id = uniqueId();
+          const slow = await open(`/flood-unlimited/${id}?mib=24`);
+          socketOf(slow).pause();
+          const ended = await floodStats(id, (s) => s.stateAtEnd !== null);
+          socketOf(slow).resume();
+          if (caps.dropsPastOwnLimit) {
+            expect(ended.stateAtEnd).not.toBe(1);
+            expect(await slow.closed).toEqual({ code: 1008, reason: "slow consumer: send buffer full" });
+          } else {
+            expect(ended).toMatchObject({ stateAtEnd: 1, sent: 24 * MiB });
+            await slow.message(24 * 4);
+            expect(slow.messages.length).toBe(24 * 4);
           }
         },
       );

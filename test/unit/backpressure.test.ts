@@ -34,6 +34,13 @@ describe("#send", () => {
     expect(transport.closes).toEqual([]);
   });
 
+  it("closes when the runtime dropped a message (buffer reported as Infinity), even with the limit off", () => {
+    const { connection, transport } = openConnection(new FakeBufferedTransport(), { maxBufferedAmount: 0 });
+    transport.bufferedAmount = Number.POSITIVE_INFINITY;
+    expect(connection.send("x")).toBe(false);
+    expect(transport.closes).toEqual([[CloseCode.POLICY_VIOLATION, SLOW_CONSUMER_REASON]]);
+  });
+
   it("returns true where the runtime reports no buffer (1/2 workerd)", () => {
     const sent: unknown[] = [];
     const transport: Transport = { send: (data) => sent.push(data), close() {} };
