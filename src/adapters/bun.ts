@@ -108,16 +108,21 @@ function peerOnPong(peer: Peer): void {
  */
 class BunTransport implements Transport {
   #dropped = false;
+  /** What the last `send` returned: bytes written at once, -1 if buffered, 0 if dropped (or empty). */
+  #lastSend = 0;
 
   constructor(private readonly peer: Peer) {}
 
   send(data: SendData): void {
+    this.#lastSend = this.peer.send(data);
     // An empty message also returns 0 without being dropped.
-    if (this.peer.send(data) === 0 && !isEmpty(data)) this.#dropped = true;
+    if (this.#lastSend === 0 && !isEmpty(data)) this.#dropped = true;
   }
 
+  /** Asks Bun only when the last send had to be buffered: otherwise nothing waits. */
   get bufferedAmount(): number {
-    return this.#dropped ? Number.POSITIVE_INFINITY : this.peer.getBufferedAmount();
+    if (this.#dropped) return Number.POSITIVE_INFINITY;
+    return this.#lastSend === -1 ? this.peer.getBufferedAmount() : 0;
   }
 
   close(code?: number, reason?: string): void {
