@@ -47,7 +47,7 @@ export function isShuttingDown(registry: ConnectionRegistry): boolean {
  * remaining WebSockets with its own reason. Resolves when the registry is empty (every `onClose`
  * ran) and the listener has stopped, or after a grace time if a runtime never reports either.
  */
-export async function shutdown(
+async function shutdown(
   registry: ConnectionRegistry,
   stopAccepting: () => Promise<unknown> | unknown,
   { code = SHUTDOWN_CLOSE.code, reason = SHUTDOWN_CLOSE.reason, timeout = DEFAULT_TIMEOUT_MS }: ShutdownOptions = {},
