@@ -6,4 +6,5 @@ runHardening("bun", {
   gracefulShutdown: true,
   reportsMemory: true,
   dropsPastOwnLimit: true,
+  closesWithoutPeerReply: true,
 });

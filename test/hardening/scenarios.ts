@@ -29,6 +29,11 @@ export interface HardeningCaps {
   resetsWhilePeerSends?: boolean;
   /** The runtime drops messages past its own send-buffer ceiling (Bun: 16 MiB), which closes with 1008. */
   dropsPastOwnLimit?: boolean;
+  /**
+   * The runtime reports a socket closed as soon as it sent its close frame, without waiting for
+   * the peer's (Bun): a deaf peer does not hold up shutdown, which stops listening at once.
+   */
+  closesWithoutPeerReply?: boolean;
 }
 
 interface Stats {
@@ -283,7 +288,7 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
   describe(`shutdown on ${runtime}`, () => {
     test(
       caps.gracefulShutdown
-        ? "SIGTERM with 200 open sockets: each gets 1001 'server shutting down', each onClose runs once, the process exits"
+        ? "SIGTERM with 200 open sockets and one deaf peer: each gets 1001 'server shutting down', new upgrades 503, each onClose runs once, the process exits"
         : "workerd has no shutdown hook: stopping wrangler dev drops every socket (1006) (documented limit)",
       async () => {
         const demo = await startServer(runtime, entryOf(runtime, "demo"), { readyPath: "/" });
@@ -300,11 +305,21 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
             expect(new Set(closes.map((c) => c.code))).toEqual(new Set([1006]));
             return;
           }
+          // A peer that never answers the close holds the shutdown until its 5 s timeout (not on Bun).
+          const deaf = await openDeafClient("127.0.0.1", demo.port, "/websocketserver");
           demo.signal("SIGTERM");
           const closes = await Promise.all(sockets.map((client) => client.closed));
           expect(closes).toEqual(sockets.map(() => ({ code: 1001, reason: "server shutting down" })));
+          const late = handshake(`${demo.httpURL}/websocketserver`, { headers: upgradeHeaders() });
+          if (caps.closesWithoutPeerReply) {
+            await expect(late).rejects.toMatchObject({ code: "ECONNREFUSED" });
+          } else {
+            const refused = await late;
+            expect([refused.status, refused.body]).toEqual([503, "server shutting down"]);
+          }
+          expect((await deaf.closed).code).toBe(1001);
           expect(await Promise.race([demo.exited, sleep(15_000).then(() => "still running")])).toBe(0);
-          expect(demo.output().match(/Connection closed/g)?.length).toBe(200);
+          expect(demo.output().match(/Connection closed/g)?.length).toBe(201);
         } finally {
           await demo.stop();
         }
