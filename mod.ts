@@ -13,5 +13,13 @@ if (import.meta.main) {
   const port = demoPort({ PORT: Deno.env.get("PORT") });
   // With REDIS_URL set, chat rooms span every demo process that uses the same Redis.
   const backplane = Deno.env.get("REDIS_URL") ? (await import("./src/pubsub/redis.ts")).redisBackplane() : undefined;
-  serve(app, { port, backplane, onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`) });
+  const server = serve(app, {
+    port,
+    backplane,
+    onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`),
+  });
+  // Graceful shutdown: every socket gets 1001 "server shutting down", every onClose runs, then exit.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => void server.shutdown().then(() => backplane?.close()).then(() => Deno.exit(0)));
+  }
 }

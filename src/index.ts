@@ -15,3 +15,5 @@ export type { Message, SendData } from "./core/message.ts";
 export { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "./core/validate.ts";
 export { type Backplane, MemoryTopics, type PublishOptions, PubSub, type TopicEngine } from "./core/pubsub.ts";
 export { publish, subscribers } from "./core/publish.ts";
+export { type Shutdown, type ShutdownOptions, SHUTDOWN_CLOSE } from "./core/shutdown.ts";
+export { RATE_EXCEEDED_REASON, SLOW_CONSUMER_REASON } from "./core/connection.ts";

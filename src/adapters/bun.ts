@@ -9,6 +9,7 @@ import type { SendData } from "../core/message.ts";
 import { DEFAULT_LIMITS } from "../core/options.ts";
 import { type Backplane, PubSub, type TopicEngine } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
+import { createShutdown, type Shutdown } from "../core/shutdown.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -20,12 +21,10 @@ export interface ServeOptions {
   /** Default `"0.0.0.0"`. */
   hostname?: string;
   /**
-   * Bun applies these two to the whole server; each route's own (smaller) limits still hold.
-   * Defaults: the defaults of `websocket()`.
+   * Bun applies this to the whole server; each route's own (smaller) limit still holds.
+   * Default: the default of `websocket()`.
    */
   maxMessageSize?: number;
-  /** Seconds a silent peer may stay connected; see `maxMessageSize` for the scope. */
-  idleTimeout?: number;
   /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
   backplane?: Backplane;
 }
@@ -40,16 +39,20 @@ type Peer = ServerWebSocket<Connection>;
 
 // --- adapter ---
 
-/** Serves `app` over HTTP and WebSocket with `Bun.serve`. */
-export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> {
-  const env = { [RUNTIME]: bunRuntime(() => server, options.backplane) };
+/**
+ * Serves `app` over HTTP and WebSocket with `Bun.serve`; returns Bun's server with `shutdown()`
+ * (stop accepting, close every socket with 1001, wait for each `onClose`).
+ */
+export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> & Shutdown {
+  const runtime = bunRuntime(() => server, options.backplane);
+  const env = { [RUNTIME]: runtime };
   const server: Server<Connection> = Bun.serve<Connection>({
     port: options.port ?? 8000,
     hostname: options.hostname ?? "0.0.0.0",
     fetch: (request) => app.fetch(request, env),
     websocket: peerHandlers(options),
   });
-  return server;
+  return Object.assign(server, { shutdown: createShutdown(runtime.connections, () => server.stop()) });
 }
 
 function bunRuntime(server: () => Server<Connection>, backplane?: Backplane): Runtime {
@@ -89,27 +92,29 @@ function nativeTopics(server: () => Server<Connection>): TopicEngine {
 // --- peer ---
 
 function peerOf(connection: Connection): Peer {
-  return connection.transport as Peer;
+  return (connection.transport as BunTransport).peer;
 }
 
 function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
-  const idleTimeout = options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout;
   return {
     maxPayloadLength: options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize,
-    // Bun pings after `idleTimeout` and closes after twice that; halve it so a dead peer goes within idleTimeout.
-    idleTimeout: idleTimeout === 0 ? 0 : Math.max(1, Math.ceil(idleTimeout / 2)),
-    sendPings: true,
+    // The core's heartbeat pings per route (`idleTimeout`), so Bun's own server-wide one is off.
+    idleTimeout: 0,
+    sendPings: false,
+    // Bun's `backpressureLimit` (16 MiB) stays; past it Bun drops a message and the core closes with 1008.
+    closeOnBackpressureLimit: false,
     perMessageDeflate: false,
     open: peerOnOpen,
     message: peerOnMessage,
     close: peerOnClose,
+    drain: peerOnDrain,
+    pong: peerOnPong,
   };
 }
 
 function peerOnOpen(peer: Peer): void {
   peer.binaryType = "arraybuffer";
-  // Bun's types take only ArrayBuffer-backed views; at run time `send` takes every view SendData allows.
-  peer.data.open(peer as Transport);
+  peer.data.open(new BunTransport(peer));
 }
 
 function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): void {
@@ -118,4 +123,53 @@ function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): 
 
 function peerOnClose(peer: Peer, code: number, reason: string): void {
   peer.data.closed(code, reason);
+}
+
+function peerOnDrain(peer: Peer): void {
+  peer.data.writable();
+}
+
+function peerOnPong(peer: Peer): void {
+  peer.data.pong();
+}
+
+/**
+ * Bun's socket as the core's transport: Bun reports its buffer with `getBufferedAmount()` and a
+ * dropped message (buffer over Bun's `backpressureLimit`) as `send() === 0`.
+ */
+class BunTransport implements Transport {
+  #dropped = false;
+  /** What the last `send` returned: bytes written at once, -1 if buffered, 0 if dropped (or empty). */
+  #lastSend = 0;
+
+  constructor(readonly peer: Peer) {}
+
+  send(data: SendData): void {
+    // Bun's types take only ArrayBuffer-backed views; at run time `send` takes every view SendData allows.
+    this.#lastSend = this.peer.send(data as string | ArrayBuffer);
+    // An empty message also returns 0 without being dropped.
+    if (this.#lastSend === 0 && !isEmpty(data)) this.#dropped = true;
+  }
+
+  /** Asks Bun only when the last send had to be buffered: otherwise nothing waits. */
+  get bufferedAmount(): number {
+    if (this.#dropped) return Number.POSITIVE_INFINITY;
+    return this.#lastSend === -1 ? this.peer.getBufferedAmount() : 0;
+  }
+
+  close(code?: number, reason?: string): void {
+    this.peer.close(code, reason);
+  }
+
+  ping(): void {
+    this.peer.ping();
+  }
+
+  terminate(): void {
+    this.peer.terminate();
+  }
+}
+
+function isEmpty(data: SendData): boolean {
+  return typeof data === "string" ? data.length === 0 : data.byteLength === 0;
 }

@@ -7,6 +7,7 @@ import { CloseCode } from "../core/constants.ts";
 import type { Connection } from "../core/connection.ts";
 import { type Backplane, PubSub } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
+import { createShutdown, type Shutdown } from "../core/shutdown.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -50,13 +51,20 @@ function upgrade(c: Context, connection: Connection): Response {
   return response;
 }
 
-/** Serves `app` over HTTP and WebSocket with `Deno.serve`. */
-export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServer {
-  const env = { [RUNTIME]: denoRuntime(options.backplane) };
-  return Deno.serve(
+/**
+ * Serves `app` over HTTP and WebSocket with `Deno.serve`. The returned server's `shutdown()` is
+ * edgesocket's: it runs Deno's own (stop accepting), closes every socket with 1001 and waits for
+ * each `onClose`.
+ */
+export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServer & Shutdown {
+  const runtime = denoRuntime(options.backplane);
+  const env = { [RUNTIME]: runtime };
+  const server = Deno.serve(
     { port: options.port ?? 8000, hostname: options.hostname ?? "0.0.0.0", onListen: options.onListen },
     (request) => app.fetch(request, env),
   );
+  const stopAccepting = server.shutdown.bind(server);
+  return Object.assign(server, { shutdown: createShutdown(runtime.connections, stopAccepting) });
 }
 
 // --- peer ---

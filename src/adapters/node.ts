@@ -11,6 +11,7 @@ import type { Connection } from "../core/connection.ts";
 import type { Limits } from "../core/options.ts";
 import { type Backplane, PubSub } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
+import { createShutdown, type Shutdown } from "../core/shutdown.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
@@ -41,13 +42,19 @@ interface UpgradeEnv {
 
 // --- adapter ---
 
-/** Serves `app` over HTTP and WebSocket on Node; returns the listening `http.Server`. */
-export function serve(app: FetchApp, options: ServeOptions = {}): Server {
+/**
+ * Serves `app` over HTTP and WebSocket on Node; returns the listening `http.Server` with
+ * `shutdown()` (stop accepting, close every socket with 1001, wait for each `onClose`).
+ */
+export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutdown {
   const runtime = nodeRuntime(options.backplane);
-  // HTTP routes see the runtime too, so that they can publish to topics.
-  const server = createAdaptorServer({
-    fetch: (request, bindings) => app.fetch(request, { ...bindings, [RUNTIME]: runtime }),
-  }) as Server;
+  // Every request's env carries the runtime, as on the other runtimes (e.g. to read the open connections).
+  const fetch = (request: Request, env: Record<PropertyKey, unknown>) => {
+    env[RUNTIME] = runtime;
+    return app.fetch(request, env);
+  };
+  const server = createAdaptorServer({ fetch }) as Server;
+  const stopAccepting = () => new Promise((done) => server.close(done));
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore);
     const env: UpgradeEnv = { [RUNTIME]: runtime, incoming, socket, head, upgraded: false };
@@ -57,7 +64,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server {
     });
   });
   server.listen(options.port ?? 8000, options.hostname ?? "0.0.0.0");
-  return server;
+  return Object.assign(server, { shutdown: createShutdown(runtime.connections, stopAccepting) });
 }
 
 async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
@@ -81,9 +88,9 @@ function nodeRuntime(backplane?: Backplane): Runtime {
   };
 }
 
-/** One `ws` server per distinct limits, since `maxPayload` is a server option. */
+/** One `ws` server per distinct message limit, since `maxPayload` is a server option. */
 function serverFor(servers: Map<string, WebSocketServer>, limits: Limits): WebSocketServer {
-  const key = `${limits.maxMessageSize}:${limits.idleTimeout}`;
+  const key = String(limits.maxMessageSize);
   let wss = servers.get(key);
   if (!wss) {
     wss = new WebSocketServer({
@@ -92,7 +99,6 @@ function serverFor(servers: Map<string, WebSocketServer>, limits: Limits): WebSo
       perMessageDeflate: false,
       handleProtocols: (_offered, incoming) => incoming[PROTOCOL] || false,
     });
-    if (limits.idleTimeout > 0) watchIdle(wss, limits.idleTimeout);
     servers.set(key, wss);
   }
   return wss;
@@ -101,7 +107,6 @@ function serverFor(servers: Map<string, WebSocketServer>, limits: Limits): WebSo
 // --- peer ---
 
 const CONNECTION = Symbol("edgesocket.connection");
-const ALIVE = Symbol("edgesocket.alive");
 const PROTOCOL = Symbol("edgesocket.protocol");
 
 declare module "node:http" {
@@ -112,13 +117,11 @@ declare module "node:http" {
 
 interface Peer extends WebSocket {
   [CONNECTION]: Connection;
-  [ALIVE]: boolean;
 }
 
 function attach(ws: WebSocket, connection: Connection): void {
   const peer = ws as Peer;
   peer[CONNECTION] = connection;
-  peer[ALIVE] = true;
   peer.on("message", peerOnMessage);
   peer.on("pong", peerOnPong);
   peer.on("close", peerOnClose);
@@ -128,35 +131,16 @@ function attach(ws: WebSocket, connection: Connection): void {
 
 function peerOnMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const peer = this as Peer;
-  peer[ALIVE] = true;
   const buffer = data as Buffer;
   peer[CONNECTION].receive(isBinary ? toArrayBuffer(buffer) : buffer.toString());
 }
 
 function peerOnPong(this: WebSocket): void {
-  (this as Peer)[ALIVE] = true;
+  (this as Peer)[CONNECTION].pong();
 }
 
 function peerOnClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as Peer)[CONNECTION].closed(code, reason.toString());
-}
-
-/**
- * Every half `idleTimeout`: a peer that sent nothing since the last sweep is terminated,
- * the others are pinged. A dead peer is gone within `idleTimeout` seconds.
- */
-function watchIdle(wss: WebSocketServer, idleTimeout: number): void {
-  const timer = setInterval(() => {
-    for (const ws of wss.clients as Set<Peer>) {
-      if (!ws[ALIVE]) ws.terminate();
-      else {
-        ws[ALIVE] = false;
-        ws.ping();
-      }
-    }
-  }, (idleTimeout * 1000) / 2);
-  timer.unref();
-  wss.on("close", () => clearInterval(timer));
 }
 
 // --- HTTP on the raw socket ---

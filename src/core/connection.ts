@@ -1,22 +1,40 @@
 import type { Context } from "hono";
+import { DrainWatch } from "./backpressure.ts";
 import { assertSendableClose } from "./close.ts";
 import { CloseCode, ReadyState } from "./constants.ts";
 import { WebSocketClosedError } from "./errors.ts";
 import type { WebSocketHandler } from "./handler.ts";
+import { unwatchHeartbeat, watchHeartbeat } from "./heartbeat.ts";
 import { exceedsSize, type Message, type SendData } from "./message.ts";
 import type { Limits } from "./options.ts";
 import type { PubSub } from "./pubsub.ts";
+import { MessageRate } from "./rate.ts";
 import type { ConnectionRegistry } from "./registry.ts";
 
+/** The close reason sent to a slow consumer (see `maxBufferedAmount`). */
+export const SLOW_CONSUMER_REASON = "slow consumer: send buffer full";
+/** The close reason sent past `maxMessagesPerSecond`. */
+export const RATE_EXCEEDED_REASON = "message rate exceeded";
+
 /**
- * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket`,
- * Bun's `ServerWebSocket` and `ws`'s `WebSocket` all fit it as they are.
+ * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket` and
+ * `ws`'s `WebSocket` fit it as they are; Bun's `ServerWebSocket` through a small wrapper.
  */
 export interface Transport {
   /** Sends one message: text as a text frame, binary as a binary frame. */
   send(data: SendData): unknown;
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): unknown;
+  /**
+   * Bytes queued but not yet written to the network; absent where the runtime does not report it
+   * (workerd). `Infinity` once the runtime dropped a message it could not queue (Bun): the core
+   * then closes the socket as a slow consumer even when `maxBufferedAmount` is 0.
+   */
+  readonly bufferedAmount?: number;
+  /** Sends a ping; present where the server may ping (`ws`, Bun), which turns on the core's heartbeat. */
+  ping?(): unknown;
+  /** Drops the connection at once, without a closing handshake. */
+  terminate?(): unknown;
 }
 
 /** Called once a connection has closed and its `onClose` has run. */
@@ -46,6 +64,8 @@ export class Connection {
   /** Set by an adapter that keeps `state` and topics outside memory (a Durable Object's attachment). */
   persist: ((connection: Connection) => void) | undefined;
   #topics: Set<string> | undefined;
+  /** @internal Something arrived from the peer since the last heartbeat round. */
+  alive = true;
 
   #busy = false;
   #queue: Message[] | undefined;
@@ -53,6 +73,8 @@ export class Connection {
   #closeCode: number = CloseCode.NO_STATUS;
   #closeReason = "";
   #closePending = false;
+  #drainWatch: DrainWatch | undefined;
+  readonly #rate: MessageRate | undefined;
 
   /** A connection of `handler`, with its route's `limits`, for the upgrade request `context`. */
   constructor(
@@ -61,7 +83,9 @@ export class Connection {
     readonly context: Context | undefined,
     /** The server's open connections, which this one joins while open. */
     readonly registry?: ConnectionRegistry,
-  ) {}
+  ) {
+    if (limits.maxMessagesPerSecond > 0) this.#rate = new MessageRate(limits.maxMessagesPerSecond);
+  }
 
   // --- inputs from the adapter ---
 
@@ -71,6 +95,7 @@ export class Connection {
     this.transport = transport;
     this.readyState = ReadyState.OPEN;
     this.registry?.add(this);
+    if (this.limits.idleTimeout > 0 && transport.ping) watchHeartbeat(this);
     this.#busy = true;
     let result: unknown;
     try {
@@ -96,8 +121,11 @@ export class Connection {
   /** A whole message arrived from the peer. */
   receive(message: Message): void {
     if (this.readyState !== ReadyState.OPEN) return;
+    this.alive = true;
     if (exceedsSize(message, this.limits.maxMessageSize)) {
       this.close(CloseCode.MESSAGE_TOO_BIG, "message too big");
+    } else if (this.#rate?.exceeded()) {
+      this.close(CloseCode.POLICY_VIOLATION, RATE_EXCEEDED_REASON);
     } else if (this.#busy) {
       (this.#queue ??= []).push(message);
     } else {
@@ -111,20 +139,65 @@ export class Connection {
     if (this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSED;
     this.#dropQueue();
+    this.#drainWatch?.release();
     if (!wasOpened) return;
     if (this.#topics?.size) this.pubsub?.leaveAll(this);
+    unwatchHeartbeat(this);
     this.#closeCode = code;
     this.#closeReason = reason;
     if (this.#busy) this.#closePending = true;
     else this.#finish();
   }
 
+  /** A pong arrived: the peer is alive. Adapters whose runtime reports pongs call it. */
+  pong(): void {
+    this.alive = true;
+  }
+
+  /** The runtime reports that its send buffer drained (Bun's `drain` event): wakes `drained()`. */
+  writable(): void {
+    this.#drainWatch?.check();
+  }
+
   // --- actions of the handler ---
 
-  /** Sends a message; throws {@link WebSocketClosedError} once the connection is closing or closed. */
-  send(data: SendData): void {
+  /**
+   * Sends a message; throws {@link WebSocketClosedError} once the connection is closing or closed.
+   * Returns `false` when the send buffer is above `highWaterMark` (congested: await `drained()`),
+   * and closes a slow consumer with 1008 once it is above `maxBufferedAmount` (counting this message,
+   * so one message larger than that closes the socket unless the runtime writes it at once).
+   * Always `true` where the runtime does not report its buffer.
+   */
+  send(data: SendData): boolean {
     if (this.readyState !== ReadyState.OPEN) throw new WebSocketClosedError();
-    this.transport!.send(data);
+    const transport = this.transport!;
+    transport.send(data);
+    const buffered = transport.bufferedAmount;
+    if (buffered === undefined) return true;
+    const max = this.limits.maxBufferedAmount;
+    if (buffered > max && (max > 0 || buffered === Number.POSITIVE_INFINITY)) {
+      this.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER_REASON);
+      return false;
+    }
+    return buffered <= this.limits.highWaterMark;
+  }
+
+  /** Bytes waiting in the runtime's send buffer; `0` where the runtime does not report it. */
+  get bufferedAmount(): number {
+    return this.transport?.bufferedAmount ?? 0;
+  }
+
+  /**
+   * Resolves once the send buffer is at or below `highWaterMark`, or once the connection is no
+   * longer open (then `send` throws). Resolves at once where the runtime does not report its buffer.
+   */
+  drained(): Promise<void> {
+    if (this.#hasRoom()) return Promise.resolve();
+    return (this.#drainWatch ??= new DrainWatch(() => this.#hasRoom())).wait();
+  }
+
+  #hasRoom(): boolean {
+    return this.readyState !== ReadyState.OPEN || this.bufferedAmount <= this.limits.highWaterMark;
   }
 
   /** Starts the closing handshake; `onClose` runs when the runtime reports the socket closed. */
@@ -133,8 +206,26 @@ export class Connection {
     if (this.readyState !== ReadyState.OPEN) return;
     this.readyState = ReadyState.CLOSING;
     this.#dropQueue();
+    this.#drainWatch?.release();
     try {
       this.transport!.close(code, reason);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /**
+   * Drops the connection without a closing handshake (a dead peer, or shutdown's deadline) where
+   * the runtime can (`ws`, Bun); elsewhere does nothing. `onClose` runs when the runtime reports it closed.
+   */
+  terminate(): void {
+    const transport = this.transport;
+    if (!transport?.terminate || this.readyState === ReadyState.CLOSED) return;
+    this.readyState = ReadyState.CLOSING;
+    this.#dropQueue();
+    this.#drainWatch?.release();
+    try {
+      transport.terminate();
     } catch (error) {
       this.#report(error);
     }

@@ -60,9 +60,24 @@ export class WebSocketHandler<E extends Env = any, S = any> {
     return null;
   }
 
-  /** Sends text or binary. Throws `WebSocketClosedError` once the connection is closing or closed. */
-  send(data: SendData): void {
-    this[CONNECTION].send(data);
+  /**
+   * Sends text or binary. Throws `WebSocketClosedError` once the connection is closing or closed.
+   * Returns `false` when the socket is congested (its send buffer is above `highWaterMark`): the
+   * message is queued, and `await this.drained()` waits for room. A peer that lets the buffer grow
+   * past `maxBufferedAmount` is closed with 1008. Always `true` on workerd, which reports no buffer.
+   */
+  send(data: SendData): boolean {
+    return this[CONNECTION].send(data);
+  }
+
+  /** Resolves once the send buffer is back at or below `highWaterMark`, or the connection is no longer open. */
+  drained(): Promise<void> {
+    return this[CONNECTION].drained();
+  }
+
+  /** Bytes waiting in the runtime's send buffer (`0` where the runtime does not report it: workerd). */
+  get bufferedAmount(): number {
+    return this[CONNECTION].bufferedAmount;
   }
 
   /** Closes the connection (default 1000). `onClose` runs when the closing handshake is done. */

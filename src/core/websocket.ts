@@ -5,6 +5,7 @@ import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } f
 import { type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
 import type { PubSub } from "./pubsub.ts";
 import type { ConnectionRegistry } from "./registry.ts";
+import { isShuttingDown } from "./shutdown.ts";
 
 /**
  * What a runtime adapter gives the core: the one step that differs per runtime.
@@ -54,6 +55,8 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
   if (!runtime) {
     throw new Error("edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter");
   }
+  const unavailable = refuseWhenUnavailable(runtime.connections, limits);
+  if (unavailable) return unavailable;
   const handler = new Handler();
   // The connection exists before the hooks run so that they can read `this.context`.
   const connection = (handler[CONNECTION] = new Connection(handler, limits, c, runtime.connections));
@@ -68,6 +71,15 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
     return refuse(500, "internal error");
   }
   return runtime.upgrade(c, connection);
+}
+
+/** 503 while the server shuts down or has `maxConnections` open. */
+function refuseWhenUnavailable(connections: ConnectionRegistry, limits: Limits): Response | undefined {
+  if (isShuttingDown(connections)) return refuse(503, "server shutting down");
+  if (limits.maxConnections > 0 && connections.size >= limits.maxConnections) {
+    return refuse(503, "too many connections");
+  }
+  return undefined;
 }
 
 function isOriginAllowed(handler: WebSocketHandler, origin: string | undefined, limits: Limits): boolean {

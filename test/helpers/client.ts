@@ -116,12 +116,7 @@ export function sendRawFrame(host: string, port: number, path: string, frame: Bu
       socket.destroy();
       resolve(code);
     };
-    socket.on("connect", () => {
-      socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-      );
-    });
+    socket.on("connect", () => socket.write(rawUpgradeRequest(host, port, path)));
     socket.on("data", (chunk) => {
       received = Buffer.concat([received, chunk]);
       if (!upgraded) {
@@ -139,25 +134,41 @@ export function sendRawFrame(host: string, port: number, path: string, frame: Bu
   });
 }
 
+function rawUpgradeRequest(host: string, port: number, path: string): string {
+  return (
+    `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+  );
+}
+
+/** The unmasked server frame starting at `offset`, and where it ends; `undefined` until it has arrived whole. */
+function frameAt(data: Buffer, offset: number): { opcode: number; payload: Buffer; end: number } | undefined {
+  if (offset + 2 > data.length) return undefined;
+  const opcode = data[offset]! & 0x0f;
+  let length = data[offset + 1]! & 0x7f;
+  let header = 2;
+  if (length === 126) {
+    if (offset + 4 > data.length) return undefined;
+    length = data.readUInt16BE(offset + 2);
+    header = 4;
+  } else if (length === 127) {
+    if (offset + 10 > data.length) return undefined;
+    length = Number(data.readBigUInt64BE(offset + 2));
+    header = 10;
+  }
+  const end = offset + header + length;
+  if (end > data.length) return undefined;
+  return { opcode, payload: data.subarray(offset + header, end), end };
+}
+
+function closeCodeOf(payload: Buffer): number {
+  return payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+}
+
 /** The code of the first close frame among unmasked server frames, if one has arrived whole. */
 function closeCodeIn(data: Buffer): number | undefined {
-  let offset = 0;
-  while (offset + 2 <= data.length) {
-    const opcode = data[offset]! & 0x0f;
-    let length = data[offset + 1]! & 0x7f;
-    let header = 2;
-    if (length === 126) {
-      if (offset + 4 > data.length) return undefined;
-      length = data.readUInt16BE(offset + 2);
-      header = 4;
-    } else if (length === 127) {
-      if (offset + 10 > data.length) return undefined;
-      length = Number(data.readBigUInt64BE(offset + 2));
-      header = 10;
-    }
-    if (offset + header + length > data.length) return undefined;
-    if (opcode === 0x8) return length >= 2 ? data.readUInt16BE(offset + header) : 1005;
-    offset += header + length;
+  for (let frame = frameAt(data, 0); frame; frame = frameAt(data, frame.end)) {
+    if (frame.opcode === 0x8) return closeCodeOf(frame.payload);
   }
   return undefined;
 }
@@ -180,4 +191,53 @@ export async function pollJSON<T>(url: string, accept: (value: T) => boolean, ms
     await new Promise((r) => setTimeout(r, 50));
   } while (Date.now() < deadline);
   return value;
+}
+
+/** A raw client that never answers anything: no pong, no close reply (a dead or deaf peer). */
+export interface DeafClient {
+  /** Pings received so far. */
+  pings(): number;
+  /** The close frame's code, or `null` if the server dropped TCP without one; and when (ms since open). */
+  closed: Promise<{ code: number | null; afterMs: number }>;
+  destroy(): void;
+}
+
+/** Opens a WebSocket on raw TCP that reads every frame but answers none. Rejects if the upgrade fails. */
+export function openDeafClient(host: string, port: number, path: string): Promise<DeafClient> {
+  return new Promise((resolveOpen, rejectOpen) => {
+    const socket: Socket = tcpConnect(port, host);
+    let received = Buffer.alloc(0);
+    let openedAt = 0;
+    let pings = 0;
+    let closeCode: number | null = null;
+    let resolveClosed!: (value: { code: number | null; afterMs: number }) => void;
+    const closed = new Promise<{ code: number | null; afterMs: number }>((r) => (resolveClosed = r));
+    socket.on("connect", () => socket.write(rawUpgradeRequest(host, port, path)));
+    socket.on("data", (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      if (openedAt === 0) {
+        const end = received.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const status = received.subarray(0, end).toString().split(" ")[1];
+        if (status !== "101") {
+          socket.destroy();
+          rejectOpen(new Error(`upgrade answered ${status}`));
+          return;
+        }
+        openedAt = Date.now();
+        received = received.subarray(end + 4);
+        resolveOpen({ pings: () => pings, closed, destroy: () => socket.destroy() });
+      }
+      for (let frame = frameAt(received, 0); frame; frame = frameAt(received, 0)) {
+        if (frame.opcode === 0x9) pings++;
+        if (frame.opcode === 0x8) closeCode = closeCodeOf(frame.payload);
+        received = received.subarray(frame.end);
+      }
+    });
+    socket.on("close", () => {
+      resolveClosed({ code: closeCode, afterMs: Date.now() - openedAt });
+      if (openedAt === 0) rejectOpen(new Error("closed before the upgrade"));
+    });
+    socket.on("error", () => {});
+  });
 }

@@ -19,6 +19,10 @@ export interface RunningServer {
   /** Everything the process printed so far. */
   output(): string;
   stop(): Promise<void>;
+  /** Sends `signal` to the server process itself (not its group). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string | null>;
 }
 
 /** The entry of each runtime for a fixture `name` (`test/fixtures/<rt>.ts`) or the demo (`demo`). */
@@ -82,6 +86,9 @@ export async function startServer(
     },
   });
   let output = "";
+  const exited = new Promise<number | string | null>((done) => {
+    child.once("exit", (code, signal) => done(code ?? signal));
+  });
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
   const server: RunningServer = {
@@ -90,6 +97,8 @@ export async function startServer(
     wsURL: `ws://127.0.0.1:${port}`,
     output: () => output,
     stop: () => stopProcess(child),
+    signal: (signal) => child.kill(signal),
+    exited,
   };
   try {
     await waitUntilReady(`${server.httpURL}${readyPath}`, child, () => output);

@@ -3,7 +3,16 @@ import { DEFAULT_LIMITS, resolveOptions } from "../../src/core/options.ts";
 
 describe("`DEFAULT_LIMITS`", () => {
   it("limits messages to 1 MiB, idles out after 120 s and lists no extra origin", () => {
-    expect(DEFAULT_LIMITS).toEqual({ allowedOrigins: [], maxMessageSize: 1024 * 1024, idleTimeout: 120 });
+    expect(DEFAULT_LIMITS).toMatchObject({ allowedOrigins: [], maxMessageSize: 1024 * 1024, idleTimeout: 120 });
+  });
+
+  it("congests at 64 KiB, closes slow consumers at 4 MiB, 10,000 connections, no rate limit", () => {
+    expect(DEFAULT_LIMITS).toMatchObject({
+      highWaterMark: 64 * 1024,
+      maxBufferedAmount: 4 * 1024 * 1024,
+      maxConnections: 10_000,
+      maxMessagesPerSecond: 0,
+    });
   });
 
   it("is frozen", () => {
@@ -19,7 +28,7 @@ describe("#resolveOptions", () => {
 
   it("keeps the values given", () => {
     const limits = resolveOptions({ allowedOrigins: ["https://a.example"], maxMessageSize: 10, idleTimeout: 5 });
-    expect(limits).toEqual({ allowedOrigins: ["https://a.example"], maxMessageSize: 10, idleTimeout: 5 });
+    expect(limits).toEqual({ ...DEFAULT_LIMITS, allowedOrigins: ["https://a.example"], maxMessageSize: 10, idleTimeout: 5 });
   });
 
   it("treats an option set to undefined as not given", () => {
@@ -49,6 +58,14 @@ describe("#resolveOptions", () => {
     expect(() => resolveOptions({ idleTimeout: value })).toThrow(RangeError);
     expect(() => resolveOptions({ idleTimeout: value })).toThrow(/^idleTimeout must be a finite number >= 0/);
   });
+
+  it.each(["highWaterMark", "maxBufferedAmount", "maxConnections", "maxMessagesPerSecond"] as const)(
+    "rejects a negative %s and accepts 0",
+    (name) => {
+      expect(() => resolveOptions({ [name]: -1 })).toThrow(new RegExp(`^${name} must be a finite number >= 0`));
+      expect(resolveOptions({ [name]: 0 })[name]).toBe(0);
+    },
+  );
 
   it("does not change the options object it is given", () => {
     const options = { maxMessageSize: 10 };

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { WebSocketHandler } from "../../src/core/handler.ts";
+import { ConnectionRegistry } from "../../src/core/registry.ts";
 import { RUNTIME, type Runtime, websocket } from "../../src/core/websocket.ts";
 import { connect, HandshakeRefusedError } from "../../src/testing.ts";
 
@@ -236,7 +237,7 @@ describe("#websocket", () => {
             "sec-websocket-version": "13",
           },
         });
-      const env = { [RUNTIME]: { upgrade } };
+      const env = { [RUNTIME]: { upgrade, connections: new ConnectionRegistry() } };
       expect(await (await app.fetch(request(), env)).text()).toBe("upgraded");
       await app.fetch(request(), env);
       const [first, second] = upgrade.mock.calls.map(([, connection]) => connection);

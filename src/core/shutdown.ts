@@ -1,0 +1,87 @@
+import { CloseCode } from "./constants.ts";
+import type { ConnectionRegistry } from "./registry.ts";
+
+/** Options of a server handle's `shutdown()`. */
+export interface ShutdownOptions {
+  /** Close code sent to every open socket. Default 1001 (going away). */
+  code?: number;
+  /** Close reason sent to every open socket. Default `"server shutting down"`. */
+  reason?: string;
+  /**
+   * Milliseconds to wait for closing handshakes; sockets still open then are terminated, and
+   * those the runtime still does not report closed a second later get `onClose(1006, "")`. Default 5000.
+   */
+  timeout?: number;
+}
+
+/** What every adapter's `serve()` adds to the server it returns. */
+export interface Shutdown {
+  /**
+   * Stops accepting connections, closes every open socket (1001 "server shutting down"), and
+   * resolves once each one's `onClose` has run, within about `timeout` ms. Calling it again
+   * returns the same promise.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+/** The default close sent on shutdown. */
+export const SHUTDOWN_CLOSE = Object.freeze({ code: CloseCode.GOING_AWAY, reason: "server shutting down" });
+
+const DEFAULT_TIMEOUT_MS = 5000;
+/** After terminating the last sockets, how long their close events may take to arrive. */
+const TERMINATE_GRACE_MS = 1000;
+const POLL_MS = 10;
+
+const shuttingDown = new WeakSet<ConnectionRegistry>();
+
+/** True once `shutdown` started for this registry: new upgrades are refused with 503. */
+export function isShuttingDown(registry: ConnectionRegistry): boolean {
+  return shuttingDown.has(registry);
+}
+
+/**
+ * The adapter-neutral shutdown: new upgrades are refused with 503 at once; every open connection
+ * is closed with `code`/`reason`; connections still open after `timeout` ms are terminated (and
+ * reported closed with 1006 if the runtime still has not, so every `onClose` runs); then
+ * `stopAccepting` (the runtime's own "close the listener") runs — last, because Deno's closes
+ * remaining WebSockets with its own reason. Resolves when the registry is empty (every `onClose`
+ * ran) and the listener has stopped, or after a grace time if a runtime never reports either.
+ */
+async function shutdown(
+  registry: ConnectionRegistry,
+  stopAccepting: () => Promise<unknown> | unknown,
+  { code = SHUTDOWN_CLOSE.code, reason = SHUTDOWN_CLOSE.reason, timeout = DEFAULT_TIMEOUT_MS }: ShutdownOptions = {},
+): Promise<void> {
+  shuttingDown.add(registry);
+  for (const connection of registry) connection.close(code, reason);
+  if (!(await emptied(registry, timeout))) {
+    for (const connection of registry) connection.terminate();
+    if (!(await emptied(registry, TERMINATE_GRACE_MS))) {
+      for (const connection of registry) connection.closed(CloseCode.ABNORMAL, "");
+    }
+  }
+  const stopped = Promise.resolve().then(stopAccepting).catch(() => {});
+  await Promise.race([stopped, delay(TERMINATE_GRACE_MS)]);
+}
+
+async function emptied(registry: ConnectionRegistry, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (registry.size > 0 && Date.now() < deadline) await delay(POLL_MS);
+  return registry.size === 0;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The `shutdown()` of a server handle: {@link shutdown} for `registry`, run once (later calls
+ * return the first call's promise).
+ */
+export function createShutdown(
+  registry: ConnectionRegistry,
+  stopAccepting: () => Promise<unknown> | unknown,
+): Shutdown["shutdown"] {
+  let running: Promise<void> | undefined;
+  return (options) => (running ??= shutdown(registry, stopAccepting, options));
+}

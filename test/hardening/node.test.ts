@@ -1,0 +1,3 @@
+import { runHardening } from "./scenarios.ts";
+
+runHardening("node", { reportsBuffer: true, deadPeerClose: null, gracefulShutdown: true, reportsMemory: true });

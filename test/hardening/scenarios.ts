@@ -1,0 +1,329 @@
+/**
+ * Hardening suite, run on every real runtime: backpressure and slow consumers, heartbeat,
+ * connection and rate limits, graceful shutdown, churn and oversized floods, and a soak.
+ * Each `<runtime>.test.ts` declares what its runtime can do; where it cannot, the suite checks
+ * the documented behaviour instead (README "Reliability" and "Known runtime limits").
+ */
+import type { Socket } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { type Client, handshake, openClient, openDeafClient, pollJSON, upgradeHeaders } from "../helpers/client.ts";
+import { entryOf, type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
+import { soak } from "./soak.ts";
+
+export interface HardeningCaps {
+  /** The runtime reports its send buffer (`bufferedAmount`): congestion and slow-consumer closes work. */
+  reportsBuffer: boolean;
+  /**
+   * How a peer that answers no pings is closed: the close code it receives, `null` for a TCP drop
+   * without a close frame; `false` where the server cannot ping (the peer stays open).
+   */
+  deadPeerClose: number | null | false;
+  /** The entry's SIGTERM shuts down gracefully (workerd: the process cannot be signalled). */
+  gracefulShutdown: boolean;
+  /** The server can report its RSS (`/stats`). */
+  reportsMemory: boolean;
+  /**
+   * The runtime drops TCP right after its close frame while the peer is still sending, so such a
+   * peer may get a reset (1006) instead of the close code (Deno).
+   */
+  resetsWhilePeerSends?: boolean;
+  /** The runtime drops messages past its own send-buffer ceiling (Bun: 16 MiB), which closes with 1008. */
+  dropsPastOwnLimit?: boolean;
+  /**
+   * The runtime reports a socket closed as soon as it sent its close frame, without waiting for
+   * the peer's (Bun): a deaf peer does not hold up shutdown, which stops listening at once.
+   */
+  closesWithoutPeerReply?: boolean;
+}
+
+interface Stats {
+  connections: number;
+  rss: number | null;
+}
+
+interface FloodStats {
+  sent: number;
+  congested: number;
+  stateAtEnd: number | null;
+  closed: number;
+  codes: number[];
+}
+
+const MiB = 1024 * 1024;
+const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 5);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+let nextId = 0;
+
+export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
+  describe(`hardening on ${runtime}`, () => {
+    let server: RunningServer;
+    const clients: Client[] = [];
+    const open = async (path: string) => {
+      const client = await openClient(`${server.wsURL}${path}`);
+      clients.push(client);
+      return client;
+    };
+    const stats = () => pollJSON<Stats>(`${server.httpURL}/stats`, () => true);
+    const connectionsBecome = async (n: number, ms = 15_000) => {
+      const seen = await pollJSON<Stats>(`${server.httpURL}/stats`, (s) => s.connections === n, ms);
+      expect(seen.connections).toBe(n);
+      return seen;
+    };
+    const floodStats = (id: string, accept: (s: FloodStats) => boolean, ms = 30_000) =>
+      pollJSON<FloodStats>(`${server.httpURL}/flood-stats/${id}`, (s) => s !== null && accept(s), ms);
+    const uniqueId = () => `${runtime}-${process.pid}-h${nextId++}`;
+    const socketOf = (client: Client) => (client.ws as unknown as { _socket: Socket })._socket;
+
+    beforeAll(async () => {
+      server = await startServer(runtime, entryOf(runtime, "fixture"));
+    });
+    afterEach(async () => {
+      for (const client of clients.splice(0)) client.ws.terminate();
+      await connectionsBecome(0);
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    describe("backpressure", () => {
+      const mib = caps.reportsBuffer ? 64 : 16;
+      test(
+        caps.reportsBuffer
+          ? "a client that stops reading is closed with 1008 once 1 MiB waits; memory stays bounded; others unaffected"
+          : "workerd reports no send buffer: send stays true, the flood is not closed (documented limit)",
+        async () => {
+          const before = await stats();
+          const id = uniqueId();
+          const slow = await open(`/flood/${id}?mib=${mib}`);
+          socketOf(slow).pause();
+          const control = await open("/echo");
+          const ended = await floodStats(id, (s) => s.stateAtEnd !== null);
+          control.ws.send("still served");
+          expect(await control.message()).toBe("still served");
+          if (caps.reportsBuffer) {
+            expect(ended.stateAtEnd).not.toBe(1);
+            expect(ended.sent).toBeLessThan(32 * MiB);
+            if (caps.reportsMemory) expect((await stats()).rss! - before.rss!).toBeLessThan(64 * MiB);
+            socketOf(slow).resume();
+            expect(await slow.closed).toEqual({ code: 1008, reason: "slow consumer: send buffer full" });
+            const final = await floodStats(id, (s) => s.closed >= 1);
+            expect(final.closed).toBe(1);
+          } else {
+            expect(ended).toMatchObject({ stateAtEnd: 1, congested: 0, sent: mib * MiB });
+            socketOf(slow).resume();
+            await slow.message(mib * 4);
+            expect(slow.messages.length).toBe(mib * 4);
+          }
+        },
+      );
+
+      test(
+        caps.dropsPastOwnLimit
+          ? "maxBufferedAmount 0: Bun still drops past its 16 MiB backpressureLimit, which closes with 1008 (documented limit)"
+          : "maxBufferedAmount 0 turns the slow-consumer close off: 24 MiB wait, then all arrive",
+        async () => {
+          const id = uniqueId();
+          const slow = await open(`/flood-unlimited/${id}?mib=24`);
+          socketOf(slow).pause();
+          const ended = await floodStats(id, (s) => s.stateAtEnd !== null);
+          socketOf(slow).resume();
+          if (caps.dropsPastOwnLimit) {
+            expect(ended.stateAtEnd).not.toBe(1);
+            expect(await slow.closed).toEqual({ code: 1008, reason: "slow consumer: send buffer full" });
+          } else {
+            expect(ended).toMatchObject({ stateAtEnd: 1, sent: 24 * MiB });
+            await slow.message(24 * 4);
+            expect(slow.messages.length).toBe(24 * 4);
+          }
+        },
+      );
+
+      test("a producer that awaits drained() delivers every chunk, in order, to a client that pauses", async () => {
+        const id = uniqueId();
+        const client = await open(`/polite/${id}?count=100`);
+        socketOf(client).pause();
+        await sleep(500);
+        socketOf(client).resume();
+        await client.message(100);
+        expect(client.messages.map((m) => (m as Buffer)[0])).toEqual(Array.from({ length: 100 }, (_, i) => i));
+        const seen = await floodStats(id, (s) => s.stateAtEnd !== null);
+        expect(seen.stateAtEnd).toBe(1);
+        if (caps.reportsBuffer) expect(seen.congested).toBeGreaterThan(0);
+        else expect(seen.congested).toBe(0);
+      });
+    });
+
+    describe("heartbeat (idleTimeout 2 s on /heartbeat)", () => {
+      test(
+        caps.deadPeerClose === false
+          ? "workerd cannot ping: a silent peer is neither pinged nor closed (documented limit)"
+          : `a peer that answers no pings is closed within idleTimeout (+1.5 s), ${
+              caps.deadPeerClose === null ? "TCP dropped" : `close ${caps.deadPeerClose}`
+            }; a live one stays`,
+        async () => {
+          const deadId = uniqueId();
+          const liveId = uniqueId();
+          const deaf = await openDeafClient("127.0.0.1", server.port, `/heartbeat/${deadId}`);
+          const live = await open(`/heartbeat/${liveId}`);
+          if (caps.deadPeerClose === false) {
+            const outcome = await Promise.race([deaf.closed, sleep(5000).then(() => "open")]);
+            expect(outcome).toBe("open");
+            expect(deaf.pings()).toBe(0);
+            deaf.destroy();
+            return;
+          }
+          const closed = await Promise.race([deaf.closed, sleep(10_000).then(() => null)]);
+          expect(closed).not.toBeNull();
+          expect(closed!.afterMs).toBeLessThanOrEqual(3500);
+          expect(closed!.code).toBe(caps.deadPeerClose);
+          expect(deaf.pings()).toBeGreaterThan(0);
+          const record = await pollJSON<{ closed: number; codes: number[] } | null>(
+            `${server.httpURL}/stats/${deadId}`,
+            (s) => s !== null && s.closed >= 1,
+          );
+          // onClose gets what the peer got; a TCP drop is 1006.
+          expect(record).toMatchObject({ closed: 1, codes: [caps.deadPeerClose ?? 1006] });
+          await sleep(Math.max(0, 5000 - closed!.afterMs));
+          live.ws.send("alive after 5 s");
+          expect(await live.message(2)).toBe("alive after 5 s");
+        },
+      );
+    });
+
+    describe("limits", () => {
+      test("maxConnections: past 5 open connections /capped answers 503, below it upgrades", async () => {
+        await connectionsBecome(0);
+        const five = await Promise.all(Array.from({ length: 5 }, () => open("/echo")));
+        await connectionsBecome(5);
+        const refused = await handshake(`${server.httpURL}/capped`, { headers: upgradeHeaders() });
+        expect([refused.status, refused.body]).toEqual([503, "too many connections"]);
+        five[0]!.ws.close();
+        await connectionsBecome(4);
+        expect((await handshake(`${server.httpURL}/capped`, { headers: upgradeHeaders() })).status).toBe(101);
+        for (const client of five) client.ws.close();
+      });
+
+      test("maxMessagesPerSecond: a burst past 50/s closes with 1008; a slower client is served", async () => {
+        const slow = await open("/rated");
+        for (let i = 0; i < 10; i++) {
+          slow.ws.send(`m${i}`);
+          await sleep(30);
+        }
+        await slow.message(10);
+        const burst = await open("/rated");
+        for (let i = 0; i < 100; i++) burst.ws.send(`b${i}`);
+        const closed = await burst.closed;
+        if (caps.resetsWhilePeerSends && closed.code === 1006) expect(closed.reason).toBe("");
+        else expect(closed).toEqual({ code: 1008, reason: "message rate exceeded" });
+        expect(slow.messages).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+      });
+    });
+
+    describe("floods", () => {
+      test("connect/close churn and 10 MiB messages (1 MiB limit) while a control client keeps being served", async () => {
+        const control = await open("/echo");
+        let sent = 0;
+        let flooding = true;
+        const ticking = (async () => {
+          while (flooding) {
+            control.ws.send(`c${sent++}`);
+            await sleep(20);
+          }
+        })();
+        const churn = (async () => {
+          for (let round = 0; round < 6; round++) {
+            const batch = await Promise.all(Array.from({ length: 50 }, () => openClient(`${server.wsURL}/echo`)));
+            batch.forEach((client, i) => (i % 2 ? client.ws.close() : socketOf(client).resetAndDestroy()));
+          }
+        })();
+        const big = Buffer.alloc(10 * MiB, 1);
+        const oversized = await Promise.all(Array.from({ length: 8 }, () => open("/echo")));
+        for (const client of oversized) client.ws.send(big);
+        const codes = await Promise.all(oversized.map(async (client) => (await client.closed).code));
+        await churn;
+        flooding = false;
+        await ticking;
+        await control.message(sent);
+        expect(codes).toEqual(oversized.map(() => 1009));
+        expect(control.messages).toEqual(Array.from({ length: sent }, (_, i) => `c${i}`));
+        control.ws.close();
+        await control.closed;
+      });
+    });
+
+    describe("soak", () => {
+      test(`1,000 connections × 100 messages over ~${SOAK_SECONDS} s with random drops: in order, no leaks`, { timeout: 90_000 + SOAK_SECONDS * 3000 }, async () => {
+        // A first round of the same width brings the allocators to their working size: the baseline.
+        await soak(`${server.wsURL}/echo`, { connections: 1000, messagesPerConnection: 5, durationMs: 500, dropShare: 0.1 });
+        await connectionsBecome(0, 30_000);
+        const baseline = await stats();
+        const result = await soak(`${server.wsURL}/echo`, {
+          connections: 1000,
+          messagesPerConnection: 100,
+          durationMs: SOAK_SECONDS * 1000,
+          dropShare: 0.1,
+        });
+        const after = await connectionsBecome(0, 30_000);
+        // Allocators keep freed pages, so RSS comes back near the baseline, not to the byte.
+        const rssCeiling = baseline.rss! * 1.5 + 32 * MiB;
+        const settled = caps.reportsMemory
+          ? await pollJSON<Stats>(`${server.httpURL}/stats`, (s) => s.rss! <= rssCeiling, 15_000)
+          : after;
+        console.log(
+          `soak on ${runtime}: ${JSON.stringify({
+            ...result,
+            mismatches: result.mismatches.length,
+            rssBaselineMiB: baseline.rss && +(baseline.rss / MiB).toFixed(1),
+            rssAfterMiB: settled.rss && +(settled.rss / MiB).toFixed(1),
+          })}`,
+        );
+        expect(result.mismatches).toEqual([]);
+        expect(result.opened).toBe(1000);
+        expect(after.connections).toBe(0);
+        if (caps.reportsMemory) expect(settled.rss!).toBeLessThanOrEqual(rssCeiling);
+      });
+    });
+  });
+
+  describe(`shutdown on ${runtime}`, () => {
+    test(
+      caps.gracefulShutdown
+        ? "SIGTERM with 200 open sockets and one deaf peer: each gets 1001 'server shutting down', new upgrades 503, each onClose runs once, the process exits"
+        : "workerd has no shutdown hook: stopping wrangler dev drops every socket (1006) (documented limit)",
+      async () => {
+        const demo = await startServer(runtime, entryOf(runtime, "demo"), { readyPath: "/" });
+        try {
+          const sockets: Client[] = [];
+          for (let start = 0; start < 200; start += 50) {
+            sockets.push(...(await Promise.all(Array.from({ length: 50 }, () => openClient(`${demo.wsURL}/websocketserver`)))));
+          }
+          sockets.forEach((client, i) => client.ws.send(`hello ${i}`));
+          await Promise.all(sockets.map((client) => client.message()));
+          if (!caps.gracefulShutdown) {
+            await demo.stop();
+            const closes = await Promise.all(sockets.map((client) => client.closed));
+            expect(new Set(closes.map((c) => c.code))).toEqual(new Set([1006]));
+            return;
+          }
+          // A peer that never answers the close holds the shutdown until its 5 s timeout (not on Bun).
+          const deaf = await openDeafClient("127.0.0.1", demo.port, "/websocketserver");
+          demo.signal("SIGTERM");
+          const closes = await Promise.all(sockets.map((client) => client.closed));
+          expect(closes).toEqual(sockets.map(() => ({ code: 1001, reason: "server shutting down" })));
+          const late = handshake(`${demo.httpURL}/websocketserver`, { headers: upgradeHeaders() });
+          if (caps.closesWithoutPeerReply) {
+            await expect(late).rejects.toMatchObject({ code: "ECONNREFUSED" });
+          } else {
+            const refused = await late;
+            expect([refused.status, refused.body]).toEqual([503, "server shutting down"]);
+          }
+          expect((await deaf.closed).code).toBe(1001);
+          expect(await Promise.race([demo.exited, sleep(15_000).then(() => "still running")])).toBe(0);
+          expect(demo.output().match(/Connection closed/g)?.length).toBe(201);
+        } finally {
+          await demo.stop();
+        }
+      },
+    );
+  });
+}

@@ -1,0 +1,3 @@
+import { runHardening } from "./scenarios.ts";
+
+runHardening("workerd", { reportsBuffer: false, deadPeerClose: false, gracefulShutdown: false, reportsMemory: false });

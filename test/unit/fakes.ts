@@ -1,0 +1,52 @@
+/**
+ * Fakes for the core's unit tests (named as such): a runtime socket that records what the core
+ * does to it and reports a send buffer the test sets.
+ */
+import { Connection, type Transport } from "../../src/core/connection.ts";
+import { CONNECTION, WebSocketHandler } from "../../src/core/handler.ts";
+import type { SendData } from "../../src/core/message.ts";
+import { resolveOptions, type WebSocketOptions } from "../../src/core/options.ts";
+import type { ConnectionRegistry } from "../../src/core/registry.ts";
+
+export class FakeBufferedTransport implements Transport {
+  sent: SendData[] = [];
+  closes: Array<[number | undefined, string | undefined]> = [];
+  pings = 0;
+  terminated = 0;
+  /** What the fake runtime reports as waiting to be written. */
+  bufferedAmount = 0;
+  /** Bytes each `send` adds to the buffer. */
+  growth = 0;
+  send(data: SendData): void {
+    this.sent.push(data);
+    this.bufferedAmount += this.growth;
+  }
+  close(code?: number, reason?: string): void {
+    this.closes.push([code, reason]);
+  }
+  ping(): void {
+    this.pings++;
+  }
+  terminate(): void {
+    this.terminated++;
+  }
+}
+
+export class ClosesRecorded extends WebSocketHandler {
+  closes: Array<[number, string]> = [];
+  override onClose(code: number, reason: string): void {
+    this.closes.push([code, reason]);
+  }
+}
+
+export function openConnection<T extends Transport>(
+  transport: T,
+  options?: WebSocketOptions,
+  registry?: ConnectionRegistry,
+): { connection: Connection; handler: ClosesRecorded; transport: T } {
+  const handler = new ClosesRecorded();
+  const connection = new Connection(handler, resolveOptions(options), undefined, registry);
+  handler[CONNECTION] = connection;
+  connection.open(transport);
+  return { connection, handler, transport };
+}
