@@ -20,6 +20,9 @@ if (import.meta.main) {
   });
   // Graceful shutdown: every socket gets 1001 "server shutting down", every onClose runs, then exit.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => void server.shutdown().then(() => backplane?.close()).then(() => Deno.exit(0)));
+    Deno.addSignalListener(
+      signal,
+      () => void server.shutdown().then(() => backplane?.close()).then(() => Deno.exit(0)),
+    );
   }
 }

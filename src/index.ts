@@ -4,7 +4,7 @@
  * @module
  */
 export { WebSocketHandler } from "./core/handler.ts";
-export { websocket, RUNTIME, type HandlerClass, type Runtime, type RuntimeEnv } from "./core/websocket.ts";
+export { type HandlerClass, RUNTIME, type Runtime, type RuntimeEnv, websocket } from "./core/websocket.ts";
 export { Connection, type Transport } from "./core/connection.ts";
 export type { CloseListener } from "./core/connection.ts";
 export { ConnectionRegistry } from "./core/registry.ts";
@@ -15,5 +15,5 @@ export type { Message, SendData } from "./core/message.ts";
 export { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "./core/validate.ts";
 export { type Backplane, MemoryTopics, type PublishOptions, PubSub, type TopicEngine } from "./core/pubsub.ts";
 export { publish, subscribers } from "./core/publish.ts";
-export { type Shutdown, type ShutdownOptions, SHUTDOWN_CLOSE } from "./core/shutdown.ts";
+export { type Shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./core/shutdown.ts";
 export { RATE_EXCEEDED_REASON, SLOW_CONSUMER_REASON } from "./core/connection.ts";

@@ -188,7 +188,7 @@ const pubsubs = new WeakMap<object, PubSub>();
 
 function sharedPubSub(target: object): PubSub {
   let pubsub = pubsubs.get(target);
-  if (!pubsub) pubsubs.set(target, (pubsub = new PubSub()));
+  if (!pubsub) pubsubs.set(target, pubsub = new PubSub());
   return pubsub;
 }
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Client } from "./helpers/client.ts";
-import { startRedis, type RunningRedis } from "./helpers/redis.ts";
+import { type RunningRedis, startRedis } from "./helpers/redis.ts";
 import { openClient } from "./helpers/client.ts";
 import { entryOf, type RunningServer, startServer } from "./helpers/runtimes.ts";
 import { openRoomClient, publications, publicationsArrived, type RoomClient } from "./conformance/rooms.ts";
@@ -72,7 +72,12 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
   });
 
   test("a publication reaches the room on every process once, never its sender, never another room", async () => {
-    const [bunA, bunE, nodeB, denoD] = [await join(bun, "x"), await join(bun, "x"), await join(node, "x"), await join(deno, "x")];
+    const [bunA, bunE, nodeB, denoD] = [
+      await join(bun, "x"),
+      await join(bun, "x"),
+      await join(node, "x"),
+      await join(deno, "x"),
+    ];
     const nodeC = await join(node, "y");
     bunA.ws.send(JSON.stringify({ pub: "x", data: "from bun" }));
     nodeB.ws.send(JSON.stringify({ pub: "x", data: "from node" }));
@@ -87,7 +92,12 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
   });
 
   test("Redis killed and restarted: local delivery goes on, relaying resumes, nothing arrives twice", async () => {
-    const [bunA, bunE, nodeB, denoD] = [await join(bun, "z"), await join(bun, "z"), await join(node, "z"), await join(deno, "z")];
+    const [bunA, bunE, nodeB, denoD] = [
+      await join(bun, "z"),
+      await join(bun, "z"),
+      await join(node, "z"),
+      await join(deno, "z"),
+    ];
     await redis.stop();
     bunA.ws.send(JSON.stringify({ pub: "z", data: "while Redis is down" }));
     expect(await publicationsArrived(bunE, 1)).toEqual(["while Redis is down"]); // same process: delivered

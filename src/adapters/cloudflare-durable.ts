@@ -106,15 +106,22 @@ export function toDurableObject(binding: string, name: (c: Context) => string): 
  * and in `wrangler.toml` a `durable_objects` binding with `class_name = "Rooms"` and a migration.
  */
 export function durableObject(app: FetchApp, options: DurableObjectOptions): DurableObjectClass {
-  const autoResponse = options.autoResponse === undefined ? { request: "ping", response: "pong" } : options.autoResponse;
+  const autoResponse = options.autoResponse === undefined
+    ? { request: "ping", response: "pong" }
+    : options.autoResponse;
   return class EdgesocketDurableObject {
     readonly #rooms: DurableRooms;
     readonly #env: object;
 
     constructor(ctx: DurableObjectState, env: object) {
       this.#rooms = new DurableRooms(ctx, options.handlers);
-      this.#env = Object.create(env, { [RUNTIME]: { value: this.#rooms.runtime }, [IN_DURABLE_OBJECT]: { value: true } });
-      if (autoResponse) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(autoResponse.request, autoResponse.response));
+      this.#env = Object.create(env, {
+        [RUNTIME]: { value: this.#rooms.runtime },
+        [IN_DURABLE_OBJECT]: { value: true },
+      });
+      if (autoResponse) {
+        ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(autoResponse.request, autoResponse.response));
+      }
     }
 
     fetch(request: Request): Response | Promise<Response> {
@@ -153,7 +160,11 @@ class DurableRooms {
   readonly #connections = new WeakMap<WebSocket, Connection>();
   readonly #registry = new ConnectionRegistry();
   readonly #pubsub = new PubSub(this.#topicEngine());
-  readonly runtime: Runtime = { connections: this.#registry, pubsub: this.#pubsub, upgrade: (c, connection) => this.#upgrade(c, connection) };
+  readonly runtime: Runtime = {
+    connections: this.#registry,
+    pubsub: this.#pubsub,
+    upgrade: (c, connection) => this.#upgrade(c, connection),
+  };
 
   constructor(
     readonly ctx: DurableObjectState,
@@ -173,8 +184,19 @@ class DurableRooms {
       return undefined;
     }
     const handler = new Handler();
-    const connection = (handler[CONNECTION] = new Connection(handler, resolveOptions({ maxMessageSize: saved.maxMessageSize }), undefined, this.#registry));
-    Object.assign(connection, { pubsub: this.#pubsub, protocol: saved.protocol, params: saved.params, state: attachment.state, persist });
+    const connection = (handler[CONNECTION] = new Connection(
+      handler,
+      resolveOptions({ maxMessageSize: saved.maxMessageSize }),
+      undefined,
+      this.#registry,
+    ));
+    Object.assign(connection, {
+      pubsub: this.#pubsub,
+      protocol: saved.protocol,
+      params: saved.params,
+      state: attachment.state,
+      persist,
+    });
     for (const topic of saved.topics) connection.joinedTopics().add(topic);
     ATTACHMENT_BASE.set(connection, saved);
     this.#connections.set(ws, connection);
@@ -193,7 +215,10 @@ class DurableRooms {
     connection.params = c.req.param() as Record<string, string>;
     connection.persist = persist;
     ATTACHMENT_BASE.set(connection, {
-      handler: index, protocol: connection.protocol, params: connection.params, maxMessageSize: connection.limits.maxMessageSize,
+      handler: index,
+      protocol: connection.protocol,
+      params: connection.params,
+      maxMessageSize: connection.limits.maxMessageSize,
     });
     connection.open(server as Transport);
     try {

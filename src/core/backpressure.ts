@@ -26,7 +26,7 @@ export class DrainWatch {
 
   /** Resolves every waiter: there is room, or the connection is no longer open. */
   release(): void {
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     const waiters = this.#waiters;
     this.#waiters = [];

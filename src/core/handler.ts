@@ -92,7 +92,9 @@ export class WebSocketHandler<E extends Env = any, S = any> {
   get context(): Context<E> {
     const context = this[CONNECTION].context;
     if (!context) {
-      throw new Error("edgesocket: the upgrade request's context is gone (the Durable Object hibernated); keep what you need in `state`");
+      throw new Error(
+        "edgesocket: the upgrade request's context is gone (the Durable Object hibernated); keep what you need in `state`",
+      );
     }
     return context as Context<E>;
   }

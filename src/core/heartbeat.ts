@@ -23,7 +23,7 @@ class HeartbeatGroup {
   delete(connection: Connection): void {
     this.#connections.delete(connection);
     if (this.#connections.size === 0) {
-      clearInterval(this.#timer);
+      if (this.#timer !== undefined) clearInterval(this.#timer);
       this.#timer = undefined;
       groups.delete(this.idleTimeout);
     }
@@ -51,7 +51,7 @@ const groups = new Map<number, HeartbeatGroup>();
 export function watchHeartbeat(connection: Connection): void {
   const seconds = connection.limits.idleTimeout;
   let group = groups.get(seconds);
-  if (!group) groups.set(seconds, (group = new HeartbeatGroup(seconds)));
+  if (!group) groups.set(seconds, group = new HeartbeatGroup(seconds));
   group.add(connection);
 }
 

@@ -117,7 +117,7 @@ export class MemoryTopics implements TopicEngine {
   /** Adds `connection` to `topic`'s subscribers. */
   subscribe(connection: Connection, topic: string): void {
     let members = this.#topics.get(topic);
-    if (!members) this.#topics.set(topic, (members = new Set()));
+    if (!members) this.#topics.set(topic, members = new Set());
     members.add(connection);
   }
 

@@ -25,7 +25,10 @@ export interface Shutdown {
 }
 
 /** The default close sent on shutdown. */
-export const SHUTDOWN_CLOSE = Object.freeze({ code: CloseCode.GOING_AWAY, reason: "server shutting down" });
+export const SHUTDOWN_CLOSE: Readonly<{ code: number; reason: string }> = Object.freeze({
+  code: CloseCode.GOING_AWAY,
+  reason: "server shutting down",
+});
 
 const DEFAULT_TIMEOUT_MS = 5000;
 /** After terminating the last sockets, how long their close events may take to arrive. */

@@ -53,7 +53,9 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
   if (invalid) return invalid;
   const runtime = (c.env as RuntimeEnv | undefined)?.[RUNTIME];
   if (!runtime) {
-    throw new Error("edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter");
+    throw new Error(
+      "edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter",
+    );
   }
   const unavailable = refuseWhenUnavailable(runtime.connections, limits);
   if (unavailable) return unavailable;

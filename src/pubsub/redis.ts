@@ -109,7 +109,10 @@ function outageReporter(url: string): { failed: (error: unknown) => void; recove
     failed(error) {
       if (down) return;
       down = true;
-      console.error(`edgesocket: Redis at ${where} unreachable, delivering locally only until it is back:`, String(error));
+      console.error(
+        `edgesocket: Redis at ${where} unreachable, delivering locally only until it is back:`,
+        String(error),
+      );
     },
     recovered() {
       if (!down) return;

@@ -84,19 +84,22 @@ export function runRooms(runtime: RuntimeName, caps: RoomsCapabilities = { pubsu
       await server?.stop();
     });
 
-    test.skipIf(!caps.pubsub)("A's publication reaches B in the same room, not A, never C in another room", async () => {
-      const [x, y] = [topic("x"), topic("y")];
-      const [a, b, c] = [await open(), await open(), await open()];
-      await a.command({ sub: x });
-      await b.command({ sub: x });
-      await c.command({ sub: y });
-      a.ws.send(JSON.stringify({ pub: x, data: "to x" }));
-      a.ws.send(JSON.stringify({ pub: y, data: "to y" })); // handled after "to x", which C would have got first
-      expect(await publicationsArrived(b, 1)).toEqual(["to x"]);
-      expect(await publicationsArrived(c, 1)).toEqual(["to y"]);
-      expect(await a.command({ topics: 1 })).toEqual({ topics: [x] });
-      expect(publications(a)).toEqual([]);
-    });
+    test.skipIf(!caps.pubsub)(
+      "A's publication reaches B in the same room, not A, never C in another room",
+      async () => {
+        const [x, y] = [topic("x"), topic("y")];
+        const [a, b, c] = [await open(), await open(), await open()];
+        await a.command({ sub: x });
+        await b.command({ sub: x });
+        await c.command({ sub: y });
+        a.ws.send(JSON.stringify({ pub: x, data: "to x" }));
+        a.ws.send(JSON.stringify({ pub: y, data: "to y" })); // handled after "to x", which C would have got first
+        expect(await publicationsArrived(b, 1)).toEqual(["to x"]);
+        expect(await publicationsArrived(c, 1)).toEqual(["to y"]);
+        expect(await a.command({ topics: 1 })).toEqual({ topics: [x] });
+        expect(publications(a)).toEqual([]);
+      },
+    );
 
     test.skipIf(!caps.pubsub)("with { self: true } the publisher gets its own publication too", async () => {
       const x = topic("x");
@@ -194,11 +197,14 @@ export function runRooms(runtime: RuntimeName, caps: RoomsCapabilities = { pubsu
       expect(await publicationsArrived(a, 1)).toEqual(["after waking"]);
     }, 40_000);
 
-    test.skipIf(!caps.hibernation)("the platform answers the heartbeat ping with pong (setWebSocketAutoResponse)", async () => {
-      const a = await open();
-      a.ws.send("ping");
-      expect(await a.message()).toBe("pong");
-    });
+    test.skipIf(!caps.hibernation)(
+      "the platform answers the heartbeat ping with pong (setWebSocketAutoResponse)",
+      async () => {
+        const a = await open();
+        a.ws.send("ping");
+        expect(await a.message()).toBe("pong");
+      },
+    );
 
     test.skipIf(caps.pubsub)("without pub/sub, subscribe fails clearly: onError, then 1011", async () => {
       const a = await open();

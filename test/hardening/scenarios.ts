@@ -158,8 +158,8 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
         caps.deadPeerClose === false
           ? "workerd cannot ping: a silent peer is neither pinged nor closed (documented limit)"
           : `a peer that answers no pings is closed within idleTimeout (+1.5 s), ${
-              caps.deadPeerClose === null ? "TCP dropped" : `close ${caps.deadPeerClose}`
-            }; a live one stays`,
+            caps.deadPeerClose === null ? "TCP dropped" : `close ${caps.deadPeerClose}`
+          }; a live one stays`,
         async () => {
           const deadId = uniqueId();
           const liveId = uniqueId();
@@ -252,9 +252,16 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
     });
 
     describe("soak", () => {
-      test(`1,000 connections × 100 messages over ~${SOAK_SECONDS} s with random drops: in order, no leaks`, { timeout: 90_000 + SOAK_SECONDS * 3000 }, async () => {
+      test(`1,000 connections × 100 messages over ~${SOAK_SECONDS} s with random drops: in order, no leaks`, {
+        timeout: 90_000 + SOAK_SECONDS * 3000,
+      }, async () => {
         // A first round of the same width brings the allocators to their working size: the baseline.
-        await soak(`${server.wsURL}/echo`, { connections: 1000, messagesPerConnection: 5, durationMs: 500, dropShare: 0.1 });
+        await soak(`${server.wsURL}/echo`, {
+          connections: 1000,
+          messagesPerConnection: 5,
+          durationMs: 500,
+          dropShare: 0.1,
+        });
         await connectionsBecome(0, 30_000);
         const baseline = await stats();
         const result = await soak(`${server.wsURL}/echo`, {
@@ -270,12 +277,14 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
           ? await pollJSON<Stats>(`${server.httpURL}/stats`, (s) => s.rss! <= rssCeiling, 15_000)
           : after;
         console.log(
-          `soak on ${runtime}: ${JSON.stringify({
-            ...result,
-            mismatches: result.mismatches.length,
-            rssBaselineMiB: baseline.rss && +(baseline.rss / MiB).toFixed(1),
-            rssAfterMiB: settled.rss && +(settled.rss / MiB).toFixed(1),
-          })}`,
+          `soak on ${runtime}: ${
+            JSON.stringify({
+              ...result,
+              mismatches: result.mismatches.length,
+              rssBaselineMiB: baseline.rss && +(baseline.rss / MiB).toFixed(1),
+              rssAfterMiB: settled.rss && +(settled.rss / MiB).toFixed(1),
+            })
+          }`,
         );
         expect(result.mismatches).toEqual([]);
         expect(result.opened).toBe(1000);
@@ -295,7 +304,9 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
         try {
           const sockets: Client[] = [];
           for (let start = 0; start < 200; start += 50) {
-            sockets.push(...(await Promise.all(Array.from({ length: 50 }, () => openClient(`${demo.wsURL}/websocketserver`)))));
+            sockets.push(
+              ...(await Promise.all(Array.from({ length: 50 }, () => openClient(`${demo.wsURL}/websocketserver`)))),
+            );
           }
           sockets.forEach((client, i) => client.ws.send(`hello ${i}`));
           await Promise.all(sockets.map((client) => client.message()));

@@ -72,5 +72,11 @@ async function runOne(client: Client, index: number, options: SoakOptions) {
   const ok = dropped
     ? received.every((m, i) => m === sent[i])
     : received.length === sent.length && received.every((m, i) => m === sent[i]);
-  return { ok, dropped, sent, received, label: `#${index} (${dropped ? "dropped" : "kept"}): ${received.length}/${sent.length}` };
+  return {
+    ok,
+    dropped,
+    sent,
+    received,
+    label: `#${index} (${dropped ? "dropped" : "kept"}): ${received.length}/${sent.length}`,
+  };
 }

@@ -22,7 +22,11 @@ export interface Client {
   closed: Promise<Closed>;
 }
 
-export async function openClient(url: string, protocols?: string[], options: WebSocket.ClientOptions = {}): Promise<Client> {
+export async function openClient(
+  url: string,
+  protocols?: string[],
+  options: WebSocket.ClientOptions = {},
+): Promise<Client> {
   const ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...options });
   const messages: (string | Buffer)[] = [];
   const waiters: { count: number; resolve: (m: string | Buffer) => void }[] = [];

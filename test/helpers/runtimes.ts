@@ -56,8 +56,16 @@ function command(runtime: RuntimeName, entry: string, port: number, inspectorPor
       return [process.execPath, [entry]];
     case "workerd":
       return [`${BIN}/wrangler`, [
-        "dev", entry, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
-        "--compatibility-date", "2026-04-20",
+        "dev",
+        entry,
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--compatibility-date",
+        "2026-04-20",
       ]];
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Transport, SLOW_CONSUMER_REASON } from "../../src/core/connection.ts";
+import { SLOW_CONSUMER_REASON, type Transport } from "../../src/core/connection.ts";
 import { CloseCode, ReadyState } from "../../src/core/constants.ts";
 import { WebSocketClosedError } from "../../src/core/errors.ts";
 import { FakeBufferedTransport, openConnection } from "./fakes.ts";

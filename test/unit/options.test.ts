@@ -28,7 +28,12 @@ describe("#resolveOptions", () => {
 
   it("keeps the values given", () => {
     const limits = resolveOptions({ allowedOrigins: ["https://a.example"], maxMessageSize: 10, idleTimeout: 5 });
-    expect(limits).toEqual({ ...DEFAULT_LIMITS, allowedOrigins: ["https://a.example"], maxMessageSize: 10, idleTimeout: 5 });
+    expect(limits).toEqual({
+      ...DEFAULT_LIMITS,
+      allowedOrigins: ["https://a.example"],
+      maxMessageSize: 10,
+      idleTimeout: 5,
+    });
   });
 
   it("treats an option set to undefined as not given", () => {

@@ -74,7 +74,12 @@ describe("PubSub", () => {
       const [a, b, c] = [await room(pubsub), await room(pubsub), await room(pubsub)];
       for (const client of [a, b, c]) client.send("sub x");
       const connection = b.handler[CONNECTION];
-      connection.transport = { send: () => { throw new Error("socket broke"); }, close: () => {} };
+      connection.transport = {
+        send: () => {
+          throw new Error("socket broke");
+        },
+        close: () => {},
+      };
       a.send("pub x still");
       expect(await c.nextMessage()).toBe("still");
     });

@@ -23,9 +23,9 @@ describe("#shutdown", () => {
   it("stops accepting, closes every socket with 1001 and resolves once every onClose ran", async () => {
     const registry = new ConnectionRegistry();
     const handlers = Array.from({ length: 3 }, () => {
-      let opened: ReturnType<typeof openConnection>;
+      // The transport answers later, once `opened` exists.
       const transport = answeringTransport((code, reason) => opened.connection.closed(code, reason));
-      opened = openConnection(transport, undefined, registry);
+      const opened = openConnection(transport, undefined, registry);
       return opened.handler;
     });
     let stopped = 0;
