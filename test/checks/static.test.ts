@@ -67,7 +67,8 @@ describe("static checks", () => {
     // Every problem deno doc counted was read here.
     expect(Number(output.match(/Found (\d+) documentation lint errors/)?.[1] ?? 0)).toBe(problems.length);
     // Hono's `Context`, `Env`, `Handler` and `MiddlewareHandler` appear in edgesocket's signatures by design; Hono documents them.
-    const honoTypes = /^error\[private-type-ref\]: public type '.+' references private type '(Context|Env|Handler|MiddlewareHandler)'$/;
+    const honoTypes =
+      /^error\[private-type-ref\]: public type '.+' references private type '(Context|Env|Handler|MiddlewareHandler)'$/;
     expect(problems.filter((line) => !honoTypes.test(line))).toEqual([]);
   });
 
