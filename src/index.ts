@@ -8,6 +8,7 @@ export { type HandlerClass, RUNTIME, type Runtime, type RuntimeEnv, websocket } 
 export { Connection, type Transport } from "./core/connection.ts";
 export type { CloseListener } from "./core/connection.ts";
 export { ConnectionRegistry } from "./core/registry.ts";
+export { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "./core/serve.ts";
 export { CloseCode, ReadyState } from "./core/constants.ts";
 export { WebSocketClosedError } from "./core/errors.ts";
 export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/options.ts";

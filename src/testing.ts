@@ -23,15 +23,12 @@ import type { WebSocketHandler } from "./core/handler.ts";
 import type { Message, SendData } from "./core/message.ts";
 import type { WebSocketOptions } from "./core/options.ts";
 import { PubSub } from "./core/pubsub.ts";
+import type { FetchApp } from "./core/serve.ts";
 import { RUNTIME, type Runtime, websocket } from "./core/websocket.ts";
 
 // --- types ---
 
-/** A Hono app, or anything with its `fetch`. */
-export interface FetchApp {
-  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
-  fetch(request: Request, env: object): Response | Promise<Response>;
-}
+export type { FetchApp };
 
 /** How {@link connect} builds the upgrade request. */
 export interface ConnectOptions {

@@ -10,30 +10,21 @@ import { DEFAULT_LIMITS } from "../core/options.ts";
 import { type Backplane, PubSub, type TopicEngine } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { createShutdown, type Shutdown } from "../core/shutdown.ts";
+import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
 
 /** Options of {@link serve}. */
-export interface ServeOptions {
-  /** Default 8000. `0` picks a free port. */
-  port?: number;
-  /** Default `"0.0.0.0"`. */
-  hostname?: string;
+export interface ServeOptions extends ListenOptions {
   /**
    * Bun applies this to the whole server; each route's own (smaller) limit still holds.
    * Default: the default of `websocket()`.
    */
   maxMessageSize?: number;
-  /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
-  backplane?: Backplane;
 }
 
-/** A Hono app, or anything with its `fetch`. */
-export interface FetchApp {
-  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
-  fetch(request: Request, env: object): Response | Promise<Response>;
-}
+export type { FetchApp, ListenOptions };
 
 type Peer = ServerWebSocket<Connection>;
 
@@ -47,8 +38,8 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connect
   const runtime = bunRuntime(() => server, options.backplane);
   const env = { [RUNTIME]: runtime };
   const server: Server<Connection> = Bun.serve<Connection>({
-    port: options.port ?? 8000,
-    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? DEFAULT_LISTEN.port,
+    hostname: options.hostname ?? DEFAULT_LISTEN.hostname,
     fetch: (request) => app.fetch(request, env),
     websocket: peerHandlers(options),
   });

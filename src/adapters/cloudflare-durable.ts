@@ -15,15 +15,12 @@ import type { SendData } from "../core/message.ts";
 import { resolveOptions } from "../core/options.ts";
 import { PubSub, type TopicEngine } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
+import type { FetchApp } from "../core/serve.ts";
 import { type HandlerClass, RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
 
-/** A Hono app, or anything with its `fetch`. */
-export interface FetchApp {
-  /** Answers a request; `env` carries the bindings (and the runtime, under `RUNTIME`). */
-  fetch(request: Request, env: object, ctx?: unknown): Response | Promise<Response>;
-}
+export type { FetchApp };
 
 /** Options of {@link durableObject}. */
 export interface DurableObjectOptions {

@@ -6,15 +6,13 @@
 import type { Context } from "hono";
 import type { Connection } from "../core/connection.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
+import type { FetchApp } from "../core/serve.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
+import { forwardEvents } from "./web-socket.ts";
 
 // --- types ---
 
-/** A Hono app, or anything with its `fetch`. */
-export interface FetchApp {
-  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
-  fetch(request: Request, env: object, ctx?: unknown): Response | Promise<Response>;
-}
+export type { FetchApp };
 
 /** The module worker returned by {@link worker}. */
 export interface Worker {
@@ -26,13 +24,9 @@ export interface Worker {
 
 function upgrade(_c: Context, connection: Connection): Response {
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-  const peer = server as Peer;
-  peer[CONNECTION] = connection;
-  peer.binaryType = "arraybuffer";
-  peer.addEventListener("message", peerOnMessage);
-  peer.addEventListener("close", peerOnClose);
-  peer.accept();
-  connection.open(peer);
+  forwardEvents(server, connection);
+  (server as WebSocket & { accept(): void }).accept();
+  connection.open(server);
   const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
   return new Response(null, { status: 101, webSocket: client, headers });
 }
@@ -47,21 +41,4 @@ export function worker(app: FetchApp): Worker {
       return app.fetch(request, env, ctx);
     },
   };
-}
-
-// --- peer ---
-
-const CONNECTION = Symbol("edgesocket.connection");
-
-interface Peer extends WebSocket {
-  [CONNECTION]: Connection;
-  accept(): void;
-}
-
-function peerOnMessage(this: WebSocket, event: MessageEvent): void {
-  (this as Peer)[CONNECTION].receive(event.data);
-}
-
-function peerOnClose(this: WebSocket, event: CloseEvent): void {
-  (this as Peer)[CONNECTION].closed(event.code, event.reason);
 }

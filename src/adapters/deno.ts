@@ -3,32 +3,23 @@
  * @module
  */
 import type { Context } from "hono";
-import { CloseCode } from "../core/constants.ts";
 import type { Connection } from "../core/connection.ts";
 import { type Backplane, PubSub } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { createShutdown, type Shutdown } from "../core/shutdown.ts";
+import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
+import { forwardEvents, openOnOpenEvent } from "./web-socket.ts";
 
 // --- types ---
 
 /** Options of {@link serve}. */
-export interface ServeOptions {
-  /** Default 8000. `0` picks a free port. */
-  port?: number;
-  /** Default `"0.0.0.0"`. */
-  hostname?: string;
+export interface ServeOptions extends ListenOptions {
   /** Called once the server listens. */
   onListen?: (address: { hostname: string; port: number }) => void;
-  /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
-  backplane?: Backplane;
 }
 
-/** A Hono app, or anything with its `fetch`. */
-export interface FetchApp {
-  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
-  fetch(request: Request, env: object): Response | Promise<Response>;
-}
+export type { FetchApp, ListenOptions };
 
 // --- adapter ---
 
@@ -42,12 +33,8 @@ function upgrade(c: Context, connection: Connection): Response {
     idleTimeout: connection.limits.idleTimeout,
   });
   if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
-  const peer = socket as Peer;
-  peer[CONNECTION] = connection;
-  peer.binaryType = "arraybuffer";
-  peer.onopen = peerOnOpen;
-  peer.onmessage = peerOnMessage;
-  peer.onclose = peerOnClose;
+  forwardEvents(socket, connection);
+  openOnOpenEvent(socket);
   return response;
 }
 
@@ -60,30 +47,13 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServe
   const runtime = denoRuntime(options.backplane);
   const env = { [RUNTIME]: runtime };
   const server = Deno.serve(
-    { port: options.port ?? 8000, hostname: options.hostname ?? "0.0.0.0", onListen: options.onListen },
+    {
+      port: options.port ?? DEFAULT_LISTEN.port,
+      hostname: options.hostname ?? DEFAULT_LISTEN.hostname,
+      onListen: options.onListen,
+    },
     (request) => app.fetch(request, env),
   );
   const stopAccepting = server.shutdown.bind(server);
   return Object.assign(server, { shutdown: createShutdown(runtime.connections, stopAccepting) });
-}
-
-// --- peer ---
-
-const CONNECTION = Symbol("edgesocket.connection");
-
-interface Peer extends WebSocket {
-  [CONNECTION]: Connection;
-}
-
-function peerOnOpen(this: WebSocket): void {
-  (this as Peer)[CONNECTION].open(this);
-}
-
-function peerOnMessage(this: WebSocket, event: MessageEvent): void {
-  (this as Peer)[CONNECTION].receive(event.data);
-}
-
-function peerOnClose(this: WebSocket, event: CloseEvent): void {
-  // Deno reports a dropped TCP connection as code 0.
-  (this as Peer)[CONNECTION].closed(event.code || CloseCode.ABNORMAL, event.reason);
 }

@@ -12,25 +12,15 @@ import type { Limits } from "../core/options.ts";
 import { type Backplane, PubSub } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { createShutdown, type Shutdown } from "../core/shutdown.ts";
+import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 
 // --- types ---
 
 /** Options of {@link serve}. */
-export interface ServeOptions {
-  /** Default 8000. `0` picks a free port. */
-  port?: number;
-  /** Default `"0.0.0.0"`. */
-  hostname?: string;
-  /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
-  backplane?: Backplane;
-}
+export type ServeOptions = ListenOptions;
 
-/** A Hono app, or anything with its `fetch`. */
-export interface FetchApp {
-  /** Answers one HTTP request; `env` carries the runtime to edgesocket. */
-  fetch(request: Request, env: object): Response | Promise<Response>;
-}
+export type { FetchApp, ListenOptions };
 
 interface UpgradeEnv {
   [RUNTIME]: Runtime;
@@ -63,7 +53,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
       socket.destroy();
     });
   });
-  server.listen(options.port ?? 8000, options.hostname ?? "0.0.0.0");
+  server.listen(options.port ?? DEFAULT_LISTEN.port, options.hostname ?? DEFAULT_LISTEN.hostname);
   return Object.assign(server, { shutdown: createShutdown(runtime.connections, stopAccepting) });
 }
 
