@@ -1,18 +1,27 @@
-/** The echo page: connects to `/websocketserver` on the same host and shows every echo. */
-export const echoPage = `<!doctype html>
+/** A small self-contained page (no build step, no CDN): shared head and style, then `body`. */
+function page(title: string, style: string, body: string): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>edgesocket echo</title>
+<title>${title}</title>
 <style>
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
   #status { font-weight: bold; }
   #log { list-style: none; padding: 0; border: 1px solid #ccc; min-height: 6rem; }
-  #log li { padding: .25rem .5rem; border-bottom: 1px solid #eee; }
-</style>
+  #log li { padding: .25rem .5rem; border-bottom: 1px solid #eee; }${style}</style>
 </head>
-<body>
+<body>${body}</body>
+</html>
+`;
+}
+
+/** The echo page: connects to `/websocketserver` on the same host and shows every echo. */
+export const echoPage: string = page(
+  "edgesocket echo",
+  "",
+  `
 <h1>edgesocket echo</h1>
 <p>Status: <span id="status" role="status" aria-live="polite">connecting</span></p>
 <form id="form">
@@ -44,27 +53,18 @@ export const echoPage = `<!doctype html>
     input.value = "";
   });
 </script>
-</body>
-</html>
-`;
+`,
+);
 
 /** The chat page: joins `/chat/:room` on the same host; everyone in the room sees every message. */
-export const chatPage = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>edgesocket chat</title>
-<style>
-  body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
-  #status { font-weight: bold; }
-  #log { list-style: none; padding: 0; border: 1px solid #ccc; min-height: 10rem; }
-  #log li { padding: .25rem .5rem; border-bottom: 1px solid #eee; }
+export const chatPage: string = page(
+  "edgesocket chat",
+  `
+  #log { min-height: 10rem; }
   #log li.system { color: #555; font-style: italic; }
   label { margin-right: .5rem; }
-</style>
-</head>
-<body>
+`,
+  `
 <h1>edgesocket chat</h1>
 <form id="join">
   <label for="room">Room</label><input id="room" value="lobby" required pattern="[A-Za-z0-9_-]{1,40}">
@@ -112,6 +112,5 @@ export const chatPage = `<!doctype html>
     input.value = "";
   });
 </script>
-</body>
-</html>
-`;
+`,
+);
