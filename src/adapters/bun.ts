@@ -6,7 +6,7 @@ import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler }
 import { ReadyState } from "../core/constants.ts";
 import type { Connection, Transport } from "../core/connection.ts";
 import type { SendData } from "../core/message.ts";
-import { DEFAULT_LIMITS } from "../core/options.ts";
+import { largestMaxMessageSize } from "../core/options.ts";
 import { type Backplane, PubSub, type TopicEngine } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import { createShutdown, type Shutdown } from "../core/shutdown.ts";
@@ -18,8 +18,8 @@ import { RUNTIME, type Runtime } from "../core/websocket.ts";
 /** Options of {@link serve}. */
 export interface ServeOptions extends ListenOptions {
   /**
-   * Bun applies this to the whole server; each route's own (smaller) limit still holds.
-   * Default: the default of `websocket()`.
+   * Bun's message limit is server-wide (`maxPayloadLength`); each route's own limit still holds.
+   * Default: the largest `maxMessageSize` of the app's routes, so that none is cut short.
    */
   maxMessageSize?: number;
 }
@@ -88,7 +88,7 @@ function peerOf(connection: Connection): Peer {
 
 function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
   return {
-    maxPayloadLength: options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize,
+    maxPayloadLength: options.maxMessageSize ?? largestMaxMessageSize(),
     // The core's heartbeat pings per route (`idleTimeout`), so Bun's own server-wide one is off.
     idleTimeout: 0,
     sendPings: false,

@@ -109,6 +109,15 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
         expect((await client.closed).code).toBe(1009);
       });
 
+      test("a route's limit above the default holds: 1.5 MiB passes, 2 MiB + 1 closes with 1009", async () => {
+        const client = await open("/large");
+        const big = Buffer.alloc(1.5 * MiB, 3);
+        client.ws.send(big);
+        expect(Buffer.compare((await client.message()) as Buffer, big)).toBe(0);
+        client.ws.send(Buffer.alloc(2 * MiB + 1));
+        expect((await client.closed).code).toBe(1009);
+      });
+
       test("a route's own limit counts text in UTF-8 bytes (2/2 text)", async () => {
         const client = await open("/small");
         client.ws.send("é".repeat(513)); // 1026 bytes in 513 characters
