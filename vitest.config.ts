@@ -8,5 +8,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 90_000,
     reporters: ["default", ["json", { outputFile: "test-results/results.json" }]],
+    // `npm run coverage`: the core's unit tests alone (adapters are covered by the conformance suite, out of process).
+    coverage: {
+      include: ["src/core/**", "src/testing.ts"],
+      reporter: ["text"],
+      reportsDirectory: "test-results/coverage",
+    },
   },
 });
