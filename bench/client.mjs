@@ -5,8 +5,8 @@
  * the client spends no time masking. Every echo is checked: its opcode, its length and its bytes, and at
  * the end of each scenario the number of echoes must equal the number of messages sent.
  *
- *   client.mjs <throughput|latency|large|churn|idle> --port P [--duration ms] [--connections N]
- *              [--inflight K] [--size B] [--count N] [--pids 1,2]
+ *   client.mjs <throughput|latency|large|churn|idle|broadcast> --port P [--duration ms] [--connections N]
+ *              [--inflight K] [--size B] [--count N] [--rounds N] [--gap ms] [--pids 1,2]
  *
  * Prints one JSON line with the result, and exits non-zero if the server broke the echo.
  * @module
@@ -199,8 +199,8 @@ class Conn {
 
 function noop() {}
 
-/** Opens a WebSocket to `/websocketserver` and resolves once the server answered 101. */
-function connect(port, expected, expectedOp, timeout = 10000) {
+/** Opens a WebSocket to `path` and resolves once the server answered 101. */
+function connect(port, expected, expectedOp, timeout = 10000, path = "/websocketserver") {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
     let head = "";
@@ -213,7 +213,7 @@ function connect(port, expected, expectedOp, timeout = 10000) {
     socket.on("error", fail);
     socket.on("connect", () => {
       socket.write(
-        `GET /websocketserver HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
@@ -240,13 +240,13 @@ function connect(port, expected, expectedOp, timeout = 10000) {
 }
 
 /** Opens `count` connections, at most `parallel` handshakes at a time. */
-async function connectMany(port, count, expected, expectedOp, parallel = 64) {
+async function connectMany(port, count, expected, expectedOp, parallel = 64, path = undefined) {
   const conns = [];
   let next = 0;
   async function worker() {
     while (next < count) {
       next++;
-      conns.push(await connect(port, expected, expectedOp));
+      conns.push(await connect(port, expected, expectedOp, undefined, path));
     }
   }
   await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
@@ -490,9 +490,66 @@ async function idle(opts) {
   };
 }
 
+/**
+ * `count` subscribers on `/subscribe`, one publisher on `/publish`; `rounds` times, the publisher sends
+ * one message and the time until every subscriber has it is taken (ms). Each subscriber checks that it
+ * got every message, byte for byte.
+ */
+async function broadcast(opts) {
+  const payload = Buffer.alloc(opts.size, "edgesocket-bench-");
+  const frame = clientFrame(OP_TEXT, payload);
+  const subscribers = await connectMany(opts.port, opts.count, payload, OP_TEXT, 100, "/subscribe");
+  const [publisher] = await connectMany(opts.port, 1, payload, OP_TEXT, 1, "/publish");
+  // The servers subscribe in their open hook, which may run just after the client saw the 101.
+  await sleep(opts.settle);
+  let waiting = 0;
+  let allReceived = noop;
+  for (const conn of subscribers) {
+    conn.onMessage = () => {
+      if (--waiting === 0) allReceived();
+    };
+  }
+  const times = [];
+  const cpu0 = cpuSeconds(opts.pids);
+  const client0 = clientCpuSeconds();
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const conn of subscribers) conn.sent++; // what each subscriber is owed
+    waiting = subscribers.length;
+    const arrived = new Promise((resolve) => (allReceived = resolve));
+    const t0 = performance.now();
+    publisher.socket.write(frame);
+    const timedOut = await Promise.race([arrived.then(() => false), sleep(10000).then(() => true)]);
+    const elapsed = performance.now() - t0;
+    if (timedOut) break;
+    times.push(elapsed);
+    await sleep(opts.gap);
+  }
+  // CPU per broadcast in ms (the gaps are idle): who did the work, server or client.
+  const serverCpuMs = times.length ? ((cpuSeconds(opts.pids) - cpu0) * 1000) / times.length : undefined;
+  const clientCpuMs = times.length ? ((clientCpuSeconds() - client0) * 1000) / times.length : undefined;
+  await drain(subscribers, 2000);
+  const verified = verification(subscribers);
+  await closeAll([...subscribers, publisher]);
+  const sorted = [...times].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return {
+    value: median,
+    unit: "ms",
+    subscribers: subscribers.length,
+    rounds: times.length,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    serverCpuMs,
+    clientCpuMs,
+    verified,
+    expectedBytes: opts.size,
+  };
+}
+
 // --- main ---
 
-const SCENARIOS = { throughput, latency, large, churn, idle };
+const SCENARIOS = { throughput, latency, large, churn, idle, broadcast };
 
 function parseArgs(argv) {
   const opts = {
@@ -505,6 +562,8 @@ function parseArgs(argv) {
     size: 32,
     count: 5000,
     settle: 1000,
+    rounds: 20,
+    gap: 20,
     pids: [],
   };
   for (let i = 1; i < argv.length; i += 2) {
@@ -515,7 +574,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown option --${key}`);
   }
   if (!SCENARIOS[opts.scenario] || !opts.port) {
-    throw new Error("usage: client.mjs <throughput|latency|large|churn|idle> --port P [options]");
+    throw new Error("usage: client.mjs <throughput|latency|large|churn|idle|broadcast> --port P [options]");
   }
   return opts;
 }

@@ -51,6 +51,7 @@ const MODES = {
       throughput: { connections: 50, inflight: 16, size: 32, warmup: 500, duration: 2000 },
       large: { connections: 4, inflight: 4, size: 65536, warmup: 500, duration: 2000 },
       churn: { connections: 8, duration: 2000 },
+      broadcast: { count: 5000, rounds: 30, gap: 20, settle: 500 },
     },
   },
   quick: {
@@ -61,6 +62,7 @@ const MODES = {
       throughput: { connections: 50, inflight: 16, size: 32, warmup: 300, duration: 800 },
       large: { connections: 4, inflight: 4, size: 65536, warmup: 300, duration: 800 },
       churn: { connections: 8, duration: 800 },
+      broadcast: { count: 5000, rounds: 10, gap: 20, settle: 300 },
     },
   },
   smoke: {
@@ -72,6 +74,7 @@ const MODES = {
       throughput: { connections: 4, inflight: 4, size: 32, warmup: 100, duration: 200 },
       large: { connections: 1, inflight: 2, size: 65536, warmup: 100, duration: 200 },
       churn: { connections: 2, duration: 200 },
+      broadcast: { count: 20, rounds: 3, gap: 10, settle: 100 },
     },
   },
 };
@@ -84,7 +87,15 @@ const METRICS = [
   { key: "large", label: "64 KiB MB/s", read: (r) => r.large?.value, higher: true },
   { key: "churn", label: "churn conn/s", read: (r) => r.churn?.value, higher: true },
   { key: "idle", label: "idle B/conn", read: (r) => r.idle?.value, higher: false },
+  { key: "broadcast", label: "broadcast ms", read: (r) => r.broadcast?.value, higher: false },
 ];
+
+/**
+ * The servers that serve the broadcast scenario (`/subscribe`, `/publish`): Bun's raw server with its
+ * native `server.publish`, and edgesocket where it has pub/sub (Bun: native topics; Deno and Node: a loop
+ * over an in-memory topic). A plain workerd Worker has no pub/sub; Hono's helper and crossws are not compared.
+ */
+const BROADCAST_SERVERS = ["bun-raw", "bun-edgesocket", "deno-edgesocket", "node-edgesocket"];
 
 /**
  * Under `wrangler dev`, workerd holds several file descriptors per WebSocket, and this machine's hard
@@ -94,7 +105,8 @@ const METRICS = [
 const WORKERD_IDLE_LIMIT = 2000;
 
 const BROADCAST_NOTE =
-  "Broadcast (one message to 5,000 subscribers) is not measured in this run: edgesocket has no subscribe/publish API yet, so there is nothing to compare with Bun's native server.publish.";
+  "Broadcast: one 32 B text message from a publisher socket to every subscriber; the time until the last subscriber has it (median over the rounds). " +
+  "bun-raw uses Bun's native server.publish, bun-edgesocket this.publish (Bun's native topics underneath); deno- and node-edgesocket (an in-memory topic loop) are for reference, with no raw counterpart.";
 
 // --- arguments ---
 
@@ -452,7 +464,7 @@ function markdown(report) {
     const cells = METRICS.map((m) => {
       const value = s.medians[m.key];
       const rel = m.key === "idle" ? fmtDelta(s.vsRaw?.idle) : fmtRatio(s.vsRaw?.[m.key]);
-      return `${fmt(value, m.key === "large" ? 0 : 1)}${rel}`;
+      return `${fmt(value, m.key === "large" ? 0 : m.key === "broadcast" ? 2 : 1)}${rel}`;
     });
     const check = s.verified.ok ? `✓ ${s.verified.echoes.toLocaleString("en-US")}` : `✗ ${s.failures.join("; ")}`;
     lines.push(`| ${name} | ${cells.join(" | ")} | ${check} |`);
@@ -480,6 +492,21 @@ function markdown(report) {
     lines.push(`| ${row.runtime} | ${row.target} | ${row.measured} | ${row.met} |`);
   }
   lines.push("", "## Broadcast", "", BROADCAST_NOTE, "");
+  lines.push(
+    "| server | subscribers | median ms | min ms | server CPU ms per broadcast | client CPU ms per broadcast |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  for (const name of names) {
+    const runs = report.results[name].runs.map((run) => run.broadcast).filter((r) => r && !r.failed);
+    if (runs.length === 0) continue;
+    const m = (key) => median(runs.map((r) => r[key]));
+    lines.push(
+      `| ${name} | ${fmt(m("subscribers"))} | ${fmt(m("value"), 2)} | ${fmt(m("min"), 2)} | ${
+        fmt(m("serverCpuMs"), 2)
+      } | ${fmt(m("clientCpuMs"), 2)} |`,
+    );
+  }
+  lines.push("");
   lines.push("## Scenarios", "");
   const p = params;
   lines.push(
@@ -491,6 +518,7 @@ function markdown(report) {
       p.large.size / 1024
     } KiB in flight each; MB/s echoed.`,
     `- churn: ${p.churn.connections} parallel loops of connect, one echo, close handshake; completed cycles per second over ${p.churn.duration} ms.`,
+    `- broadcast: ${p.broadcast.count} subscribers (no runtime here needs fewer: the open-file limit is 20,000), ${p.broadcast.rounds} rounds ${p.broadcast.gap} ms apart; every subscriber must receive every message, byte for byte.`,
     `- idle: ${p.idle.count} connections that each echoed one message, then the server's RSS growth (whole process group) divided by the count. ` +
       `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`,
     "- Every echo is checked by the client: opcode, length and bytes; the count of echoes must equal the count sent. A server that fails a check shows ✗ and its figures are not used.",
@@ -540,11 +568,13 @@ function targetRows(summary) {
       ...cell(s.vsRaw?.idle, (v) => `${v >= 0 ? "+" : ""}${(v / 1024).toFixed(2)} KiB`, 2048, (v, limit) => v <= limit),
     });
   }
+  const bunBroadcast = summary["bun-edgesocket"]?.vsRaw?.broadcast;
   rows.push({
     runtime: "bun",
     target: "broadcast ≥ 0.9× server.publish",
-    measured: "not measured (no pub/sub yet)",
-    met: "–",
+    ...(bunBroadcast === undefined
+      ? { measured: "not measured", met: "–" }
+      : { measured: `${bunBroadcast.toFixed(2)}×`, met: bunBroadcast >= 0.9 ? "yes" : "**no**" }),
   });
   return rows;
 }
@@ -657,6 +687,7 @@ async function main() {
         const run = {};
         try {
           for (const [scenario, params] of Object.entries(mode.scenarios)) {
+            if (scenario === "broadcast" && !BROADCAST_SERVERS.includes(name)) continue;
             const capped = scenario === "idle" && name.startsWith("workerd-")
               ? { ...params, count: Math.min(params.count, WORKERD_IDLE_LIMIT) }
               : params;
@@ -684,7 +715,7 @@ async function main() {
     names,
     skipped,
     summary,
-    broadcast: { measured: false, note: BROADCAST_NOTE },
+    broadcast: { servers: BROADCAST_SERVERS, note: BROADCAST_NOTE },
     results,
     wallSeconds: (Date.now() - started) / 1000,
   };

@@ -1,5 +1,7 @@
 /**
- * The edgesocket echo used by every `*-edgesocket` bench server: the same class on every runtime.
+ * The edgesocket app used by every `*-edgesocket` bench server: the same classes on every runtime.
+ * `/websocketserver` echoes; for the broadcast scenario, `/subscribe` joins the topic `bench` and
+ * whatever arrives on `/publish` is published to it.
  * @module
  */
 import { Hono } from "hono";
@@ -11,5 +13,22 @@ export class Echo extends WebSocketHandler {
   }
 }
 
+/** The topic of the broadcast scenario. */
+export const BENCH_TOPIC = "bench";
+
+export class Subscriber extends WebSocketHandler {
+  override open(): void {
+    this.subscribe(BENCH_TOPIC);
+  }
+}
+
+export class Publisher extends WebSocketHandler {
+  override onMessage(message: Message): void {
+    this.publish(BENCH_TOPIC, message);
+  }
+}
+
 export const app = new Hono();
 app.get("/websocketserver", websocket(Echo));
+app.get("/subscribe", websocket(Subscriber));
+app.get("/publish", websocket(Publisher));

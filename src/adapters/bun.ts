@@ -103,13 +103,22 @@ function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
   };
 }
 
+// `peer.data` is a native getter; the connection is also kept in a plain property, which the
+// engine reads inline on every message.
+const CONNECTION = Symbol("edgesocket.connection");
+
+interface LinkedPeer extends Peer {
+  [CONNECTION]: Connection;
+}
+
 function peerOnOpen(peer: Peer): void {
   peer.binaryType = "arraybuffer";
-  peer.data.open(new BunTransport(peer));
+  const connection = ((peer as LinkedPeer)[CONNECTION] = peer.data);
+  connection.open(new BunTransport(peer));
 }
 
 function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): void {
-  peer.data.receive(message as string | ArrayBuffer);
+  (peer as LinkedPeer)[CONNECTION].receive(message as string | ArrayBuffer);
 }
 
 function peerOnClose(peer: Peer, code: number, reason: string): void {
@@ -117,11 +126,11 @@ function peerOnClose(peer: Peer, code: number, reason: string): void {
 }
 
 function peerOnDrain(peer: Peer): void {
-  peer.data.writable();
+  (peer as LinkedPeer)[CONNECTION].writable();
 }
 
 function peerOnPong(peer: Peer): void {
-  peer.data.pong();
+  (peer as LinkedPeer)[CONNECTION].pong();
 }
 
 /**

@@ -14,6 +14,7 @@ import { ConnectionRegistry } from "../core/registry.ts";
 import { createShutdown, type Shutdown } from "../core/shutdown.ts";
 import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
+import { toRequest } from "./node-request.ts";
 
 // --- types ---
 
@@ -134,14 +135,6 @@ function peerOnClose(this: WebSocket, code: number, reason: Buffer): void {
 }
 
 // --- HTTP on the raw socket ---
-
-function toRequest(incoming: IncomingMessage): Request {
-  const headers = new Headers();
-  const raw = incoming.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  const url = new URL(incoming.url ?? "/", `http://${incoming.headers.host ?? "localhost"}`);
-  return new Request(url, { method: incoming.method, headers });
-}
 
 /** Writes a refusal (or whatever the app answered instead of upgrading) and closes the socket. */
 async function writeResponse(socket: Duplex, response: Response): Promise<void> {

@@ -275,21 +275,28 @@ export class Connection {
   }
 
   #await(result: unknown): void {
-    if (isPromiseLike(result)) result.then(this.#settled, this.#failed);
-    else if (this.#closePending) this.#settled();
+    if (isPromiseLike(result)) {
+      // Made on the first async hook only: a connection whose hooks are all sync keeps no closures.
+      this.#onSettled ??= () => this.#settled();
+      this.#onFailed ??= (error) => this.#failed(error);
+      result.then(this.#onSettled, this.#onFailed);
+    } else if (this.#closePending) this.#settled();
     else this.#busy = false;
   }
 
-  #settled = (): void => {
+  #onSettled: (() => void) | undefined;
+  #onFailed: ((error: unknown) => void) | undefined;
+
+  #settled(): void {
     this.#busy = false;
     this.#drain();
-  };
+  }
 
-  #failed = (error: unknown): void => {
+  #failed(error: unknown): void {
     this.#busy = false;
     this.fail(error);
     this.#drain();
-  };
+  }
 
   #drain(): void {
     const queue = this.#queue;

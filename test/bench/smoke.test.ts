@@ -12,7 +12,7 @@ const out = mkdtempSync(path.join(tmpdir(), "edgesocket-bench-smoke-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const SERVERS = ["bun-raw", "bun-edgesocket"];
-const SCENARIOS = ["idle", "latency", "throughput", "large", "churn"];
+const SCENARIOS = ["idle", "latency", "throughput", "large", "churn", "broadcast"];
 
 it("runs the bench in --smoke mode and every echo is verified", { timeout: 120_000 }, async () => {
   await promisify(execFile)(process.execPath, ["bench/run.mjs", "--smoke", "--out", out], {

@@ -1,0 +1,60 @@
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toRequest } from "../../src/adapters/node-request.ts";
+
+// A real node:http server: each test sends an upgrade request over a socket and gets its IncomingMessage.
+const server = createServer();
+let port = 0;
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+function upgradeRequest(head: string): Promise<IncomingMessage> {
+  return new Promise((resolve) => {
+    server.once("upgrade", (incoming, socket) => {
+      socket.destroy();
+      resolve(incoming);
+    });
+    const socket = connect(port, "127.0.0.1", () => socket.write(head));
+    socket.on("error", () => {});
+  });
+}
+
+const HEAD = "GET /rooms/a?x=1 HTTP/1.1\r\nHost: example.test:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Cookie: a=1\r\nX-Twice: one\r\nX-Twice: two\r\n\r\n";
+
+describe("toRequest", () => {
+  it("is a Request with the method, absolute URL and every header of the upgrade request", async () => {
+    const request = toRequest(await upgradeRequest(HEAD));
+    expect(request).toBeInstanceOf(Request);
+    expect(request.method).toBe("GET");
+    expect(request.url).toBe("http://example.test:8080/rooms/a?x=1");
+    expect(request.headers.get("cookie")).toBe("a=1");
+    expect(request.headers.get("x-twice")).toBe("one, two");
+    expect(request.headers).toBe(request.headers);
+  });
+
+  it("builds the full Request for any other member: body, signal, clone", async () => {
+    const request = toRequest(await upgradeRequest(HEAD));
+    expect(request.body).toBeNull();
+    expect(request.signal).toBeInstanceOf(AbortSignal);
+    expect(await request.text()).toBe("");
+    const copy = request.clone();
+    expect(copy.url).toBe(request.url);
+    expect(copy.headers.get("x-twice")).toBe("one, two");
+  });
+
+  it("throws on a Host that makes no URL, as new Request would", async () => {
+    const incoming = await upgradeRequest(
+      "GET / HTTP/1.1\r\nHost: a b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    );
+    expect(() => toRequest(incoming)).toThrow(TypeError);
+  });
+});
