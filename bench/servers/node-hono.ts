@@ -2,18 +2,12 @@
 import { serve } from "@hono/node-server";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
+import { echoEvents } from "./hono-echo.ts";
 import { benchPort } from "./port.ts";
 
 const app = new Hono();
 const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app });
-app.get(
-  "/websocketserver",
-  upgradeWebSocket(() => ({
-    onMessage(event, ws) {
-      ws.send(event.data as string | ArrayBuffer);
-    },
-  })),
-);
+app.get("/websocketserver", upgradeWebSocket(echoEvents));
 
 const server = serve({ fetch: app.fetch, port: benchPort(process.env.PORT), hostname: "127.0.0.1" });
 injectWebSocket(server);
