@@ -19,7 +19,7 @@ export const CONNECTION: unique symbol = Symbol("edgesocket.connection");
  *     this.send(message);
  *   }
  * }
- * app.get("/websocketserver", websocket(Echo));
+ * app.all("/websocketserver", websocket(Echo));
  * ```
  */
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`; `S` is the handler's own state

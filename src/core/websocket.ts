@@ -39,7 +39,7 @@ export type HandlerClass<E extends Env = any> = new () => WebSocketHandler<E>;
  *
  * @example
  * ```ts
- * app.get("/websocketserver", websocket(MyWebSocketServer, { maxMessageSize: 64 * 1024 }));
+ * app.all("/websocketserver", websocket(MyWebSocketServer, { maxMessageSize: 64 * 1024 }));
  * ```
  */
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
