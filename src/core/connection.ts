@@ -170,9 +170,13 @@ export class Connection {
    */
   send(data: SendData): boolean {
     if (this.readyState !== ReadyState.OPEN) throw new WebSocketClosedError();
-    const transport = this.transport!;
-    transport.send(data);
-    const buffered = transport.bufferedAmount;
+    this.transport!.send(data);
+    return this.#checkSendBuffer();
+  }
+
+  /** After a send: closes a slow consumer (1008); `true` while the buffer is at or below `highWaterMark`. */
+  #checkSendBuffer(): boolean {
+    const buffered = this.transport!.bufferedAmount;
     if (buffered === undefined) return true;
     const max = this.limits.maxBufferedAmount;
     if (buffered > max && (max > 0 || buffered === Number.POSITIVE_INFINITY)) {
@@ -249,13 +253,17 @@ export class Connection {
     this.persist?.(this);
   }
 
-  /** Sends a publication: never throws, since a socket closing under a publisher must not stop the others. */
+  /**
+   * Sends a publication, with the same slow-consumer limit as `send`: never throws, since a socket
+   * closing under a publisher must not stop the others.
+   */
   deliver(data: SendData): void {
     try {
       this.transport!.send(data);
     } catch {
-      // the runtime is closing this socket; its close event follows
+      return; // the runtime is closing this socket; its close event follows
     }
+    this.#checkSendBuffer();
   }
 
   // --- hook scheduling ---

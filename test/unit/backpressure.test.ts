@@ -50,6 +50,29 @@ describe("#send", () => {
   });
 });
 
+describe("#deliver (a publication)", () => {
+  it("closes a slow subscriber with 1008 once its buffer is above maxBufferedAmount, as send does", () => {
+    const { connection, transport } = openConnection(new FakeBufferedTransport(), { maxBufferedAmount: 1000 });
+    connection.deliver("first");
+    transport.bufferedAmount = 1001;
+    connection.deliver("second");
+    expect(transport.sent).toEqual(["first", "second"]);
+    expect(transport.closes).toEqual([[CloseCode.POLICY_VIOLATION, SLOW_CONSUMER_REASON]]);
+  });
+
+  it("never throws, even when the runtime refuses the send", () => {
+    const refusing: Transport = {
+      send: () => {
+        throw new Error("socket closing");
+      },
+      close: () => {},
+      bufferedAmount: 0,
+    };
+    const { connection } = openConnection(refusing);
+    expect(() => connection.deliver("x")).not.toThrow();
+  });
+});
+
 describe("#drained", () => {
   it("resolves at once when there is room (2/2 no buffer reported)", async () => {
     const { connection } = openConnection(new FakeBufferedTransport());
