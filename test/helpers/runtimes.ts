@@ -2,6 +2,7 @@
  * Starts a real runtime serving an entry file on a free port, and stops it by PID.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 
@@ -49,7 +50,7 @@ export async function freePort(): Promise<number> {
 function command(runtime: RuntimeName, entry: string, port: number, inspectorPort: number): [string, string[]] {
   switch (runtime) {
     case "deno":
-      return [`${BIN}/deno`, ["run", "--allow-net", "--allow-env", entry]];
+      return [`${BIN}/deno`, ["run", ...denoPermissions(entry), entry]];
     case "bun":
       return [`${BIN}/bun`, ["run", entry]];
     case "node":
@@ -68,6 +69,16 @@ function command(runtime: RuntimeName, entry: string, port: number, inspectorPor
         "2026-04-20",
       ]];
   }
+}
+
+/**
+ * The demo (`mod.ts`) runs with exactly the permissions of `npm run start:deno`, the README's command,
+ * so that a permission it lacks fails here; other entries get net and env.
+ */
+function denoPermissions(entry: string): string[] {
+  if (entry !== "mod.ts") return ["--allow-net", "--allow-env"];
+  const script: string = JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")).scripts["start:deno"];
+  return script.split(" ").filter((word) => word.startsWith("--allow-"));
 }
 
 /** Spawns `entry` on `runtime` with `PORT` set, and waits until `readyPath` answers. */
