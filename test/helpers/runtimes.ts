@@ -35,15 +35,23 @@ export function entryOf(runtime: RuntimeName, name: "fixture" | "demo"): string 
   return runtime === "node" ? `dist/test/fixtures/${file}.js` : `test/fixtures/${file}.ts`;
 }
 
-/** A port that was free a moment ago. */
+/**
+ * A port that was free a moment ago, chosen below Linux's ephemeral range (32768–60999), where the
+ * many client sockets of parallel tests cannot take it before the server binds it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await isFree(port)) return port;
+  }
+  throw new Error("no free port found in 20000-31999");
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
     const server = createServer();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
+    server.once("error", () => done(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
   });
 }
 
@@ -81,11 +89,36 @@ function denoPermissions(entry: string): string[] {
   return script.split(" ").filter((word) => word.startsWith("--allow-"));
 }
 
-/** Spawns `entry` on `runtime` with `PORT` set, and waits until `readyPath` answers. */
+interface StartOptions {
+  readyPath?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Spawns `entry` on `runtime` with `PORT` set, and waits until `readyPath` answers. A port found
+ * free can be taken before the server binds it (by another test's client sockets, which use the
+ * same ephemeral range), so a start that fails with "address in use" is retried on a new port.
+ */
 export async function startServer(
   runtime: RuntimeName,
   entry: string,
-  { readyPath = "/health", env = {} }: { readyPath?: string; env?: Record<string, string> } = {},
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(runtime, entry, options);
+    } catch (error) {
+      if (attempt === 3 || !/address already in use|EADDRINUSE|AddrInUse|port \d+ in use/i.test(String(error))) {
+        throw error;
+      }
+    }
+  }
+}
+
+async function startOnce(
+  runtime: RuntimeName,
+  entry: string,
+  { readyPath = "/health", env = {} }: StartOptions,
 ): Promise<RunningServer> {
   const port = await freePort();
   const [file, args] = command(runtime, entry, port, await freePort());
