@@ -86,6 +86,8 @@ function serverFor(servers: Map<string, WebSocketServer>, limits: Limits): WebSo
   if (!wss) {
     wss = new WebSocketServer({
       noServer: true,
+      // The core's registry tracks open connections; ws's own client set would only cost memory.
+      clientTracking: false,
       maxPayload: limits.maxMessageSize,
       perMessageDeflate: false,
       handleProtocols: (_offered, incoming) => incoming[PROTOCOL] || false,
