@@ -12,7 +12,7 @@ import { CloseCode, ReadyState } from "../core/constants.ts";
 import { Connection, type Transport } from "../core/connection.ts";
 import { CONNECTION } from "../core/handler.ts";
 import type { SendData } from "../core/message.ts";
-import { resolveOptions } from "../core/options.ts";
+import { DEFAULT_LIMITS, type Limits, resolveOptions } from "../core/options.ts";
 import { PubSub, type TopicEngine } from "../core/pubsub.ts";
 import { ConnectionRegistry } from "../core/registry.ts";
 import type { FetchApp } from "../core/serve.ts";
@@ -61,7 +61,13 @@ interface DurableObjectNamespace {
 
 /** What a socket's attachment holds: edgesocket's part, namespaced, and the handler's `state`. */
 interface Attachment {
-  __es: { handler: number; topics: string[]; protocol: string; params: Record<string, string>; maxMessageSize: number };
+  __es: {
+    handler: number;
+    topics: string[];
+    protocol: string;
+    params: Record<string, string>;
+    limits: Partial<RouteLimits>;
+  };
   state: unknown;
 }
 
@@ -183,7 +189,7 @@ class DurableRooms {
     const handler = new Handler();
     const connection = (handler[CONNECTION] = new Connection(
       handler,
-      resolveOptions({ maxMessageSize: saved.maxMessageSize }),
+      resolveOptions(saved.limits),
       undefined,
       this.#registry,
     ));
@@ -215,7 +221,7 @@ class DurableRooms {
       handler: index,
       protocol: connection.protocol,
       params: connection.params,
-      maxMessageSize: connection.limits.maxMessageSize,
+      limits: routeLimits(connection.limits),
     });
     connection.open(server as Transport);
     try {
@@ -248,6 +254,19 @@ class DurableRooms {
 
 /** What each connection's attachment holds besides its topics, set on upgrade or rebuild. */
 const ATTACHMENT_BASE = new WeakMap<Connection, Omit<Attachment["__es"], "topics">>();
+
+/** The limits an open connection still applies (origins were checked at the upgrade). */
+type RouteLimits = Omit<Limits, "allowedOrigins">;
+
+/** Only the route's limits that differ from the defaults: the attachment holds 2 KiB at most. */
+function routeLimits(limits: Limits): Partial<RouteLimits> {
+  const changed: Partial<Record<keyof RouteLimits, number>> = {};
+  for (const key of Object.keys(limits) as (keyof Limits)[]) {
+    const value = limits[key];
+    if (key !== "allowedOrigins" && typeof value === "number" && value !== DEFAULT_LIMITS[key]) changed[key] = value;
+  }
+  return changed;
+}
 
 /** Writes the connection's topics and `state` into its socket's attachment (at most 2 KiB in all). */
 function persist(connection: Connection): void {

@@ -187,10 +187,16 @@ export function runRooms(runtime: RuntimeName, caps: RoomsCapabilities = { pubsu
       const before = (await a.command({ whoami: 1 })) as { instance: string; context: boolean };
       expect(before.context).toBe(true);
       await new Promise((r) => setTimeout(r, 13_000)); // workerd evicts an object idle for 10 s
-      const after = (await a.command({ whoami: 1 })) as { instance: string; params: object; context: boolean };
+      const after = (await a.command({ whoami: 1 })) as {
+        instance: string;
+        params: object;
+        context: boolean;
+        maxMessagesPerSecond: number;
+      };
       expect(after.instance).not.toBe(before.instance); // a new handler on the same open socket
       expect(after.params).toEqual({ name: "main-hibernating" });
       expect(after.context).toBe(false); // the upgrade request is gone; documented
+      expect(after.maxMessagesPerSecond).toBe(5000); // the route's own limits, not the defaults
       expect(await a.command({ getState: 1 })).toEqual({ state: { name: "ann", mood: "sleepy" } });
       expect(await b.command({ topics: 1 })).toEqual({ topics: ["x"] });
       b.ws.send(JSON.stringify({ pub: "x", data: "after waking" }));
