@@ -259,17 +259,19 @@ async function closeAll(conns) {
 
 // --- server process readings (Linux /proc) ---
 
-function rssBytes(pids) {
-  let kb = 0;
+/** Resident memory of each of `pids`, keyed `pid command`, in bytes. */
+function rssByProcess(pids) {
+  const rss = {};
   for (const pid of pids) {
     try {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (match) kb += Number(match[1]);
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+      if (kb) rss[`${pid} ${/Name:\s+(\S+)/.exec(status)?.[1]}`] = Number(kb[1]) * 1024;
     } catch {
       // the process exited meanwhile
     }
   }
-  return kb * 1024;
+  return rss;
 }
 
 /** CPU seconds used so far by `pids` (user + system, all threads). */
@@ -470,20 +472,24 @@ async function idle(opts) {
   const payload = Buffer.alloc(opts.size, "edgesocket-bench-");
   const frame = clientFrame(OP_TEXT, payload);
   await sleep(opts.settle);
-  const before = rssBytes(opts.pids);
+  const before = rssByProcess(opts.pids);
   const conns = await connectMany(opts.port, opts.count, payload, OP_TEXT, 100);
   for (const conn of conns) conn.send(frame, 1);
   await drain(conns, 10000);
   await sleep(opts.settle);
-  const after = rssBytes(opts.pids);
+  const after = rssByProcess(opts.pids);
   const verified = verification(conns);
   await closeAll(conns);
-  const perConnection = (after - before) / opts.count;
+  const total = (rss) => Object.values(rss).reduce((a, b) => a + b, 0);
+  const perProcess = Object.fromEntries(
+    Object.keys(after).map((key) => [key, ((after[key] ?? 0) - (before[key] ?? 0)) / opts.count]),
+  );
   return {
-    value: perConnection,
+    value: (total(after) - total(before)) / opts.count,
     unit: "B/conn",
-    before,
-    after,
+    perProcess,
+    before: total(before),
+    after: total(after),
     connections: conns.length,
     verified,
     expectedBytes: opts.size,

@@ -3,7 +3,7 @@
  * `npm run bench`: starts each echo server as its own process, drives it with bench/client.mjs,
  * and writes bench/results/latest.{md,svg,json}.
  *
- *   node bench/run.mjs [--quick | --smoke] [--servers a,b] [--repeats N] [--out DIR]
+ *   node bench/run.mjs [--quick | --smoke] [--servers a,b] [--scenarios idle,latency] [--repeats N] [--out DIR]
  *
  * Servers are pinned to CPU 0 and the client to CPU 1 with `taskset` when it exists. Repeats are
  * interleaved (every server once per round, in a different order each round) and reported as medians,
@@ -111,17 +111,27 @@ const BROADCAST_NOTE =
 // --- arguments ---
 
 function parseArgs(argv) {
-  const args = { mode: "full", servers: undefined, repeats: undefined, out: path.join(ROOT, "bench", "results") };
+  const args = {
+    mode: "full",
+    servers: undefined,
+    scenarios: undefined,
+    repeats: undefined,
+    out: path.join(ROOT, "bench", "results"),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--quick") args.mode = "quick";
     else if (arg === "--smoke") args.mode = "smoke";
     else if (arg === "--servers") args.servers = argv[++i].split(",").filter(Boolean);
+    else if (arg === "--scenarios") args.scenarios = argv[++i].split(",").filter(Boolean);
     else if (arg === "--repeats") args.repeats = Number(argv[++i]);
     else if (arg === "--out") args.out = path.resolve(argv[++i]);
     else throw new Error(`unknown argument ${arg}`);
   }
   for (const name of args.servers ?? []) if (!ALL_SERVERS.includes(name)) throw new Error(`unknown server ${name}`);
+  for (const name of args.scenarios ?? []) {
+    if (!(name in MODES.full.scenarios)) throw new Error(`unknown scenario ${name}`);
+  }
   return args;
 }
 
@@ -509,18 +519,27 @@ function markdown(report) {
   lines.push("");
   lines.push("## Scenarios", "");
   const p = params;
-  lines.push(
-    `- throughput: ${p.throughput.connections} connections, ${p.throughput.inflight} text messages of ${p.throughput.size} B in flight each, ${p.throughput.duration} ms after ${p.throughput.warmup} ms warm-up.`,
-    `- latency: one connection, sequential round trips of ${
-      p.latency.size ?? 32
-    } B text, up to ${p.latency.count} samples or ${p.latency.duration} ms after 200 warm-up.`,
-    `- large: ${p.large.connections} connections, ${p.large.inflight} binary messages of ${
-      p.large.size / 1024
-    } KiB in flight each; MB/s echoed.`,
-    `- churn: ${p.churn.connections} parallel loops of connect, one echo, close handshake; completed cycles per second over ${p.churn.duration} ms.`,
-    `- broadcast: ${p.broadcast.count} subscribers (no runtime here needs fewer: the open-file limit is 20,000), ${p.broadcast.rounds} rounds ${p.broadcast.gap} ms apart; every subscriber must receive every message, byte for byte.`,
-    `- idle: ${p.idle.count} connections that each echoed one message, then the server's RSS growth (whole process group) divided by the count. ` +
+  const describe = {
+    throughput: () =>
+      `- throughput: ${p.throughput.connections} connections, ${p.throughput.inflight} text messages of ${p.throughput.size} B in flight each, ${p.throughput.duration} ms after ${p.throughput.warmup} ms warm-up.`,
+    latency: () =>
+      `- latency: one connection, sequential round trips of ${
+        p.latency.size ?? 32
+      } B text, up to ${p.latency.count} samples or ${p.latency.duration} ms after 200 warm-up.`,
+    large: () =>
+      `- large: ${p.large.connections} connections, ${p.large.inflight} binary messages of ${
+        p.large.size / 1024
+      } KiB in flight each; MB/s echoed.`,
+    churn: () =>
+      `- churn: ${p.churn.connections} parallel loops of connect, one echo, close handshake; completed cycles per second over ${p.churn.duration} ms.`,
+    broadcast: () =>
+      `- broadcast: ${p.broadcast.count} subscribers (no runtime here needs fewer: the open-file limit is 20,000), ${p.broadcast.rounds} rounds ${p.broadcast.gap} ms apart; every subscriber must receive every message, byte for byte.`,
+    idle: () =>
+      `- idle: ${p.idle.count} connections that each echoed one message, then the server's RSS growth (whole process group) divided by the count. ` +
       `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`,
+  };
+  lines.push(
+    ...Object.keys(p).map((scenario) => describe[scenario]()),
     "- Every echo is checked by the client: opcode, length and bytes; the count of echoes must equal the count sent. A server that fails a check shows ✗ and its figures are not used.",
     "",
   );
@@ -640,9 +659,15 @@ function svg(report) {
 
 // --- main ---
 
+/** `mode` with only the named scenarios (all of them when none are named). */
+function withScenarios(mode, names) {
+  if (!names) return mode;
+  return { ...mode, scenarios: Object.fromEntries(names.map((name) => [name, mode.scenarios[name]])) };
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const mode = MODES[args.mode];
+  const mode = withScenarios(MODES[args.mode], args.scenarios);
   const started = Date.now();
   const tools = findTools();
   const requested = args.servers ?? mode.servers ?? ALL_SERVERS;
