@@ -30,12 +30,16 @@ export type AuthEnv = { Variables: { user: User } };
 
 /** Greets the user the middleware found, then echoes with their name. */
 export class Greeter extends WebSocketHandler<AuthEnv> {
+  /** Read in `open`: the upgrade request's context is released once `open` has run. */
+  user: User | undefined;
+
   override open(): void {
-    this.send(`hello ${this.context.get("user").name}`);
+    this.user = this.context.get("user");
+    this.send(`hello ${this.user.name}`);
   }
 
   override onMessage(message: Message): void {
-    this.send(`${this.context.get("user").name}: ${message}`);
+    this.send(`${this.user!.name}: ${message}`);
   }
 }
 

@@ -207,7 +207,7 @@ class DurableRooms {
     return connection;
   }
 
-  #upgrade(c: Context, connection: Connection): Response {
+  #upgrade(_c: Context, connection: Connection): Response {
     const index = this.handlers.indexOf(connection.handler.constructor as HandlerClass);
     if (index < 0) {
       throw new Error(`edgesocket: list ${connection.handler.constructor.name} in durableObject(app, { handlers })`);
@@ -215,7 +215,6 @@ class DurableRooms {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [TAG]);
     this.#connections.set(server, connection);
-    connection.params = c.req.param() as Record<string, string>;
     connection.persist = persist;
     ATTACHMENT_BASE.set(connection, {
       handler: index,

@@ -59,8 +59,8 @@ export class Connection {
   pubsub: PubSub | undefined;
   /** The handler's serialisable per-connection `state`. */
   state: unknown;
-  /** The route's params of a connection rebuilt without its upgrade request's context (a Durable Object's wake-up). */
-  params: Record<string, string> | undefined;
+  /** The route's params, read from the upgrade request (or restored from a Durable Object's attachment). */
+  params: Record<string, string>;
   /** Set by an adapter that keeps `state` and topics outside memory (a Durable Object's attachment). */
   persist: ((connection: Connection) => void) | undefined;
   #topics: Set<string> | undefined;
@@ -76,15 +76,28 @@ export class Connection {
   #drainWatch: DrainWatch | undefined;
   readonly #rate: MessageRate | undefined;
 
+  #context: Context | undefined;
+
   /** A connection of `handler`, with its route's `limits`, for the upgrade request `context`. */
   constructor(
     readonly handler: WebSocketHandler,
     readonly limits: Limits,
-    readonly context: Context | undefined,
+    context: Context | undefined,
     /** The server's open connections, which this one joins while open. */
     readonly registry?: ConnectionRegistry,
   ) {
+    this.#context = context;
+    this.params = context ? context.req.param() as Record<string, string> : {};
     if (limits.maxMessagesPerSecond > 0) this.#rate = new MessageRate(limits.maxMessagesPerSecond);
+  }
+
+  /**
+   * The upgrade request's Hono context, until `open` has returned (or its promise settled): an idle
+   * connection then keeps neither the context nor the request, and a handler reads them the same way
+   * on every runtime, including in a Durable Object woken from hibernation (which has no request).
+   */
+  get context(): Context | undefined {
+    return this.#context;
   }
 
   // --- inputs from the adapter ---
@@ -99,12 +112,24 @@ export class Connection {
     this.#busy = true;
     let result: unknown;
     try {
-      result = this.handler.open(this.context?.req.param() ?? {});
+      result = this.handler.open(this.params);
     } catch (error) {
       this.#failed(error);
+      this.#context = undefined;
       return;
     }
-    this.#await(result);
+    if (isPromiseLike(result)) {
+      result.then(() => {
+        this.#context = undefined;
+        this.#settled();
+      }, (error) => {
+        this.#failed(error);
+        this.#context = undefined;
+      });
+    } else {
+      this.#context = undefined;
+      this.#await(result);
+    }
   }
 
   /**

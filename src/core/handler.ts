@@ -8,6 +8,9 @@ import { NO_PUBSUB, type PublishOptions, type PubSub } from "./pubsub.ts";
 /** Where a handler finds its connection; set by {@link websocket} before any hook runs. */
 export const CONNECTION: unique symbol = Symbol("edgesocket.connection");
 
+const CONTEXT_RELEASED = "edgesocket: `this.context` and `this.request` are available only until `open` has run; " +
+  "keep what later hooks need in a field, or in `state` (a Durable Object's handler is rebuilt without them)";
+
 /**
  * One instance per connection, as Tornado's `WebSocketHandler`. Override the hooks you need;
  * every hook may be async, and the next event waits until it settles.
@@ -87,26 +90,24 @@ export class WebSocketHandler<E extends Env = any, S = any> {
 
   /**
    * The Hono context of the upgrade request: `this.context.get("user")` reads what middleware set.
-   * Throws in a handler a Durable Object rebuilt after hibernation, which has no request any more.
+   * Available in `checkOrigin`, `selectSubprotocol` and `open` (until its promise settles); it throws
+   * afterwards, so that an idle connection keeps no request. Keep what later hooks need in a field,
+   * or in `state` where it must survive a Durable Object's hibernation.
    */
   get context(): Context<E> {
     const context = this[CONNECTION].context;
-    if (!context) {
-      throw new Error(
-        "edgesocket: the upgrade request's context is gone (the Durable Object hibernated); keep what you need in `state`",
-      );
-    }
+    if (!context) throw new Error(CONTEXT_RELEASED);
     return context as Context<E>;
   }
 
-  /** The upgrade request. */
+  /** The upgrade request; available as long as {@link context} is. */
   get request(): Request {
     return this.context.req.raw;
   }
 
-  /** The route's params, as given to `open`. */
+  /** The route's params, as given to `open`; available for the whole connection. */
   get params(): Record<string, string> {
-    return this[CONNECTION].params ?? (this.context.req.param() as Record<string, string>);
+    return this[CONNECTION].params;
   }
 
   /** The subprotocol chosen by `selectSubprotocol`, or `""` when none. */

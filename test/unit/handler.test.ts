@@ -25,9 +25,10 @@ describe("#selectSubprotocol", () => {
 
 describe("#checkOrigin", () => {
   it("allows the request's own host by default", async () => {
-    const client = await connect(WebSocketHandler, { path: "http://example.com:8080/" });
-    expect(client.handler.checkOrigin("http://example.com:8080")).toBe(true);
-    expect(client.handler.checkOrigin("http://example.com")).toBe(false);
+    const path = "http://example.com:8080/";
+    await expect(connect(WebSocketHandler, { path, origin: "http://example.com:8080" })).resolves.toBeDefined();
+    const refused = await connect(WebSocketHandler, { path, origin: "http://example.com" }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 403 });
   });
 });
 

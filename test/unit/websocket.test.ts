@@ -181,9 +181,70 @@ describe("#websocket", () => {
     });
 
     it("exposes the upgrade request as this.request", async () => {
-      const client = await connect(Handler, { path: "/ws?token=t", headers: { "x-client": "test" } });
-      expect(new URL(client.handler.request.url).searchParams.get("token")).toBe("t");
-      expect(client.handler.request.headers.get("x-client")).toBe("test");
+      class Reads extends Handler {
+        token: string | null = null;
+        client: string | null = null;
+        override open(): void {
+          this.token = new URL(this.request.url).searchParams.get("token");
+          this.client = this.request.headers.get("x-client");
+        }
+      }
+      const client = await connect(Reads, { path: "/ws?token=t", headers: { "x-client": "test" } });
+      expect(client.handler.token).toBe("t");
+      expect(client.handler.client).toBe("test");
+    });
+
+    it("keeps the context through checkOrigin, selectSubprotocol and an async open", async () => {
+      const seen: string[] = [];
+      class Reads extends Handler {
+        override checkOrigin(origin: string): boolean {
+          seen.push(`origin ${this.request.headers.get("x-client")}`);
+          return origin === "https://allowed.example";
+        }
+        override selectSubprotocol(offered: string[]): string {
+          seen.push(`protocol ${this.request.headers.get("x-client")}`);
+          return offered[0]!;
+        }
+        override async open(): Promise<void> {
+          await Promise.resolve();
+          seen.push(`open ${this.context.req.header("x-client")}`);
+        }
+      }
+      await connect(Reads, { origin: "https://allowed.example", protocols: ["p"], headers: { "x-client": "c" } });
+      expect(seen).toEqual(["origin c", "protocol c", "open c"]);
+    });
+
+    it("releases the context once open has run: later hooks get a clear error, params stay", async () => {
+      class Late extends Handler {
+        override onMessage(): void {
+          this.send(String(this.params.id));
+          this.send(this.request.url);
+        }
+      }
+      const client = await connect(Late, { path: "/room/7", route: "/room/:id" });
+      client.send("hi");
+      expect(await client.closed).toMatchObject({ code: 1011 });
+      expect(client.messages).toEqual(["7"]);
+      expect(client.handler.errors).toHaveLength(1);
+      expect(String(client.handler.errors[0])).toContain("available only until `open` has run");
+    });
+
+    it("releases the context when an async open rejects, after onError has read it", async () => {
+      let url = "";
+      class Fails extends Handler {
+        override async open(): Promise<void> {
+          await Promise.resolve();
+          throw new Error("refused");
+        }
+        override onError(error: unknown): void {
+          super.onError(error);
+          url = this.request.url;
+        }
+      }
+      const client = await connect(Fails, { path: "/ws" });
+      await client.closed;
+      expect(new URL(url).pathname).toBe("/ws");
+      expect(() => client.handler.context).toThrow("available only until `open` has run");
     });
   });
 
