@@ -467,28 +467,43 @@ async function churn(opts) {
   };
 }
 
-/** Opens `count` connections, each echoes one message, then reads the server's RSS per connection. */
+/**
+ * Opens `count` connections in two halves, each connection echoing one message, and reads the server's
+ * RSS before, between and after: the per-connection figure is the second half's growth.
+ */
 async function idle(opts) {
   const payload = Buffer.alloc(opts.size, "edgesocket-bench-");
   const frame = clientFrame(OP_TEXT, payload);
+  const openIdle = async (count) => {
+    const conns = await connectMany(opts.port, count, payload, OP_TEXT, 100);
+    for (const conn of conns) conn.send(frame, 1);
+    await drain(conns, 10000);
+    await sleep(opts.settle);
+    return conns;
+  };
   await sleep(opts.settle);
   const before = rssByProcess(opts.pids);
-  const conns = await connectMany(opts.port, opts.count, payload, OP_TEXT, 100);
-  for (const conn of conns) conn.send(frame, 1);
-  await drain(conns, 10000);
-  await sleep(opts.settle);
+  const half = Math.floor(opts.count / 2);
+  const first = await openIdle(half);
+  const middle = rssByProcess(opts.pids);
+  const second = await openIdle(opts.count - half);
   const after = rssByProcess(opts.pids);
+  const conns = [...first, ...second];
   const verified = verification(conns);
   await closeAll(conns);
   const total = (rss) => Object.values(rss).reduce((a, b) => a + b, 0);
   const perProcess = Object.fromEntries(
-    Object.keys(after).map((key) => [key, ((after[key] ?? 0) - (before[key] ?? 0)) / opts.count]),
+    Object.keys(after).map((key) => [key, ((after[key] ?? 0) - (middle[key] ?? 0)) / second.length]),
   );
   return {
-    value: (total(after) - total(before)) / opts.count,
+    // The second half's growth: what one more connection costs, without one-off costs such as the
+    // upgrade path's first JIT compilation, which the first connections pay.
+    value: (total(after) - total(middle)) / second.length,
     unit: "B/conn",
+    average: (total(after) - total(before)) / conns.length,
     perProcess,
     before: total(before),
+    middle: total(middle),
     after: total(after),
     connections: conns.length,
     verified,

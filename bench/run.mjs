@@ -535,7 +535,8 @@ function markdown(report) {
     broadcast: () =>
       `- broadcast: ${p.broadcast.count} subscribers (no runtime here needs fewer: the open-file limit is 20,000), ${p.broadcast.rounds} rounds ${p.broadcast.gap} ms apart; every subscriber must receive every message, byte for byte.`,
     idle: () =>
-      `- idle: ${p.idle.count} connections that each echoed one message, then the server's RSS growth (whole process group) divided by the count. ` +
+      `- idle: ${p.idle.count} connections that each echoed one message, opened in two halves; the server's RSS growth (whole process group) over the second half, per connection: ` +
+      "what one more connection costs, without one-off costs that the first connections pay (the upgrade path's first JIT compilation, a heap growing to its working size). The JSON also has the average over all connections. " +
       `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`,
   };
   lines.push(
