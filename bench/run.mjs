@@ -3,7 +3,9 @@
  * `npm run bench`: starts each echo server as its own process, drives it with bench/client.mjs,
  * and writes bench/results/latest.{md,svg,json}.
  *
- *   node bench/run.mjs [--quick | --smoke] [--servers a,b] [--scenarios idle,latency] [--repeats N] [--out DIR]
+ *   node bench/run.mjs [--quick | --smoke] [--servers a,b] [--scenarios idle,latency] [--repeats N] [--out DIR] [--readme]
+ *
+ * `--readme` also writes the results and targets tables into README.md's "Performance" section.
  *
  * Servers are pinned to CPU 0 and the client to CPU 1 with `taskset` when it exists. Repeats are
  * interleaved (every server once per round, in a different order each round) and reported as medians,
@@ -25,7 +27,7 @@ import {
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -34,24 +36,27 @@ const COMPATIBILITY_DATE = "2026-04-20";
 // --- what is measured ---
 
 const RUNTIMES = ["bun", "deno", "workerd", "node", "python"];
-const ALL_SERVERS = [
+/** Servers run only when named with `--servers`: references for a question, not for the targets. */
+const REFERENCE_SERVERS = ["node-rawtext"];
+const DEFAULT_SERVERS = [
   ...["raw", "edgesocket", "hono", "crossws"].map((kind) => `bun-${kind}`),
   ...["raw", "edgesocket", "hono", "crossws"].map((kind) => `deno-${kind}`),
   ...["raw", "edgesocket", "hono"].map((kind) => `workerd-${kind}`),
   ...["raw", "edgesocket", "hono", "crossws"].map((kind) => `node-${kind}`),
   "python-tornado",
 ];
+const ALL_SERVERS = [...DEFAULT_SERVERS, ...REFERENCE_SERVERS];
 
 const MODES = {
   full: {
-    repeats: 3,
+    repeats: 5,
     scenarios: {
-      idle: { count: 5000, settle: 1000 },
+      idle: { count: 5000, settle: 500 },
       latency: { count: 5000, duration: 3000 },
-      throughput: { connections: 50, inflight: 16, size: 32, warmup: 500, duration: 2000 },
-      large: { connections: 4, inflight: 4, size: 65536, warmup: 500, duration: 2000 },
-      churn: { connections: 8, duration: 2000 },
-      broadcast: { count: 5000, rounds: 30, gap: 20, settle: 500 },
+      throughput: { connections: 50, inflight: 16, size: 32, warmup: 300, duration: 1500 },
+      large: { connections: 4, inflight: 4, size: 65536, warmup: 300, duration: 1200 },
+      churn: { connections: 8, duration: 1200 },
+      broadcast: { count: 5000, rounds: 20, gap: 20, settle: 300 },
     },
   },
   quick: {
@@ -91,6 +96,20 @@ const METRICS = [
 ];
 
 /**
+ * Server CPU time per echoed message in the throughput scenario, in µs: unlike messages per second it
+ * does not depend on whether the client or (on workerd) wrangler's proxy was the limit.
+ */
+const CPU_PER_MESSAGE = {
+  key: "cpuPerMessage",
+  read: (
+    r,
+  ) => (r.throughput?.serverCpu && r.throughput.value
+    ? (r.throughput.serverCpu / r.throughput.value) * 1e6
+    : undefined),
+  higher: false,
+};
+
+/**
  * The servers that serve the broadcast scenario (`/subscribe`, `/publish`): Bun's raw server with its
  * native `server.publish`, and edgesocket where it has pub/sub (Bun: native topics; Deno and Node: a loop
  * over an in-memory topic). A plain workerd Worker has no pub/sub; Hono's helper and crossws are not compared.
@@ -126,6 +145,7 @@ function parseArgs(argv) {
     else if (arg === "--scenarios") args.scenarios = argv[++i].split(",").filter(Boolean);
     else if (arg === "--repeats") args.repeats = Number(argv[++i]);
     else if (arg === "--out") args.out = path.resolve(argv[++i]);
+    else if (arg === "--readme") args.readme = true;
     else throw new Error(`unknown argument ${arg}`);
   }
   for (const name of args.servers ?? []) if (!ALL_SERVERS.includes(name)) throw new Error(`unknown server ${name}`);
@@ -399,6 +419,24 @@ function ratio(metric, value, base) {
   return metric.higher ? value / base : base / value;
 }
 
+/**
+ * The median over the rounds of `result` compared with `base` in the same round (a ratio; for idle
+ * memory a difference in bytes). Pairing by round cancels the machine's slow drifts, which on a shared
+ * two-core machine are larger than the gaps measured.
+ */
+function pairedComparison(metric, result, base) {
+  const values = [];
+  result.runs.forEach((run, i) => {
+    const j = base.rounds.indexOf(result.rounds[i]);
+    if (j < 0) return;
+    const value = metric.read(run);
+    const baseValue = metric.read(base.runs[j]);
+    if (value === undefined || baseValue === undefined) return;
+    values.push(metric.key === "idle" ? value - baseValue : ratio(metric, value, baseValue));
+  });
+  return median(values);
+}
+
 function summarize(results, names) {
   const summary = {};
   for (const name of names) {
@@ -408,31 +446,30 @@ function summarize(results, names) {
     for (const key of ["serverCpu", "clientCpu", "otherCpu"]) {
       medians[key] = median(runs.map((run) => run.throughput?.[key]));
     }
+    medians.cpuPerMessage = median(runs.map(CPU_PER_MESSAGE.read));
     const verified = { echoes: 0, ok: runs.length > 0 };
-    const failures = [];
+    const failed = new Map(); // "scenario: what failed" → rounds
     for (const run of runs) {
       for (const [scenario, r] of Object.entries(run)) {
         verified.echoes += r.verified?.received ?? 0;
         if (r.failed) {
           verified.ok = false;
-          failures.push(`${scenario}: ${r.failed}`);
+          const what = `${scenario}: ${String(r.failed).replace(/: \{.*$/, "")}`; // without the counts
+          failed.set(what, (failed.get(what) ?? 0) + 1);
         }
       }
     }
-    summary[name] = { medians, verified, failures: [...new Set(failures)], error: results[name].error };
+    const failures = [...failed].map(([what, count]) => `${what} (${count} of ${runs.length} rounds)`);
+    summary[name] = { medians, verified, failures, error: results[name].error };
   }
   for (const name of names) {
     const [runtime, kind] = name.split("-");
     const against = (other) => {
-      const base = summary[`${runtime}-${other}`];
-      if (!base || `${runtime}-${other}` === name) return undefined;
+      const baseName = `${runtime}-${other}`;
+      if (!summary[baseName] || baseName === name) return undefined;
       const out = {};
-      for (const metric of METRICS) {
-        out[metric.key] = metric.key === "idle"
-          ? summary[name].medians.idle !== undefined && base.medians.idle !== undefined
-            ? summary[name].medians.idle - base.medians.idle
-            : undefined
-          : ratio(metric, summary[name].medians[metric.key], base.medians[metric.key]);
+      for (const metric of [...METRICS, CPU_PER_MESSAGE]) {
+        out[metric.key] = pairedComparison(metric, results[name], results[baseName]);
       }
       return out;
     };
@@ -454,15 +491,9 @@ const fmt = (value, digits = 0) =>
 const fmtRatio = (value) => (value === undefined ? "" : ` (${value.toFixed(2)}×)`);
 const fmtDelta = (bytes) => (bytes === undefined ? "" : ` (${bytes >= 0 ? "+" : ""}${(bytes / 1024).toFixed(2)} KiB)`);
 
-function markdown(report) {
-  const { machine, summary, names, skipped, mode, params, wallSeconds, repeats } = report;
+/** The main table: one row per server, medians and (in parentheses) the paired comparison with raw. */
+function resultsTable({ summary, names, skipped }) {
   const lines = [];
-  lines.push(`# edgesocket benchmark (${mode})`, "");
-  lines.push(
-    `${repeats} interleaved round(s); each figure is the median over the rounds. In parentheses: the ratio to the raw server of the same runtime in this run, ` +
-      "oriented so that above 1.00× is better (for latency: raw time ÷ this time). Idle memory shows the difference to raw per connection.",
-    "",
-  );
   lines.push("| server | " + METRICS.map((m) => m.label).join(" | ") + " | echoes verified |");
   lines.push("|---|" + METRICS.map(() => "---:").join("|") + "|---|");
   for (const name of names) {
@@ -482,25 +513,93 @@ function markdown(report) {
   for (const [name, reason] of Object.entries(skipped)) {
     lines.push(`| ${name} | ${METRICS.map(() => "–").join(" | ")} | ${reason} |`);
   }
+  return lines;
+}
+
+/** The targets of issue #4 with what this run measured. */
+function targetsTable(summary) {
+  const lines = ["| runtime | target | measured | met |", "|---|---|---:|---|"];
+  for (const row of targetRows(summary)) {
+    lines.push(`| ${row.runtime} | ${row.target} | ${row.measured} | ${row.met} |`);
+  }
+  return lines;
+}
+
+const README = path.join(ROOT, "README.md");
+export const README_START = "<!-- bench:start (written by `node bench/run.mjs --readme`) -->";
+export const README_END = "<!-- bench:end -->";
+
+/** The README's block for `report`: a line on the run, the results table and the targets table. */
+export function readmeBlock(report) {
+  const { machine, repeats, wallSeconds } = report;
+  return [
+    README_START,
+    "",
+    `The run below: ${machine.date.slice(0, 10)}, ${repeats} interleaved rounds in ${
+      Math.round(wallSeconds / 60)
+    } minutes, ` +
+    `${machine.cores}-core ${machine.cpu}, Node ${machine.node.replace(/^v/, "")}, Bun ${machine.bun}, Deno ${
+      machine.deno?.split(" ")[1]
+    }, workerd ${machine.workerd} under \`wrangler dev\` ${machine.wrangler}. Figures are medians over the rounds; in parentheses, the ratio to the raw server of the same runtime ` +
+    "(taken per round, then the median), above 1.00× is better; for idle memory, the difference to raw.",
+    "",
+    ...resultsTable(report),
+    "",
+    "Targets (issue #4), as measured in the same run:",
+    "",
+    ...targetsTable(report.summary),
+    "",
+    README_END,
+  ].join("\n");
+}
+
+/** Replaces the README's block between the bench markers with this run's tables. */
+function updateReadme(report, tools) {
+  const text = readFileSync(README, "utf8");
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END} block`);
+  writeFileSync(README, text.slice(0, start) + readmeBlock(report) + text.slice(end + README_END.length));
+  // The README is checked by `deno fmt --check` in `npm test`: align the new tables as it would.
+  if (tools.deno) spawnSync(tools.deno, ["fmt", README], { cwd: ROOT, stdio: "ignore" });
+}
+
+function markdown(report) {
+  const { machine, summary, names, mode, params, wallSeconds, repeats } = report;
+  const lines = [];
+  lines.push(`# edgesocket benchmark (${mode})`, "");
+  lines.push(
+    `${repeats} interleaved round(s); each figure is the median over the rounds. In parentheses: the ratio to the raw server of the same runtime, ` +
+      "taken in each round and then the median over the rounds (so it need not equal the ratio of the medians beside it), " +
+      "oriented so that above 1.00× is better (for latency: raw time ÷ this time). Idle memory shows the difference to raw per connection, taken the same way.",
+    "",
+  );
+  lines.push(...resultsTable(report));
   lines.push("");
   lines.push("## Who was the limit (throughput scenario)", "");
   lines.push(
     "CPU used during the throughput window, in cores (median over rounds). The server is pinned to one core, the client to the other; " +
-      "a server near 1.00 is the bottleneck, a client near 1.00 means the figure is a lower bound. 'others' is everything else on the machine (noise).",
+      "a server near 1.00 is the bottleneck, a client near 1.00 means the figure is a lower bound. 'others' is everything else on the machine (noise). " +
+      "The last column divides the server's CPU time by the messages it echoed (in parentheses: against raw, paired by round, above 1.00× is cheaper).",
     "",
   );
-  lines.push("| server | server CPU | client CPU | others |", "|---|---:|---:|---:|");
+  lines.push(
+    "| server | server CPU | client CPU | others | server CPU µs per message |",
+    "|---|---:|---:|---:|---:|",
+  );
   for (const name of names) {
     const m = summary[name].medians;
     if (m.serverCpu === undefined) continue;
-    lines.push(`| ${name} | ${m.serverCpu.toFixed(2)} | ${m.clientCpu.toFixed(2)} | ${(m.otherCpu ?? 0).toFixed(2)} |`);
+    const perMessage = `${m.cpuPerMessage.toFixed(2)}${fmtRatio(summary[name].vsRaw?.cpuPerMessage)}`;
+    lines.push(
+      `| ${name} | ${m.serverCpu.toFixed(2)} | ${m.clientCpu.toFixed(2)} | ${
+        (m.otherCpu ?? 0).toFixed(2)
+      } | ${perMessage} |`,
+    );
   }
   lines.push("");
   lines.push("## edgesocket against the targets", "");
-  lines.push("| runtime | target | measured | met |", "|---|---|---:|---|");
-  for (const row of targetRows(summary)) {
-    lines.push(`| ${row.runtime} | ${row.target} | ${row.measured} | ${row.met} |`);
-  }
+  lines.push(...targetsTable(summary));
   lines.push("", "## Broadcast", "", BROADCAST_NOTE, "");
   lines.push(
     "| server | subscribers | median ms | min ms | server CPU ms per broadcast | client CPU ms per broadcast |",
@@ -671,7 +770,7 @@ async function main() {
   const mode = withScenarios(MODES[args.mode], args.scenarios);
   const started = Date.now();
   const tools = findTools();
-  const requested = args.servers ?? mode.servers ?? ALL_SERVERS;
+  const requested = args.servers ?? mode.servers ?? DEFAULT_SERVERS;
   const skipped = {};
   const names = [];
   for (const name of requested) {
@@ -692,7 +791,7 @@ async function main() {
     });
     if (build.status !== 0) throw new Error(`tsc failed:\n${build.stdout}${build.stderr}`);
   }
-  const results = Object.fromEntries(names.map((name) => [name, { runs: [], error: undefined }]));
+  const results = Object.fromEntries(names.map((name) => [name, { runs: [], rounds: [], error: undefined }]));
   const log = (line) => process.stderr.write(`${line}\n`);
   log(
     `bench: ${args.mode}, ${names.length} servers, ${repeats} round(s), client on ${tools.clientRuntime}${
@@ -723,6 +822,7 @@ async function main() {
           await stopServer(server);
         }
         results[name].runs.push(run);
+        results[name].rounds.push(round);
         const brief = Object.entries(run)
           .map(([scenario, r]) => `${scenario} ${r.failed ? `FAILED (${r.failed})` : fmt(r.value, 1)}`)
           .join(", ");
@@ -749,12 +849,15 @@ async function main() {
   writeFileSync(path.join(args.out, "latest.md"), md);
   writeFileSync(path.join(args.out, "latest.svg"), svg(report));
   writeFileSync(path.join(args.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  if (args.readme) updateReadme(report, tools);
   process.stdout.write(md);
   const broken = names.filter((name) => !summary[name].verified.ok);
   if (broken.length > 0) log(`bench: echo checks failed or servers did not start: ${broken.join(", ")}`);
 }
 
-main().catch((error) => {
-  console.error(error?.stack ?? error);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((error) => {
+    console.error(error?.stack ?? error);
+    process.exit(1);
+  });
+}

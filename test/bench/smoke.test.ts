@@ -35,6 +35,14 @@ it("runs the bench in --smoke mode and every echo is verified", { timeout: 120_0
     }
     expect(report.summary[name].verified.ok).toBe(true);
   }
+  // Each ratio to raw is paired by round; with one round it is exactly the ratio of the two figures.
+  const [edge] = report.results["bun-edgesocket"].runs;
+  const [raw] = report.results["bun-raw"].runs;
+  expect(report.summary["bun-edgesocket"].vsRaw.throughput).toBeCloseTo(
+    edge.throughput.value / raw.throughput.value,
+    9,
+  );
+  expect(report.summary["bun-edgesocket"].vsRaw.idle).toBeCloseTo(edge.idle.value - raw.idle.value, 6);
 
   const markdown = readFileSync(path.join(out, "latest.md"), "utf8");
   for (const name of SERVERS) {
