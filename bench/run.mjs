@@ -342,8 +342,15 @@ async function stopServer(server) {
   } catch {
     // already gone
   }
-  await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  await Promise.race([server.exited, sleep(5000)]);
+  // Every process of the group gone (workerd outlives wrangler for a moment), then a pause so that the
+  // kernel's teardown of thousands of sockets is not billed to the next server.
+  for (let waited = 0; groupPids(server.pgid).length > 0 && waited < 5000; waited += 50) await sleep(50);
+  await sleep(SERVER_COOLDOWN_MS);
 }
+
+const SERVER_COOLDOWN_MS = 300;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every process in the server's process group (wrangler, workerd, ...), for RSS and CPU readings. */
 function groupPids(pgid) {
