@@ -345,22 +345,27 @@ async function stopServer(server) {
   await Promise.race([server.exited, sleep(5000)]);
   // Every process of the group gone (workerd outlives wrangler for a moment), then a pause so that the
   // kernel's teardown of thousands of sockets is not billed to the next server.
-  for (let waited = 0; groupPids(server.pgid).length > 0 && waited < 5000; waited += 50) await sleep(50);
+  for (let waited = 0; groupPids(server.pgid, { live: true }).length > 0 && waited < 5000; waited += 50) {
+    await sleep(50);
+  }
   await sleep(SERVER_COOLDOWN_MS);
 }
 
 const SERVER_COOLDOWN_MS = 300;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Every process in the server's process group (wrangler, workerd, ...), for RSS and CPU readings. */
-function groupPids(pgid) {
+/**
+ * Every process in the server's process group (wrangler, workerd, ...), for RSS and CPU readings;
+ * `live`: without zombies (this container's init may never reap a killed server's children).
+ */
+function groupPids(pgid, { live = false } = {}) {
   const pids = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) pids.push(Number(entry));
+      if (Number(fields[2]) === pgid && !(live && fields[0] === "Z")) pids.push(Number(entry));
     } catch {
       // the process exited meanwhile
     }
