@@ -395,7 +395,7 @@ async function latency(opts) {
   const frame = clientFrame(OP_TEXT, payload);
   const [conn] = await connectMany(opts.port, 1, payload, OP_TEXT);
   const times = new Float64Array(opts.count);
-  const warmup = Math.min(200, opts.count);
+  const warmup = Math.min(opts.warmup ?? 200, opts.count);
   let deadline = Infinity; // set once the warm-up is done
   let done = 0;
   let ticket = 0;

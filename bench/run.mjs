@@ -52,7 +52,7 @@ const MODES = {
     repeats: 5,
     scenarios: {
       idle: { count: 5000, settle: 500 },
-      latency: { count: 5000, duration: 3000 },
+      latency: { count: 5000, duration: 3000, warmup: 5000 },
       throughput: { connections: 50, inflight: 16, size: 32, warmup: 300, duration: 1500 },
       large: { connections: 4, inflight: 4, size: 65536, warmup: 300, duration: 1200 },
       churn: { connections: 8, duration: 1200 },
@@ -63,7 +63,7 @@ const MODES = {
     repeats: 1,
     scenarios: {
       idle: { count: 1000, settle: 500 },
-      latency: { count: 2000, duration: 1000 },
+      latency: { count: 2000, duration: 1000, warmup: 2000 },
       throughput: { connections: 50, inflight: 16, size: 32, warmup: 300, duration: 800 },
       large: { connections: 4, inflight: 4, size: 65536, warmup: 300, duration: 800 },
       churn: { connections: 8, duration: 800 },
@@ -636,7 +636,9 @@ function markdown(report) {
     latency: () =>
       `- latency: one connection, sequential round trips of ${
         p.latency.size ?? 32
-      } B text, up to ${p.latency.count} samples or ${p.latency.duration} ms after 200 warm-up.`,
+      } B text, up to ${p.latency.count} samples or ${p.latency.duration} ms after ${
+        p.latency.warmup ?? 200
+      } warm-up round trips (fewer leave the JIT compiling our code during the samples: Bun's p99 was 1.5× its steady value).`,
     large: () =>
       `- large: ${p.large.connections} connections, ${p.large.inflight} binary messages of ${
         p.large.size / 1024
