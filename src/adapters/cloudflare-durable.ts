@@ -166,7 +166,7 @@ class DurableRooms {
   readonly runtime: Runtime = {
     connections: this.#registry,
     pubsub: this.#pubsub,
-    upgrade: (c, connection) => this.#upgrade(c, connection),
+    upgrade: (_c, connection) => this.#upgrade(connection),
   };
 
   constructor(
@@ -207,7 +207,7 @@ class DurableRooms {
     return connection;
   }
 
-  #upgrade(_c: Context, connection: Connection): Response {
+  #upgrade(connection: Connection): Response {
     const index = this.handlers.indexOf(connection.handler.constructor as HandlerClass);
     if (index < 0) {
       throw new Error(`edgesocket: list ${connection.handler.constructor.name} in durableObject(app, { handlers })`);
