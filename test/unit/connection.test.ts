@@ -433,8 +433,7 @@ describe("#closed", () => {
     expect(handler.log).toEqual(["open {}", "error async close failed"]);
   });
 
-  // Known bug (see the report): a transport that reports its close synchronously from close()
-  // (uWebSockets' end() does) makes onClose run inside the still-running hook.
+  // uWebSockets' end() reports the close synchronously from close(): onClose must still wait for the hook.
   it("runs onClose after a sync onMessage returns when the transport reports its close synchronously", () => {
     class ClosesInline extends RecordingHandler {
       override onMessage(message: Message): void {
