@@ -2,11 +2,10 @@
  * Node adapter: Hono's HTTP server from `@hono/node-server`, WebSockets from `ws`.
  * @module
  */
-import { createAdaptorServer } from "@hono/node-server";
 import type { IncomingMessage, Server } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import type { RawData, WebSocket, WebSocketServer as WsServer } from "ws";
 import type { Connection } from "../core/connection.ts";
 import type { Limits } from "../core/options.ts";
 import { type Backplane, PubSub } from "../core/pubsub.ts";
@@ -15,6 +14,21 @@ import { createShutdown, type Shutdown } from "../core/shutdown.ts";
 import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
 import { RUNTIME, type Runtime } from "../core/websocket.ts";
 import { toRequest } from "./node-request.ts";
+
+/** `ws` and `@hono/node-server` are optional peer dependencies: a missing one gets an error that says what to install. */
+async function importPeer<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error("edgesocket/node needs ws and @hono/node-server: npm install ws @hono/node-server", {
+      cause: error,
+    });
+  }
+}
+
+const { createAdaptorServer } = await importPeer(() => import("@hono/node-server"));
+const { WebSocketServer } = await importPeer(() => import("ws"));
 
 // --- types ---
 
@@ -64,7 +78,7 @@ async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
 }
 
 function nodeRuntime(backplane?: Backplane): Runtime {
-  const servers = new Map<string, WebSocketServer>();
+  const servers = new Map<string, WsServer>();
   return {
     connections: new ConnectionRegistry(),
     pubsub: new PubSub(undefined, backplane),
@@ -80,7 +94,7 @@ function nodeRuntime(backplane?: Backplane): Runtime {
 }
 
 /** One `ws` server per distinct message limit, since `maxPayload` is a server option. */
-function serverFor(servers: Map<string, WebSocketServer>, limits: Limits): WebSocketServer {
+function serverFor(servers: Map<string, WsServer>, limits: Limits): WsServer {
   const key = String(limits.maxMessageSize);
   let wss = servers.get(key);
   if (!wss) {

@@ -1,6 +1,7 @@
 /**
- * The package as users get it: the npm tarball's file list, a consumer that type-checks and runs against the
- * packed files, the Worker built by `wrangler deploy --dry-run` (offline), and the JSR package (`deno publish
+ * The package as users get it: the npm tarball's file list; Node, Bun and Worker consumers that `npm install` the
+ * tarball with only what their runtime needs (from the local npm cache when it can), type-check and echo over a
+ * real socket; the Worker built by `wrangler deploy --dry-run` (offline); and the JSR package (`deno publish
  * --dry-run`). `npm test` builds dist/ first.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -75,6 +76,10 @@ beforeAll(async () => {
   // Type definitions for tsc only (development tooling, not what the package needs at run time).
   symlinkSync(join(ROOT, "node_modules/@types"), join(nodeApp, "node_modules/@types"));
 }, 600_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 describe("the npm package", () => {
   test("npm pack ships only the built library and its types, the README, the changelog and the license, nothing else", async () => {
