@@ -67,6 +67,7 @@ describe("the npm package", () => {
       readdirSync(join(ROOT, "src", dir)).filter((f) => f.endsWith(".ts")).map((f) => `${dir}/${f.slice(0, -3)}`);
     const modules = [
       "index",
+      "adapter",
       "testing",
       ...sources("core"),
       ...sources("pubsub"),
@@ -216,7 +217,7 @@ describe("JSR", () => {
     const config = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8").replace(/^\s*\/\/.*$/gm, ""));
     expect(config.name).toBe("@edgesocket/edgesocket");
     expect(config.version).toBe(manifest.version);
-    expect(Object.keys(config.exports)).toEqual([".", "./deno", "./redis", "./testing"]);
+    expect(Object.keys(config.exports)).toEqual([".", "./adapter", "./deno", "./redis", "./testing"]);
     // Type checking is `deno check`'s test; here JSR's own rules (slow types, file list).
     const result = await run("deno", ["publish", "--dry-run", "--allow-dirty", "--no-check"]);
     expect(withoutTypeWarnings(result.stderr)).toContain("Success Dry run complete");

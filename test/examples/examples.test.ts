@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { run, withoutTypeWarnings } from "./checks/run.ts";
-import { handshake, openClient } from "./helpers/client.ts";
-import { ROOT, type RunningServer, startServer } from "./helpers/runtimes.ts";
+import { run, withoutTypeWarnings } from "../checks/run.ts";
+import { handshake, openClient } from "../helpers/client.ts";
+import { ROOT, type RunningServer, startServer } from "../helpers/runtimes.ts";
 
 test("deno test examples/ runs every example's Deno.test file, the README's among them, and all pass", async () => {
   // Type checking is the deno check test's (test/checks/static.test.ts).

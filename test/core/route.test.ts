@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { WebSocketHandler } from "../../src/core/handler.ts";
-import { ConnectionRegistry } from "../../src/core/registry.ts";
-import { RUNTIME, type Runtime, websocket } from "../../src/core/websocket.ts";
+import { websocket } from "../../src/core/route.ts";
+import { RUNTIME, Runtime, type RuntimeOptions } from "../../src/core/runtime.ts";
 import { connect, HandshakeRefusedError } from "../../src/testing.ts";
 
 class Handler extends WebSocketHandler {
@@ -286,7 +286,7 @@ describe("#websocket", () => {
     });
 
     it("hands the connection to the runtime with the chosen protocol, one handler per request", async () => {
-      const upgrade = vi.fn<Runtime["upgrade"]>(() => new Response("upgraded"));
+      const upgrade = vi.fn<RuntimeOptions["upgrade"]>(() => new Response("upgraded"));
       const app = new Hono();
       app.get("/ws", websocket(Handler, { maxMessageSize: 10 }));
       const request = () =>
@@ -298,7 +298,7 @@ describe("#websocket", () => {
             "sec-websocket-version": "13",
           },
         });
-      const env = { [RUNTIME]: { upgrade, connections: new ConnectionRegistry() } };
+      const env = { [RUNTIME]: new Runtime({ upgrade }) };
       expect(await (await app.fetch(request(), env)).text()).toBe("upgraded");
       await app.fetch(request(), env);
       const [first, second] = upgrade.mock.calls.map(([, connection]) => connection);

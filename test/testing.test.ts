@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { WebSocketClosedError } from "../../src/core/errors.ts";
-import { WebSocketHandler } from "../../src/core/handler.ts";
-import type { Message } from "../../src/core/message.ts";
-import { websocket } from "../../src/core/websocket.ts";
-import { connect, HandshakeRefusedError } from "../../src/testing.ts";
+import { WebSocketClosedError } from "../src/core/errors.ts";
+import { WebSocketHandler } from "../src/core/handler.ts";
+import type { Message } from "../src/core/message.ts";
+import { websocket } from "../src/core/route.ts";
+import { connect, HandshakeRefusedError, testServer } from "../src/testing.ts";
 
 class Echo extends WebSocketHandler {
   /** The upgrade request, kept by `open`: `this.request` is released once `open` has run. */
@@ -233,13 +233,17 @@ describe("#connect and rooms", () => {
     }
   }
 
-  it("clients of the same handler class share topics; another class has its own", async () => {
-    class Elsewhere extends Room {}
-    const [a, b, c] = [await connect(Room), await connect(Room), await connect(Elsewhere)];
+  it("clients of the same test server share topics; each connect() call has a server of its own", async () => {
+    const server = testServer();
+    const [a, b, alone] = [await server.connect(Room), await server.connect(Room), await connect(Room)];
+    expect([server.openConnections, server.subscribers("lobby")]).toEqual([2, 2]);
     a.send("hi");
     expect(await b.nextMessage()).toBe("hi");
-    expect(a.messages).toEqual([]);
-    expect(c.messages).toEqual([]);
-    for (const client of [a, b, c]) await client.close();
+    server.publish("lobby", "from the server");
+    expect(await a.nextMessage()).toBe("from the server");
+    expect(await b.nextMessage()).toBe("from the server");
+    expect(alone.messages).toEqual([]);
+    for (const client of [a, b, alone]) await client.close();
+    expect(server.openConnections).toBe(0);
   });
 });

@@ -3,10 +3,10 @@
  * does to it and reports a send buffer the test sets.
  */
 import { Connection, type Transport } from "../../src/core/connection.ts";
-import { CONNECTION, WebSocketHandler } from "../../src/core/handler.ts";
+import { WebSocketHandler } from "../../src/core/handler.ts";
 import type { SendData } from "../../src/core/message.ts";
 import { resolveOptions, type WebSocketOptions } from "../../src/core/options.ts";
-import type { ConnectionRegistry } from "../../src/core/registry.ts";
+import type { Runtime } from "../../src/core/runtime.ts";
 
 export class FakeBufferedTransport implements Transport {
   sent: SendData[] = [];
@@ -42,11 +42,10 @@ export class ClosesRecorded extends WebSocketHandler {
 export function openConnection<T extends Transport>(
   transport: T,
   options?: WebSocketOptions,
-  registry?: ConnectionRegistry,
+  runtime?: Runtime,
 ): { connection: Connection; handler: ClosesRecorded; transport: T } {
   const handler = new ClosesRecorded();
-  const connection = new Connection(handler, resolveOptions(options), undefined, registry);
-  handler[CONNECTION] = connection;
+  const connection = new Connection(handler, resolveOptions(options), undefined, runtime);
   connection.open(transport);
   return { connection, handler, transport };
 }

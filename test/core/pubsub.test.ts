@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { Connection } from "../../src/core/connection.ts";
 import { CONNECTION, WebSocketHandler } from "../../src/core/handler.ts";
 import type { Message, SendData } from "../../src/core/message.ts";
-import { publish, subscribers } from "../../src/core/publish.ts";
-import { type Backplane, PubSub } from "../../src/core/pubsub.ts";
-import { ConnectionRegistry } from "../../src/core/registry.ts";
-import { RUNTIME, type Runtime, websocket } from "../../src/core/websocket.ts";
-import { connect } from "../../src/testing.ts";
+import { publish, subscribers } from "../../src/core/route-pubsub.ts";
+import type { Backplane } from "../../src/core/pubsub.ts";
+import { websocket } from "../../src/core/route.ts";
+import { RUNTIME, Runtime } from "../../src/core/runtime.ts";
+import { FakeBufferedTransport, openConnection } from "./fakes.ts";
+import { connect, type TestServer, testServer } from "../../src/testing.ts";
 
 /** Commands: "sub t", "unsub t", "pub t data", "self t data", "topics", "state v", "state?". */
 class Room extends WebSocketHandler<Env, { name: string }> {
@@ -32,14 +33,14 @@ class Room extends WebSocketHandler<Env, { name: string }> {
   override onError(): void {}
 }
 
-async function room(pubsub: PubSub) {
-  return connect(Room, { pubsub });
+async function room(server: TestServer) {
+  return server.connect(Room);
 }
 
 describe("PubSub", () => {
   describe("#publish", () => {
     it("reaches every subscriber of the topic but the sender, and no other topic", async () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       const [a, b, c] = [await room(pubsub), await room(pubsub), await room(pubsub)];
       a.send("sub x");
       b.send("sub x");
@@ -51,7 +52,7 @@ describe("PubSub", () => {
     });
 
     it("reaches the sender too with { self: true }", async () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       const [a, b] = [await room(pubsub), await room(pubsub)];
       a.send("sub x");
       b.send("sub x");
@@ -60,7 +61,7 @@ describe("PubSub", () => {
     });
 
     it("keeps binary binary", async () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       const [a, b] = [await room(pubsub), await room(pubsub)];
       b.send("sub bin");
       a.send("sub bin");
@@ -70,22 +71,18 @@ describe("PubSub", () => {
     });
 
     it("goes on to the others when one socket fails to send", async () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       const [a, b, c] = [await room(pubsub), await room(pubsub), await room(pubsub)];
       for (const client of [a, b, c]) client.send("sub x");
-      const connection = b.handler[CONNECTION];
-      connection.transport = {
-        send: () => {
-          throw new Error("socket broke");
-        },
-        close: () => {},
+      b.handler[CONNECTION].transport!.send = () => {
+        throw new Error("socket broke");
       };
       a.send("pub x still");
       expect(await c.nextMessage()).toBe("still");
     });
 
     it("refuses an empty topic or one over 256 characters with a TypeError", () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       expect(() => pubsub.publish("", "x")).toThrow(TypeError);
       expect(() => pubsub.publish("t".repeat(257), "x")).toThrow(/at most 256/);
     });
@@ -93,7 +90,7 @@ describe("PubSub", () => {
 
   describe("#subscribe, #unsubscribe", () => {
     it("track the connection's topics and the topic's subscriber count", async () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       const [a, b] = [await room(pubsub), await room(pubsub)];
       a.send("sub x");
       a.send("sub x"); // twice: once
@@ -113,7 +110,7 @@ describe("PubSub", () => {
     });
 
     it("a closed connection leaves all its topics once; onClose can still publish to the others", async () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       const [a, b] = [await room(pubsub), await room(pubsub)];
       a.send("sub x");
       a.send("sub y");
@@ -131,22 +128,23 @@ describe("PubSub", () => {
 
   describe("limits", () => {
     it("a connection may be in 1,000 topics by default; one more throws a RangeError", async () => {
-      const pubsub = new PubSub();
+      const pubsub = testServer();
       const client = await room(pubsub);
       const connection = client.handler[CONNECTION];
-      for (let i = 0; i < 1000; i++) pubsub.subscribe(connection, `t${i}`);
-      expect(() => pubsub.subscribe(connection, "one more")).toThrow(/at most 1000 topics/);
-      pubsub.subscribe(connection, "t0"); // already in: fine
-      expect(connection.joinedTopics().size).toBe(1000);
+      const topics = connection.runtime!.pubsub!;
+      for (let i = 0; i < 1000; i++) topics.subscribe(connection, `t${i}`);
+      expect(() => topics.subscribe(connection, "one more")).toThrow(/at most 1000 topics/);
+      topics.subscribe(connection, "t0"); // already in: fine
+      expect(connection.topics).toHaveLength(1000);
     });
 
-    it("the limit is configurable", async () => {
-      const pubsub = new PubSub(undefined, undefined, { maxTopicsPerConnection: 1 });
-      const client = await room(pubsub);
-      client.send("sub a");
-      client.send("sub b");
-      expect((await client.closed).code).toBe(1011);
-      expect(pubsub.subscribers("a")).toBe(0); // left on close
+    it("the limit is configurable per server", () => {
+      const runtime = new Runtime({ upgrade: () => new Response(null), maxTopicsPerConnection: 1 });
+      const { connection } = openConnection(new FakeBufferedTransport(), undefined, runtime);
+      runtime.pubsub!.subscribe(connection, "a");
+      expect(() => runtime.pubsub!.subscribe(connection, "b")).toThrow(/at most 1 topics/);
+      connection.closed(1000, "");
+      expect(runtime.pubsub!.subscribers("a")).toBe(0); // left on close
     });
   });
 
@@ -168,7 +166,7 @@ describe("PubSub", () => {
 
     it("hands each publication to the backplane once and delivers what other servers publish", async () => {
       const [one, two, relayed] = fakeBackplanePair();
-      const [here, there] = [new PubSub(undefined, one), new PubSub(undefined, two)];
+      const [here, there] = [testServer({ backplane: one }), testServer({ backplane: two })];
       const [a, b] = [await room(here), await room(there)];
       a.send("sub x");
       b.send("sub x");
@@ -182,7 +180,7 @@ describe("PubSub", () => {
 
 describe("WebSocketHandler", () => {
   it("`state` starts undefined and keeps what was assigned", async () => {
-    const client = await room(new PubSub());
+    const client = await connect(Room);
     client.send("state?");
     expect(await client.nextMessage()).toBe("null");
     client.send("state ann");
@@ -202,10 +200,10 @@ describe("WebSocketHandler", () => {
     }
     const app = new Hono().get("/", websocket(Lonely));
     let accepted: Connection | undefined;
-    const withoutPubSub: Runtime = {
-      connections: new ConnectionRegistry(),
+    const withoutPubSub = new Runtime({
       upgrade: (_c, connection) => ((accepted = connection), new Response(null)),
-    };
+      topics: false,
+    });
     await app.fetch(upgradeRequest(), { [RUNTIME]: withoutPubSub });
     accepted!.open({ send() {}, close() {} });
     accepted!.receive("go");
@@ -215,7 +213,7 @@ describe("WebSocketHandler", () => {
 
 describe("publish(c), subscribers(c)", () => {
   it("publish from an HTTP route to the runtime's subscribers; without a runtime, a clear error", async () => {
-    const pubsub = new PubSub();
+    const pubsub = testServer();
     const client = await room(pubsub);
     client.send("sub news");
     const app = new Hono();
@@ -225,7 +223,7 @@ describe("publish(c), subscribers(c)", () => {
     });
     app.onError((error, c) => c.text(error.message, 500));
     const res = await app.fetch(new Request("http://localhost/news", { method: "POST" }), {
-      [RUNTIME]: { connections: new ConnectionRegistry(), pubsub, upgrade: () => new Response(null) } satisfies Runtime,
+      [RUNTIME]: client.handler[CONNECTION].runtime,
     });
     expect(await res.json()).toBe(1);
     expect(await client.nextMessage()).toBe("extra");

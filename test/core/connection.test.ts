@@ -5,6 +5,7 @@ import { WebSocketClosedError } from "../../src/core/errors.ts";
 import { CONNECTION, WebSocketHandler } from "../../src/core/handler.ts";
 import type { Message, SendData } from "../../src/core/message.ts";
 import { resolveOptions, type WebSocketOptions } from "../../src/core/options.ts";
+import { Runtime } from "../../src/core/runtime.ts";
 
 /** A runtime socket that records what the core does to it; the test reports `closed` itself. */
 class FakeTransport implements Transport {
@@ -39,7 +40,6 @@ class RecordingHandler extends WebSocketHandler {
 
 function setup<H extends WebSocketHandler>(handler: H, options?: WebSocketOptions) {
   const connection = new Connection(handler, resolveOptions(options), undefined);
-  handler[CONNECTION] = connection;
   const transport = new FakeTransport();
   return { connection, transport, handler };
 }
@@ -394,7 +394,7 @@ describe("#closed", () => {
   it("never runs onClose when the connection never opened", () => {
     const { connection, handler } = setup(new RecordingHandler());
     const listener = vi.fn();
-    connection.onClosed = listener;
+    connection.onceClosed(listener);
     connection.closed(1006, "");
     expect(handler.log).toEqual([]);
     expect(listener).not.toHaveBeenCalled();
@@ -402,7 +402,7 @@ describe("#closed", () => {
 
   it("calls onClosed after onClose", () => {
     const { connection, handler } = opened(new RecordingHandler());
-    connection.onClosed = (c) => handler.log.push(`onClosed ${c === connection}`);
+    connection.onceClosed((c) => handler.log.push(`onClosed ${c === connection}`));
     connection.closed(1000, "");
     expect(handler.log).toEqual(["open {}", "close 1000", "onClosed true"]);
   });
@@ -415,7 +415,7 @@ describe("#closed", () => {
     }
     const { connection, handler } = opened(new Throws());
     const listener = vi.fn();
-    connection.onClosed = listener;
+    connection.onceClosed(listener);
     connection.closed(1000, "");
     expect(handler.log).toEqual(["open {}", "error close failed"]);
     expect(listener).toHaveBeenCalledOnce();
@@ -577,16 +577,26 @@ describe("#fail", () => {
   });
 });
 
-describe("#resume", () => {
-  it("opens a rebuilt connection without running open; messages then flow, and open/resume again are ignored", () => {
-    const { connection, transport, handler } = setup(new RecordingHandler());
-    connection.resume(transport);
+describe(".restore", () => {
+  it("opens a rebuilt connection without running open, with the saved protocol, params and state", () => {
+    const handler = new RecordingHandler();
+    const runtime = new Runtime({ upgrade: () => new Response(null) });
+    const transport = new FakeTransport();
+    const saved = { protocol: "chat", params: { room: "a" }, state: { name: "ann" } };
+    const connection = Connection.restore(handler, resolveOptions(), runtime, saved, transport);
     expect(connection.readyState).toBe(ReadyState.OPEN);
-    connection.resume(transport);
-    connection.open(transport);
+    expect([handler[CONNECTION], connection.protocol, connection.params, connection.state]).toEqual([
+      connection,
+      "chat",
+      { room: "a" },
+      { name: "ann" },
+    ]);
+    expect(runtime.connections.size).toBe(1);
+    connection.open(transport); // ignored: already open
     connection.receive("after waking");
     connection.closed(1000, "");
     expect(handler.log).toEqual(["message after waking", "close 1000"]);
+    expect(runtime.connections.size).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { CloseCode } from "../../src/core/constants.ts";
-import { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "../../src/core/validate.ts";
+import { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "../../src/core/schema.ts";
 
 const Say = v.object({ type: v.literal("say"), text: v.pipe(v.string(), v.maxLength(5)) });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, largestMaxMessageSize, resolveOptions } from "../../src/core/options.ts";
+import { DEFAULT_LIMITS, resolveOptions } from "../../src/core/options.ts";
 
 describe("`DEFAULT_LIMITS`", () => {
   it("limits messages to 1 MiB, idles out after 120 s and lists no extra origin", () => {
@@ -76,15 +76,5 @@ describe("#resolveOptions", () => {
     const options = { maxMessageSize: 10 };
     resolveOptions(options);
     expect(options).toEqual({ maxMessageSize: 10 });
-  });
-});
-
-describe("#largestMaxMessageSize", () => {
-  it("is at least the default, and grows with each larger route limit, never shrinking", () => {
-    expect(largestMaxMessageSize()).toBeGreaterThanOrEqual(DEFAULT_LIMITS.maxMessageSize);
-    const larger = largestMaxMessageSize() + 4096;
-    resolveOptions({ maxMessageSize: larger });
-    resolveOptions({ maxMessageSize: 16 });
-    expect(largestMaxMessageSize()).toBe(larger);
   });
 });

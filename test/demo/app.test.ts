@@ -3,8 +3,8 @@
  * `wrangler dev` on src/worker.ts, `node dist/src/node.js`): the page and the seed's echo socket.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { openClient } from "./helpers/client.ts";
-import { entryOf, type RunningServer, type RuntimeName, startServer } from "./helpers/runtimes.ts";
+import { openClient } from "../helpers/client.ts";
+import { entryOf, type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
 
 const runtimes: RuntimeName[] = ["deno", "bun", "workerd", "node"];
 

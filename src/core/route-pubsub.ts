@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { SendData } from "./message.ts";
 import { NO_PUBSUB, type PubSub } from "./pubsub.ts";
-import { RUNTIME, type RuntimeEnv } from "./websocket.ts";
+import { runtimeOf } from "./runtime.ts";
 
 /**
  * Publishes from outside a handler, e.g. an HTTP route: `data` goes to every subscriber of
@@ -25,7 +25,7 @@ export function subscribers(c: Context, topic: string): number {
 }
 
 function pubsubOf(c: Context): PubSub {
-  const pubsub = (c.env as RuntimeEnv | undefined)?.[RUNTIME]?.pubsub;
+  const pubsub = runtimeOf(c)?.pubsub;
   if (!pubsub) {
     throw new Error(NO_PUBSUB);
   }
