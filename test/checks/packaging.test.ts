@@ -132,9 +132,9 @@ server.once("listening", () => {
 });
 `,
     );
-    // The README's side-by-side listing of the seed is a consumer too: type-checked here, not run (it takes port 8000).
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const listing = readme.slice(readme.indexOf("## Coming from Tornado")).match(/```ts\n([\s\S]*?)```/)![1]!;
+    // The seed side by side in docs/from-tornado.md is a consumer too: type-checked here, not run (it takes port 8000).
+    const page = readFileSync(join(ROOT, "docs/from-tornado.md"), "utf8");
+    const listing = page.match(/```ts\n([\s\S]*?)```/)![1]!;
     expect(listing).toContain("class MyWebSocketServer extends WebSocketHandler");
     writeFileSync(join(app, "tornado.ts"), listing);
     // Node 20 cannot run TypeScript: tsc checks the consumer and writes its JavaScript.

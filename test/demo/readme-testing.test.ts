@@ -1,4 +1,4 @@
-// The README's vitest example of edgesocket/testing, as it is there, on the demo's seed handler.
+// The vitest example of edgesocket/testing in docs/testing.md, on the demo's seed handler (the same as examples/echo.ts).
 import { expect, test } from "vitest";
 import { MyWebSocketServer } from "../../src/demo/app.ts";
 import { connect } from "../../src/testing.ts";

@@ -9,7 +9,7 @@ import { run, withoutTypeWarnings } from "../checks/run.ts";
 import { handshake, openClient } from "../helpers/client.ts";
 import { ROOT, type RunningServer, startServer } from "../helpers/runtimes.ts";
 
-test("deno test examples/ runs every example's Deno.test file, the README's among them, and all pass", async () => {
+test("deno test examples/ runs every example's Deno.test file, the one docs/testing.md shows among them, and all pass", async () => {
   // Type checking is the deno check test's (test/checks/static.test.ts).
   const result = await run("deno", ["test", "--no-check", "--allow-env", "examples/"]);
   const output = withoutTypeWarnings(result.stdout + result.stderr);
@@ -18,9 +18,9 @@ test("deno test examples/ runs every example's Deno.test file, the README's amon
   expect(result.code).toBe(0);
 });
 
-test("the README shows examples/echo.test.ts as it is", () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  expect(readme).toContain("```ts\n" + readFileSync(join(ROOT, "examples/echo.test.ts"), "utf8") + "```\n");
+test("docs/testing.md shows examples/echo.test.ts as it is", () => {
+  const page = readFileSync(join(ROOT, "docs/testing.md"), "utf8");
+  expect(page).toContain("```ts\n" + readFileSync(join(ROOT, "examples/echo.test.ts"), "utf8") + "```\n");
 });
 
 const upgradeHeaders = {
