@@ -111,7 +111,21 @@ const npmEntries: [string, string][] = Object.entries(manifest.exports as Record
 const jsrEntries: [string, string][] = Object.entries(denoManifest.exports as Record<string, string>)
   .map(([entry, module]) => [entry, module.replace(/^\.\//, "")]);
 
+/** The names the README's table of the root entry lists (the first identifier of each backticked cell). */
+function readmeRootTable(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const table = readme.slice(readme.indexOf("The root entry, `edgesocket`:"), readme.indexOf("`npm run docs`"));
+  const names = [...table.matchAll(/^\| ([^|]+)\|/gm)].flatMap(([, cell]) =>
+    [...cell!.matchAll(/`([A-Za-z_]\w*)/g)].map(([, name]) => name!)
+  );
+  return [...new Set(names)].sort();
+}
+
 describe("the public API, entry by entry", () => {
+  test("the README's table of the root entry lists exactly its exports", () => {
+    expect(readmeRootTable()).toEqual([...ROOT_API].sort());
+  });
+
   test("every entry's module is listed here", () => {
     const modules = [...npmEntries, ...jsrEntries].map(([, module]) => module);
     expect(modules.filter((module) => !(module in EXPECTED))).toEqual([]);
