@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import type { Connection } from "../../src/core/connection.ts";
 import { CONNECTION, WebSocketHandler } from "../../src/core/handler.ts";
 import type { Message, SendData } from "../../src/core/message.ts";
-import { publish, subscribers } from "../../src/core/route-pubsub.ts";
 import type { Backplane } from "../../src/core/pubsub.ts";
 import { websocket } from "../../src/core/route.ts";
 import { RUNTIME, Runtime } from "../../src/core/runtime.ts";
@@ -208,27 +207,6 @@ describe("WebSocketHandler", () => {
     accepted!.open({ send() {}, close() {} });
     accepted!.receive("go");
     expect(String(errors[0])).toMatch(/Durable Object/);
-  });
-});
-
-describe("publish(c), subscribers(c)", () => {
-  it("publish from an HTTP route to the runtime's subscribers; without a runtime, a clear error", async () => {
-    const pubsub = testServer();
-    const client = await room(pubsub);
-    client.send("sub news");
-    const app = new Hono();
-    app.post("/news", (c) => {
-      publish(c, "news", "extra");
-      return c.json(subscribers(c, "news"));
-    });
-    app.onError((error, c) => c.text(error.message, 500));
-    const res = await app.fetch(new Request("http://localhost/news", { method: "POST" }), {
-      [RUNTIME]: client.handler[CONNECTION].runtime,
-    });
-    expect(await res.json()).toBe(1);
-    expect(await client.nextMessage()).toBe("extra");
-    const bare = await app.fetch(new Request("http://localhost/news", { method: "POST" }), {});
-    expect([bare.status, await bare.text()]).toEqual([500, expect.stringMatching(/no pub\/sub/)]);
   });
 });
 
