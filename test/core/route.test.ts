@@ -313,3 +313,27 @@ describe("#websocket", () => {
     });
   });
 });
+
+describe("maxConnections", () => {
+  it("answers 503 once the server holds maxConnections open connections; other servers are not counted", async () => {
+    const app = new Hono();
+    app.get("/ws", websocket(Handler, { maxConnections: 1 }));
+    const request = () =>
+      new Request("http://localhost/ws", {
+        headers: {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "sec-websocket-version": "13",
+        },
+      });
+    const full = new Runtime({
+      upgrade: (_c, connection) => (connection.open({ send() {}, close() {} }), new Response("up")),
+    });
+    const empty = new Runtime({ upgrade: () => new Response("up") });
+    expect(await (await app.fetch(request(), { [RUNTIME]: full })).text()).toBe("up");
+    const refused = await app.fetch(request(), { [RUNTIME]: full });
+    expect([refused.status, await refused.text()]).toEqual([503, "too many connections"]);
+    expect(await (await app.fetch(request(), { [RUNTIME]: empty })).text()).toBe("up");
+  });
+});
