@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { WebSocketHandler } from "../../src/core/handler.ts";
-import { websocket } from "../../src/core/route.ts";
+import { largestMessageSize, websocket } from "../../src/core/route.ts";
 import { RUNTIME, Runtime, type RuntimeOptions } from "../../src/core/runtime.ts";
 import { connect, HandshakeRefusedError } from "../../src/testing.ts";
 
@@ -335,5 +335,18 @@ describe("maxConnections", () => {
     const refused = await app.fetch(request(), { [RUNTIME]: full });
     expect([refused.status, await refused.text()]).toEqual([503, "too many connections"]);
     expect(await (await app.fetch(request(), { [RUNTIME]: empty })).text()).toBe("up");
+  });
+});
+
+describe("largestMessageSize", () => {
+  it("is the largest maxMessageSize of an app's websocket() routes, sub-apps included, and at least the default", () => {
+    const app = new Hono();
+    expect(largestMessageSize(app)).toBe(1024 * 1024);
+    app.get("/small", websocket(Handler, { maxMessageSize: 10 }));
+    app.get("/plain", (c) => c.text("not a WebSocket route"));
+    expect(largestMessageSize(app)).toBe(1024 * 1024);
+    app.route("/rooms", new Hono().get("/:room", websocket(Handler, { maxMessageSize: 3 * 1024 * 1024 })));
+    expect(largestMessageSize(app)).toBe(3 * 1024 * 1024);
+    expect(largestMessageSize({})).toBe(1024 * 1024);
   });
 });
