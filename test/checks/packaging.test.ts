@@ -70,6 +70,7 @@ describe("the npm package", () => {
       "testing",
       ...sources("core"),
       ...sources("pubsub"),
+      ...sources("client"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
     const expected = modules.flatMap((m) => [`dist/src/${m}.js`, `dist/src/${m}.d.ts`])
@@ -216,7 +217,7 @@ describe("JSR", () => {
     const config = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8").replace(/^\s*\/\/.*$/gm, ""));
     expect(config.name).toBe("@edgesocket/edgesocket");
     expect(config.version).toBe(manifest.version);
-    expect(Object.keys(config.exports)).toEqual([".", "./deno", "./redis", "./testing"]);
+    expect(Object.keys(config.exports)).toEqual([".", "./deno", "./redis", "./testing", "./client"]);
     // Type checking is `deno check`'s test; here JSR's own rules (slow types, file list).
     const result = await run("deno", ["publish", "--dry-run", "--allow-dirty", "--no-check"]);
     expect(withoutTypeWarnings(result.stderr)).toContain("Success Dry run complete");
