@@ -34,7 +34,7 @@ export interface WebSocketLike {
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
   /** Listens to `open`, `message`, `close` and `error`. */
-  addEventListener(type: string, listener: EventListenerObject): void;
+  addEventListener(type: "open" | "message" | "close" | "error", listener: { handleEvent(event: never): void }): void;
 }
 
 /** A `WebSocket` constructor: the global one, or `ws`'s on Node 20. */
@@ -296,7 +296,7 @@ export class EdgeSocket<T = any> extends EventTarget {
     this.#lastURL = url;
     const socket = protocols === undefined ? new this.#WebSocket(url) : new this.#WebSocket(url, protocols);
     if (this.#binaryType) socket.binaryType = this.#binaryType;
-    for (const type of ["open", "message", "close", "error"]) socket.addEventListener(type, this);
+    for (const type of ["open", "message", "close", "error"] as const) socket.addEventListener(type, this);
     this.#socket = socket;
     this.#phase = "connecting";
     this.#timer = setTimeout(() => {
@@ -318,7 +318,8 @@ export class EdgeSocket<T = any> extends EventTarget {
     } else {
       const { code, reason, wasClean } = event as CloseEvent;
       this.#socket = undefined;
-      this.#ended(code, reason, wasClean);
+      // Deno reports 0 for a connection that dropped: 1006, as everywhere else.
+      this.#ended(code > 999 ? code : 1006, reason, wasClean);
     }
   }
 

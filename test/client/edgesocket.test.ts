@@ -344,6 +344,13 @@ describe("EdgeSocket: what is retried", () => {
     expect(socket.readyState).toBe(EdgeSocket.CONNECTING);
   });
 
+  test("a drop reported with code 0 (as Deno does) is a 1006, and retried", async () => {
+    const { closes } = await client();
+    fake.last().open();
+    fake.last().drop(0);
+    expect(closes()[0]).toMatchObject({ code: 1006, willRetry: true });
+  });
+
   test.each([1008, 4000, 4001, 4099])("a server close with %i (do not come back) is not retried", async (code) => {
     const { closes, socket } = await client();
     fake.last().open();
