@@ -232,7 +232,8 @@ export class EdgeSocket<T = any> extends EventTarget {
    * @throws Error once closed for good, or when `maxQueued` messages are already waiting.
    */
   send(data: SendData): void {
-    if (this.#phase === "open") return this.#socket!.send(data as never);
+    // A socket the server is closing is still "open" here until its close event: what is sent then waits too.
+    if (this.#phase === "open" && this.#socket!.readyState === 1) return this.#socket!.send(data as never);
     if (this.#phase === "closing" || this.#phase === "closed") {
       throw new Error("EdgeSocket is closed: call reconnect() to connect again");
     }

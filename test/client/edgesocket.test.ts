@@ -256,6 +256,17 @@ describe("EdgeSocket: the send queue", () => {
     expect(fake.last().sent).toEqual(["x", new Uint8Array([1, 2, 3])]);
   });
 
+  test("a message sent while the server is closing the connection waits for the next one", async () => {
+    const { socket } = await client();
+    fake.last().open();
+    fake.last().readyState = 2; // the server's close frame arrived; the close event has not fired yet
+    socket.send("late");
+    fake.last().drop(1001, "server shutting down", true);
+    await vi.advanceTimersByTimeAsync(1000);
+    fake.last().open();
+    expect(fake.sockets.map((s) => s.sent)).toEqual([[], ["late"]]);
+  });
+
   test("past maxQueued, send throws a clear error and keeps what it had", async () => {
     const { socket } = await client({ maxQueued: 3 });
     for (const message of ["1", "2", "3"]) socket.send(message);
