@@ -42,8 +42,15 @@ describe("static checks", () => {
     }
   });
 
-  test("deno check is clean on the library's Deno entries and on the examples", async () => {
-    const result = await run("deno", ["check", "mod.ts", "src/adapters/deno.ts", "src/testing.ts", "examples/"]);
+  test("deno check is clean on the library's Deno entries (the client's too) and on the examples", async () => {
+    const result = await run("deno", [
+      "check",
+      "mod.ts",
+      "src/adapters/deno.ts",
+      "src/testing.ts",
+      "src/client/index.ts",
+      "examples/",
+    ]);
     expect(withoutTypeWarnings(result.stderr)).not.toMatch(/error/i);
     expect(result.code).toBe(0);
   });
