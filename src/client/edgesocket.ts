@@ -245,12 +245,10 @@ export class EdgeSocket<T = any> extends EventTarget {
 
   /** Closes for good (no more retries) with `code` (default 1000). Queued messages stay until `reconnect()`. */
   close(code?: number, reason?: string): void {
+    this.#socket?.close(code, reason); // first: an invalid code throws, as WebSocket.close does, and changes nothing
     this.#stop();
-    const socket = this.#socket;
-    if (socket) {
-      socket.close(code, reason);
-      this.#phase = "closing";
-    } else if (this.#phase !== "closed") {
+    if (this.#socket) this.#phase = "closing";
+    else if (this.#phase !== "closed") {
       this.#phase = "closed";
       this.#emit(
         new EdgeSocketCloseEvent({ code: code ?? 1000, reason: reason ?? "", wasClean: true, opened: false }, false),
@@ -310,8 +308,9 @@ export class EdgeSocket<T = any> extends EventTarget {
   /** The sockets' events (`EventListenerObject`); those of a socket already abandoned are ignored. */
   handleEvent(event: Event): void {
     if (event.target !== (this.#socket as unknown)) return;
-    if (event.type === "open") this.#onOpen();
-    else if (event.type === "message") this.#onMessage((event as MessageEvent).data);
+    if (event.type === "open") {
+      if (this.#phase === "connecting") this.#onOpen(); // not after close() was called meanwhile
+    } else if (event.type === "message") this.#onMessage((event as MessageEvent).data);
     else if (event.type === "error") {
       const message = String((event as ErrorEvent).message ?? "");
       this.#status ??= statusOf(message);
