@@ -122,7 +122,7 @@ export const chatPage: string = page(
   `
 <h1>edgesocket chat</h1>
 <form id="join">
-  <label for="room">Room</label><input id="room" value="lobby" required pattern="[A-Za-z0-9_-]{1,40}">
+  <label for="room">Room</label><input id="room" value="lobby" required pattern="[A-Za-z0-9_\\-]{1,40}">
   <label for="name">Name</label><input id="name" value="guest" required maxlength="40">
   <button type="submit">Join</button>
 </form>
