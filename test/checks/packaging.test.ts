@@ -92,7 +92,7 @@ describe("the npm package", () => {
     }
   });
 
-  test("a Node consumer of the tarball type-checks with tsc and serves a handler over a real socket", async () => {
+  test("a Node consumer of the tarball type-checks with tsc and serves a handler over a real socket, to edgesocket/client", async () => {
     writeFileSync(
       join(app, "tsconfig.json"),
       JSON.stringify({
@@ -111,8 +111,11 @@ describe("the npm package", () => {
     );
     writeFileSync(
       join(app, "server.ts"),
-      `import { serve } from "edgesocket/node";
+      `import type { AddressInfo } from "node:net";
+import { EdgeSocket } from "edgesocket/client";
+import { serve } from "edgesocket/node";
 import { connect } from "edgesocket/testing";
+import WebSocket from "ws";
 import { app, Echo } from "./echo-app.js";
 const client = await connect(Echo);
 export function misuses(): void {
@@ -122,13 +125,23 @@ export function misuses(): void {
   new Echo().onMessage(42);
   // @ts-expect-error: and the Node adapter's options
   serve(app, { port: "8000" });
+  // @ts-expect-error: and the client's
+  new EdgeSocket("ws://127.0.0.1:1/", undefined, { maxQueued: "10" });
 }
 client.send("in memory");
 console.log(await client.nextMessage());
 const server = serve(app, { port: 0, hostname: "127.0.0.1" });
 server.once("listening", () => {
   console.log("listening");
-  server.close();
+  // edgesocket/client from the tarball, with ws as Node 20's WebSocket: queued before open, then echoed.
+  const { port } = server.address() as AddressInfo;
+  const socket = new EdgeSocket(\`ws://127.0.0.1:\${port}/ws\`, undefined, { WebSocket });
+  socket.send("over edgesocket/client");
+  socket.onmessage = (event) => {
+    console.log(String(event.data));
+    socket.close();
+    server.close();
+  };
 });
 `,
     );
@@ -143,7 +156,7 @@ server.once("listening", () => {
     expect(checked.code).toBe(0);
     const ran = await run("node", ["out/server.js"], { cwd: app });
     expect(ran.stderr).toBe("");
-    expect(ran.stdout).toBe("in memory\nlistening\n");
+    expect(ran.stdout).toBe("in memory\nlistening\nover edgesocket/client\n");
   });
 });
 
