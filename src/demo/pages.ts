@@ -64,8 +64,13 @@ const connectionScript = `
     socket.addEventListener("reconnecting", (event) => {
       note("attempt " + event.attempt + " in " + event.delay + " ms");
       const show = () => {
-        const seconds = Math.max(0, event.at - Date.now()) / 1000;
-        status.textContent = "reconnecting in " + seconds.toFixed(1) + " s (attempt " + event.attempt + ")";
+        const seconds = (event.at - Date.now()) / 1000;
+        if (seconds > 0) {
+          status.textContent = "reconnecting in " + seconds.toFixed(1) + " s (attempt " + event.attempt + ")";
+        } else {
+          clearInterval(countdown);
+          status.textContent = "connecting (attempt " + event.attempt + ")";
+        }
       };
       show();
       countdown = setInterval(show, 100);
