@@ -7,7 +7,22 @@ import { serve } from "./src/adapters/deno.ts";
 export * from "./src/index.ts";
 export { serve };
 
+/** The demo needs network and environment access; without a terminal to ask, a bare `deno run mod.ts` has neither. */
+async function demoPermitted(): Promise<boolean> {
+  for (const descriptor of [{ name: "net" }, { name: "env" }] as const) {
+    const { state } = await Deno.permissions.query(descriptor);
+    if (state === "granted") continue;
+    if (state === "denied" || !Deno.stdin.isTerminal()) return false;
+    if ((await Deno.permissions.request(descriptor)).state !== "granted") return false;
+  }
+  return true;
+}
+
 if (import.meta.main) {
+  if (!(await demoPermitted())) {
+    console.error("The demo needs net and env access: run `deno task start` (deno run --allow-net --allow-env mod.ts)");
+    Deno.exit(1);
+  }
   // The demo is loaded only when run, not when imported as a library.
   const { app, demoPort } = await import("./src/demo/app.ts");
   const port = demoPort({ PORT: Deno.env.get("PORT") });

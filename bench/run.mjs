@@ -537,7 +537,7 @@ function targetsTable(summary) {
   return lines;
 }
 
-const README = path.join(ROOT, "README.md");
+const README = path.join(ROOT, "docs", "performance.md");
 export const README_START = "<!-- bench:start (written by `node bench/run.mjs --readme`) -->";
 export const README_END = "<!-- bench:end -->";
 

@@ -1,5 +1,5 @@
 /**
- * The seed's Tornado `MyWebSocketServer`, line for line (the README lists both side by side).
+ * The seed's Tornado `MyWebSocketServer`, line for line (docs/from-tornado.md lists both side by side).
  *
  * Run: `deno run --allow-net --allow-env examples/echo.ts`, then connect to `ws://localhost:8000/websocketserver`.
  * @module

@@ -3,7 +3,8 @@
  *
  * {@link connect} sends a real upgrade request through `app.fetch`, so routing, middleware,
  * the handshake checks and the connection lifecycle are edgesocket's own code; only the socket
- * is replaced by an in-memory one.
+ * is replaced by an in-memory one. Each `connect` call gets a server of its own; clients that must
+ * share rooms connect through one {@link testServer}.
  *
  * @example
  * ```ts
@@ -18,13 +19,12 @@ import { Hono } from "hono";
 import type { Connection, Transport } from "./core/connection.ts";
 import { CloseCode } from "./core/constants.ts";
 import { WebSocketClosedError } from "./core/errors.ts";
-import { ConnectionRegistry } from "./core/registry.ts";
 import type { WebSocketHandler } from "./core/handler.ts";
 import type { Message, SendData } from "./core/message.ts";
 import type { WebSocketOptions } from "./core/options.ts";
-import { PubSub } from "./core/pubsub.ts";
-import type { FetchApp } from "./core/serve.ts";
-import { RUNTIME, type Runtime, websocket } from "./core/websocket.ts";
+import type { Backplane } from "./core/pubsub.ts";
+import { websocket } from "./core/route.ts";
+import { type FetchApp, RUNTIME, Runtime } from "./core/runtime.ts";
 
 // --- types ---
 
@@ -45,11 +45,6 @@ export interface ConnectOptions {
   protocols?: readonly string[];
   /** Bindings for `c.env` (as a Worker's), besides the in-memory runtime. */
   env?: object;
-  /**
-   * The topics the connection's `subscribe` / `publish` use. Default: one {@link PubSub} per
-   * handler class or app given to `connect`, so that clients of the same target share rooms.
-   */
-  pubsub?: PubSub;
 }
 
 /** Options of {@link connect} when it mounts a handler class on a fresh Hono app. */
@@ -118,13 +113,65 @@ export class HandshakeRefusedError extends Error {
   }
 }
 
+// --- server ---
+
+/** Options of {@link testServer}. */
+export interface TestServerOptions {
+  /** Relays the server's topics to other servers, as `serve(app, { backplane })` does. */
+  backplane?: Backplane;
+}
+
+/**
+ * An in-memory server: the clients connected through the same one share its topics and its open
+ * connections (what `maxConnections` counts), as the clients of one real server do.
+ */
+export interface TestServer {
+  /** Connects to `Handler` mounted on a fresh Hono app; see the top-level {@link connect}. */
+  connect<H extends WebSocketHandler>(Handler: new () => H, options?: MountOptions): Promise<TestClient<H>>;
+  /** Connects to an app that already mounts `websocket(...)`; see the top-level {@link connect}. */
+  connect<H extends WebSocketHandler = WebSocketHandler>(
+    app: FetchApp,
+    options?: ConnectOptions,
+  ): Promise<TestClient<H>>;
+  /** Publishes to this server's subscribers, as `publish(c, topic, data)` does from a route. */
+  publish(topic: string, data: SendData): void;
+  /** How many connections of this server are subscribed to `topic`. */
+  subscribers(topic: string): number;
+  /** How many connections are open now. */
+  readonly openConnections: number;
+}
+
+/** Makes an in-memory server; `connect` through it to put clients in the same rooms. */
+export function testServer(options: TestServerOptions = {}): TestServer {
+  const upgrades = new Map<Request, Connection>();
+  const runtime = new Runtime({
+    backplane: options.backplane,
+    upgrade(c, connection) {
+      upgrades.set(c.req.raw, connection);
+      const headers = new Headers({ "x-edgesocket-testing": "upgraded" });
+      if (connection.protocol) headers.set("sec-websocket-protocol", connection.protocol);
+      return new Response(null, { status: 200, headers });
+    },
+  });
+  return {
+    connect: (target: (new () => WebSocketHandler) | FetchApp, connectOptions: MountOptions = {}) =>
+      connectTo(runtime, upgrades, target, connectOptions),
+    publish: (topic, data) => runtime.pubsub!.publish(topic, data),
+    subscribers: (topic) => runtime.pubsub!.subscribers(topic),
+    get openConnections() {
+      return runtime.connections.size;
+    },
+  } as TestServer;
+}
+
 // --- connect ---
 
 /**
- * Opens an in-memory connection: mounts `Handler` with `websocket(Handler, options.options)` on a
- * fresh Hono app at `options.route`, sends an upgrade request to `options.path` through `app.fetch`,
- * and resolves once the handler's `open` has been called (messages sent before it settles wait, as on
- * a real runtime). Rejects with {@link HandshakeRefusedError} when the handshake is refused.
+ * Opens an in-memory connection on a server of its own: mounts `Handler` with
+ * `websocket(Handler, options.options)` on a fresh Hono app at `options.route`, sends an upgrade
+ * request to `options.path` through `app.fetch`, and resolves once the handler's `open` has been
+ * called (messages sent before it settles wait, as on a real runtime). Rejects with
+ * {@link HandshakeRefusedError} when the handshake is refused.
  *
  * The in-memory runtime answers an accepted upgrade with `200` (Node's `Response` cannot carry
  * `101`) and the header `x-edgesocket-testing: upgraded`; `open` runs after that answer is returned,
@@ -136,16 +183,26 @@ export function connect<H extends WebSocketHandler>(
   options?: MountOptions,
 ): Promise<TestClient<H>>;
 /**
- * Opens an in-memory connection to an app that already mounts `websocket(...)`, for instance your
- * real app with its middleware: sends the upgrade request to `options.path` through `app.fetch`.
+ * Opens an in-memory connection, on a server of its own, to an app that already mounts
+ * `websocket(...)`, for instance your real app with its middleware: sends the upgrade request to
+ * `options.path` through `app.fetch`.
  */
 export function connect<H extends WebSocketHandler = WebSocketHandler>(
   app: FetchApp,
   options?: ConnectOptions,
 ): Promise<TestClient<H>>;
-export async function connect(
+export function connect(
   target: (new () => WebSocketHandler) | FetchApp,
   options: MountOptions = {},
+): Promise<TestClient> {
+  return testServer().connect(target as FetchApp, options);
+}
+
+async function connectTo(
+  runtime: Runtime,
+  upgrades: Map<Request, Connection>,
+  target: (new () => WebSocketHandler) | FetchApp,
+  options: MountOptions,
 ): Promise<TestClient> {
   const path = options.path ?? "/";
   let app: FetchApp;
@@ -156,21 +213,10 @@ export async function connect(
   } else {
     app = target;
   }
-
-  let accepted: Connection | undefined;
-  const runtime: Runtime = {
-    connections: new ConnectionRegistry(),
-    pubsub: options.pubsub ?? sharedPubSub(target),
-    upgrade(_c, connection) {
-      if (accepted) throw new Error("edgesocket/testing: one request upgraded twice");
-      accepted = connection;
-      const headers = new Headers({ "x-edgesocket-testing": "upgraded" });
-      if (connection.protocol) headers.set("sec-websocket-protocol", connection.protocol);
-      return new Response(null, { status: 200, headers });
-    },
-  };
-  const env = { ...options.env, [RUNTIME]: runtime };
-  const response = await app.fetch(upgradeRequest(path, options), env);
+  const request = upgradeRequest(path, options);
+  const response = await app.fetch(request, { ...options.env, [RUNTIME]: runtime });
+  const accepted = upgrades.get(request);
+  upgrades.delete(request);
   if (!accepted) {
     throw new HandshakeRefusedError(response, await response.clone().text());
   }
@@ -180,14 +226,6 @@ export async function connect(
 }
 
 const BASE = "http://localhost";
-
-const pubsubs = new WeakMap<object, PubSub>();
-
-function sharedPubSub(target: object): PubSub {
-  let pubsub = pubsubs.get(target);
-  if (!pubsub) pubsubs.set(target, pubsub = new PubSub());
-  return pubsub;
-}
 
 function upgradeRequest(path: string, options: ConnectOptions): Request {
   const url = new URL(path, BASE);
@@ -230,11 +268,7 @@ class MemoryClient implements TestClient {
 
   constructor(readonly connection: Connection) {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    const previous = connection.onClosed;
-    connection.onClosed = (c) => {
-      previous?.(c);
-      this.#resolveClosed(this.#closeInfo!);
-    };
+    connection.onceClosed(() => this.#resolveClosed(this.#closeInfo!));
     let closing = false;
     this.transport = {
       send: (data) => this.#receive(typeof data === "string" ? data : copy(data)),

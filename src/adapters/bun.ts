@@ -6,20 +6,19 @@ import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler }
 import { ReadyState } from "../core/constants.ts";
 import type { Connection, Transport } from "../core/connection.ts";
 import type { SendData } from "../core/message.ts";
-import { largestMaxMessageSize } from "../core/options.ts";
-import { type Backplane, PubSub, type TopicEngine } from "../core/pubsub.ts";
-import { ConnectionRegistry } from "../core/registry.ts";
-import { createShutdown, type Shutdown } from "../core/shutdown.ts";
-import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
-import { RUNTIME, type Runtime } from "../core/websocket.ts";
+import type { TopicEngine } from "../core/pubsub.ts";
+import { largestMessageSize } from "../core/route.ts";
+import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
+import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
 
 // --- types ---
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends ListenOptions {
   /**
-   * Bun's message limit is server-wide (`maxPayloadLength`); each route's own limit still holds.
-   * Default: the largest `maxMessageSize` of the app's routes, so that none is cut short.
+   * Bun's message limit is server-wide (`maxPayloadLength`); each route's own limit still holds below it.
+   * Default: the largest `maxMessageSize` of the app's routes when `serve()` runs, raised (by Bun's
+   * `server.reload`) the first time a route added later with a larger limit upgrades, so that none is cut short.
    */
   maxMessageSize?: number;
 }
@@ -35,28 +34,54 @@ type Peer = ServerWebSocket<Connection>;
  * (stop accepting, close every socket with 1001, wait for each `onClose`).
  */
 export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> & Shutdown {
-  const runtime = bunRuntime(() => server, options.backplane);
+  const payloadLimit = new PayloadLimit(options.maxMessageSize, largestMessageSize(app));
+  const runtime = new Runtime({
+    upgrade(c, connection) {
+      payloadLimit.fit(connection.limits.maxMessageSize, server, bunOptions);
+      // An empty header stops Bun from choosing the first offered subprotocol by itself.
+      const headers = { "sec-websocket-protocol": connection.protocol };
+      if (server.upgrade(c.req.raw, { data: connection, headers })) return new Response(null);
+      return new Response("WebSocket upgrade failed", { status: 400 });
+    },
+    topics: nativeTopics(() => server),
+    backplane: options.backplane,
+  });
   const env = { [RUNTIME]: runtime };
+  const bunOptions = (maxPayloadLength: number) => ({
+    fetch: (request: Request) => app.fetch(request, env),
+    websocket: peerHandlers(maxPayloadLength),
+  });
   const server: Server<Connection> = Bun.serve<Connection>({
     port: options.port ?? DEFAULT_LISTEN.port,
     hostname: options.hostname ?? DEFAULT_LISTEN.hostname,
-    fetch: (request) => app.fetch(request, env),
-    websocket: peerHandlers(options),
+    ...bunOptions(payloadLimit.bytes),
   });
-  return Object.assign(server, { shutdown: createShutdown(runtime.connections, () => server.stop()) });
+  const stopAccepting = () => server.stop();
+  return Object.assign(server, {
+    shutdown: (shutdownOptions?: ShutdownOptions) => runtime.shutdown(stopAccepting, shutdownOptions),
+  });
 }
 
-function bunRuntime(server: () => Server<Connection>, backplane?: Backplane): Runtime {
-  return {
-    connections: new ConnectionRegistry(),
-    pubsub: new PubSub(nativeTopics(server), backplane),
-    upgrade(c, connection) {
-      // An empty header stops Bun from choosing the first offered subprotocol by itself.
-      const headers = { "sec-websocket-protocol": connection.protocol };
-      if (server().upgrade(c.req.raw, { data: connection, headers })) return new Response(null);
-      return new Response("WebSocket upgrade failed", { status: 400 });
-    },
-  };
+/** The server-wide `maxPayloadLength` of one Bun server: fixed when given, else the largest route limit seen. */
+class PayloadLimit {
+  bytes: number;
+  readonly #fixed: boolean;
+
+  constructor(fixed: number | undefined, routesAtStart: number) {
+    this.#fixed = fixed !== undefined;
+    this.bytes = fixed ?? routesAtStart;
+  }
+
+  /** Raises the limit to `routeLimit` (Bun's `reload` applies it to open sockets too), unless it was given. */
+  fit(
+    routeLimit: number,
+    server: Server<Connection>,
+    bunOptions: (maxPayloadLength: number) => Parameters<Server<Connection>["reload"]>[0],
+  ): void {
+    if (this.#fixed || routeLimit <= this.bytes) return;
+    this.bytes = routeLimit;
+    server.reload(bunOptions(routeLimit));
+  }
 }
 
 /** Bun's own topics: `ws.subscribe` and one native publish, no loop in JavaScript. */
@@ -86,9 +111,9 @@ function peerOf(connection: Connection): Peer {
   return (connection.transport as BunTransport).peer;
 }
 
-function peerHandlers(options: ServeOptions): BunWebSocketHandler<Connection> {
+function peerHandlers(maxPayloadLength: number): BunWebSocketHandler<Connection> {
   return {
-    maxPayloadLength: options.maxMessageSize ?? largestMaxMessageSize(),
+    maxPayloadLength,
     // The core's heartbeat pings per route (`idleTimeout`), so Bun's own server-wide one is off.
     idleTimeout: 0,
     sendPings: false,

@@ -10,13 +10,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { CloseCode, ReadyState } from "../core/constants.ts";
 import { Connection, type Transport } from "../core/connection.ts";
-import { CONNECTION } from "../core/handler.ts";
 import type { SendData } from "../core/message.ts";
 import { DEFAULT_LIMITS, type Limits, resolveOptions } from "../core/options.ts";
-import { PubSub, type TopicEngine } from "../core/pubsub.ts";
-import { ConnectionRegistry } from "../core/registry.ts";
-import type { FetchApp } from "../core/serve.ts";
-import { type HandlerClass, RUNTIME, type Runtime } from "../core/websocket.ts";
+import type { TopicEngine } from "../core/pubsub.ts";
+import type { HandlerClass } from "../core/route.ts";
+import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
 
 // --- types ---
 
@@ -138,7 +136,7 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
       // An assignment to `state` saves it at once; this saves what the handler mutated in an object.
       if (typeof connection.state !== "object" || connection.state === null) return;
       try {
-        persist(connection);
+        this.#rooms.persist(connection);
       } catch (error) {
         connection.fail(error); // e.g. state not serialisable, or over 2 KiB
       }
@@ -161,13 +159,13 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
 /** The sockets of one Durable Object, their rebuilt connections, and their topics. */
 class DurableRooms {
   readonly #connections = new WeakMap<WebSocket, Connection>();
-  readonly #registry = new ConnectionRegistry();
-  readonly #pubsub = new PubSub(this.#topicEngine());
-  readonly runtime: Runtime = {
-    connections: this.#registry,
-    pubsub: this.#pubsub,
+  /** What each connection's attachment holds besides its topics, set on upgrade or restore. */
+  readonly #attachments = new WeakMap<Connection, Omit<Attachment["__es"], "topics">>();
+  readonly runtime: Runtime = new Runtime({
     upgrade: (_c, connection) => this.#upgrade(connection),
-  };
+    topics: this.#topicEngine(),
+    persist: (connection) => this.persist(connection),
+  });
 
   constructor(
     readonly ctx: DurableObjectState,
@@ -179,31 +177,23 @@ class DurableRooms {
     const known = this.#connections.get(ws);
     if (known) return known;
     const attachment = (ws as WorkerdWebSocket).deserializeAttachment() as Attachment | null;
-    const saved = attachment?.__es;
-    if (!saved) return undefined; // not a socket of edgesocket's
+    if (!attachment?.__es) return undefined; // not a socket of edgesocket's
+    return this.#restore(ws, attachment);
+  }
+
+  /** The one restore path: a new handler for a socket that outlived its object's memory. */
+  #restore(ws: WebSocket, { __es: saved, state }: Attachment): Connection | undefined {
     const Handler = this.handlers[saved.handler];
     if (!Handler) {
       closeQuietly(ws, 1011, "handler class no longer listed");
       return undefined;
     }
-    const handler = new Handler();
-    const connection = (handler[CONNECTION] = new Connection(
-      handler,
-      resolveOptions(saved.limits),
-      undefined,
-      this.#registry,
-    ));
-    Object.assign(connection, {
-      pubsub: this.#pubsub,
-      protocol: saved.protocol,
-      params: saved.params,
-      state: attachment.state,
-      persist,
-    });
-    for (const topic of saved.topics) connection.joinedTopics().add(topic);
-    ATTACHMENT_BASE.set(connection, saved);
+    const { topics, ...base } = saved;
+    const limits = resolveOptions(saved.limits);
+    const connection = Connection.restore(new Handler(), limits, this.runtime, { ...base, state }, ws as Transport);
+    this.#attachments.set(connection, base);
+    this.runtime.pubsub!.restore(connection, topics);
     this.#connections.set(ws, connection);
-    connection.resume(ws as Transport);
     return connection;
   }
 
@@ -215,8 +205,7 @@ class DurableRooms {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [TAG]);
     this.#connections.set(server, connection);
-    connection.persist = persist;
-    ATTACHMENT_BASE.set(connection, {
+    this.#attachments.set(connection, {
       handler: index,
       protocol: connection.protocol,
       params: connection.params,
@@ -224,7 +213,7 @@ class DurableRooms {
     });
     connection.open(server as Transport);
     try {
-      persist(connection);
+      this.persist(connection);
     } catch (error) {
       connection.fail(error); // e.g. state or params over the attachment's 2 KiB
     }
@@ -232,12 +221,23 @@ class DurableRooms {
     return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
   }
 
-  /** Topics live in each connection (and its attachment); publishing walks this object's sockets. */
+  /** Writes the connection's topics and `state` into its socket's attachment (at most 2 KiB in all). */
+  persist(connection: Connection): void {
+    const ws = connection.transport as WorkerdWebSocket | undefined;
+    const base = this.#attachments.get(connection);
+    if (!ws || !base || connection.readyState === ReadyState.CLOSED) return;
+    const attachment: Attachment = { __es: { ...base, topics: connection.topics }, state: connection.state };
+    ws.serializeAttachment(attachment);
+  }
+
+  /** Topics live in the pub/sub (and each socket's attachment); publishing walks this object's sockets. */
   #topicEngine(): TopicEngine {
     const members = (topic: string) =>
       this.ctx.getWebSockets(TAG)
         .map((ws) => this.connectionOf(ws))
-        .filter((c): c is Connection => c?.readyState === ReadyState.OPEN && c.joinedTopics().has(topic));
+        .filter((c): c is Connection =>
+          c?.readyState === ReadyState.OPEN && this.runtime.pubsub!.isSubscribed(c, topic)
+        );
     return {
       subscribe() {},
       unsubscribe() {},
@@ -251,9 +251,6 @@ class DurableRooms {
 
 // --- peer ---
 
-/** What each connection's attachment holds besides its topics, set on upgrade or rebuild. */
-const ATTACHMENT_BASE = new WeakMap<Connection, Omit<Attachment["__es"], "topics">>();
-
 /** The limits an open connection still applies (origins were checked at the upgrade). */
 type RouteLimits = Omit<Limits, "allowedOrigins">;
 
@@ -265,15 +262,6 @@ function routeLimits(limits: Limits): Partial<RouteLimits> {
     if (key !== "allowedOrigins" && typeof value === "number" && value !== DEFAULT_LIMITS[key]) changed[key] = value;
   }
   return changed;
-}
-
-/** Writes the connection's topics and `state` into its socket's attachment (at most 2 KiB in all). */
-function persist(connection: Connection): void {
-  const ws = connection.transport as WorkerdWebSocket | undefined;
-  const base = ATTACHMENT_BASE.get(connection);
-  if (!ws || !base || connection.readyState === ReadyState.CLOSED) return;
-  const attachment: Attachment = { __es: { ...base, topics: [...connection.joinedTopics()] }, state: connection.state };
-  ws.serializeAttachment(attachment);
 }
 
 /** Completes the closing handshake the peer started; workerd may have answered it already. */

@@ -5,10 +5,8 @@
  */
 import type { Context } from "hono";
 import type { Connection } from "../core/connection.ts";
-import { ConnectionRegistry } from "../core/registry.ts";
-import type { FetchApp } from "../core/serve.ts";
-import { RUNTIME, type Runtime } from "../core/websocket.ts";
-import { forwardEvents } from "./web-socket.ts";
+import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
+import { forwardEvents } from "./whatwg-socket.ts";
 
 // --- types ---
 
@@ -34,7 +32,7 @@ function upgrade(_c: Context, connection: Connection): Response {
 /** Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`. */
 export function worker(app: FetchApp): Worker {
   // No pub/sub: workerd refuses to send on a socket of another request. Rooms live in a Durable Object.
-  const runtime: Runtime = { connections: new ConnectionRegistry(), upgrade };
+  const runtime = new Runtime({ upgrade, topics: false });
   return {
     fetch(request, bindings, ctx) {
       const env = Object.create(bindings as object, { [RUNTIME]: { value: runtime } });

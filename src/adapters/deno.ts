@@ -4,12 +4,9 @@
  */
 import type { Context } from "hono";
 import type { Connection } from "../core/connection.ts";
-import { type Backplane, PubSub } from "../core/pubsub.ts";
-import { ConnectionRegistry } from "../core/registry.ts";
-import { createShutdown, type Shutdown } from "../core/shutdown.ts";
-import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
-import { RUNTIME, type Runtime } from "../core/websocket.ts";
-import { forwardEvents, openOnOpenEvent } from "./web-socket.ts";
+import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
+import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
+import { forwardEvents, openOnOpenEvent } from "./whatwg-socket.ts";
 
 // --- types ---
 
@@ -22,10 +19,6 @@ export interface ServeOptions extends ListenOptions {
 export type { FetchApp, ListenOptions };
 
 // --- adapter ---
-
-function denoRuntime(backplane?: Backplane): Runtime {
-  return { connections: new ConnectionRegistry(), pubsub: new PubSub(undefined, backplane), upgrade };
-}
 
 function upgrade(c: Context, connection: Connection): Response {
   // Deno's own `protocol` option rejects lists written without spaces ("a,b"), so the header is set here.
@@ -44,7 +37,7 @@ function upgrade(c: Context, connection: Connection): Response {
  * each `onClose`.
  */
 export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServer & Shutdown {
-  const runtime = denoRuntime(options.backplane);
+  const runtime = new Runtime({ upgrade, backplane: options.backplane });
   const env = { [RUNTIME]: runtime };
   const server = Deno.serve(
     {
@@ -55,5 +48,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServe
     (request) => app.fetch(request, env),
   );
   const stopAccepting = server.shutdown.bind(server);
-  return Object.assign(server, { shutdown: createShutdown(runtime.connections, stopAccepting) });
+  return Object.assign(server, {
+    shutdown: (shutdownOptions?: ShutdownOptions) => runtime.shutdown(stopAccepting, shutdownOptions),
+  });
 }

@@ -1,5 +1,6 @@
 /**
- * Node adapter: Hono's HTTP server from `@hono/node-server`, WebSockets from `ws`.
+ * Node adapter: Hono's HTTP server from `@hono/node-server`, WebSockets from `ws`; both are optional peer
+ * dependencies of edgesocket, installed by Node users only (`npm install ws @hono/node-server`).
  * @module
  */
 import type { IncomingMessage, Server } from "node:http";
@@ -8,17 +9,18 @@ import type { Duplex } from "node:stream";
 import type { RawData, WebSocket, WebSocketServer as WsServer } from "ws";
 import type { Connection } from "../core/connection.ts";
 import type { Limits } from "../core/options.ts";
-import { type Backplane, PubSub } from "../core/pubsub.ts";
-import { ConnectionRegistry } from "../core/registry.ts";
-import { createShutdown, type Shutdown } from "../core/shutdown.ts";
-import { DEFAULT_LISTEN, type FetchApp, type ListenOptions } from "../core/serve.ts";
-import { RUNTIME, type Runtime } from "../core/websocket.ts";
+import type { Backplane } from "../core/pubsub.ts";
+import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
+import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
 import { toRequest } from "./node-request.ts";
 
-/** `ws` and `@hono/node-server` are optional peer dependencies: a missing one gets an error that says what to install. */
-async function importPeer<T>(load: () => Promise<T>): Promise<T> {
+const { WebSocketServer, createAdaptorServer } = await importPeers();
+
+/** The Node adapter's peer dependencies, or an error that says which packages to install. */
+async function importPeers() {
   try {
-    return await load();
+    const [ws, nodeServer] = await Promise.all([import("ws"), import("@hono/node-server")]);
+    return { WebSocketServer: ws.WebSocketServer, createAdaptorServer: nodeServer.createAdaptorServer };
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
     throw new Error("edgesocket/node needs ws and @hono/node-server: npm install ws @hono/node-server", {
@@ -26,9 +28,6 @@ async function importPeer<T>(load: () => Promise<T>): Promise<T> {
     });
   }
 }
-
-const { createAdaptorServer } = await importPeer(() => import("@hono/node-server"));
-const { WebSocketServer } = await importPeer(() => import("ws"));
 
 // --- types ---
 
@@ -60,6 +59,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
   };
   const server = createAdaptorServer({ fetch }) as Server;
   const stopAccepting = () => new Promise((done) => server.close(done));
+  const shutdown = (shutdownOptions?: ShutdownOptions) => runtime.shutdown(stopAccepting, shutdownOptions);
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore);
     const env: UpgradeEnv = { [RUNTIME]: runtime, incoming, socket, head, upgraded: false };
@@ -69,7 +69,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
     });
   });
   server.listen(options.port ?? DEFAULT_LISTEN.port, options.hostname ?? DEFAULT_LISTEN.hostname);
-  return Object.assign(server, { shutdown: createShutdown(runtime.connections, stopAccepting) });
+  return Object.assign(server, { shutdown });
 }
 
 async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
@@ -79,9 +79,8 @@ async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
 
 function nodeRuntime(backplane?: Backplane): Runtime {
   const servers = new Map<string, WsServer>();
-  return {
-    connections: new ConnectionRegistry(),
-    pubsub: new PubSub(undefined, backplane),
+  return new Runtime({
+    backplane,
     upgrade(c, connection) {
       const env = c.env as UpgradeEnv;
       env.upgraded = true;
@@ -90,7 +89,7 @@ function nodeRuntime(backplane?: Backplane): Runtime {
       wss.handleUpgrade(env.incoming, env.socket, env.head, (ws) => attach(ws, connection));
       return new Response(null);
     },
-  };
+  });
 }
 
 /** One `ws` server per distinct message limit, since `maxPayload` is a server option. */

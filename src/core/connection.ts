@@ -3,13 +3,11 @@ import { DrainWatch } from "./backpressure.ts";
 import { assertSendableClose } from "./close.ts";
 import { CloseCode, ReadyState } from "./constants.ts";
 import { WebSocketClosedError } from "./errors.ts";
-import type { WebSocketHandler } from "./handler.ts";
-import { unwatchHeartbeat, watchHeartbeat } from "./heartbeat.ts";
+import { CONNECTION, type WebSocketHandler } from "./handler.ts";
 import { exceedsSize, type Message, type SendData } from "./message.ts";
 import type { Limits } from "./options.ts";
-import type { PubSub } from "./pubsub.ts";
 import { MessageRate } from "./rate.ts";
-import type { ConnectionRegistry } from "./registry.ts";
+import type { Runtime } from "./runtime.ts";
 
 /** The close reason sent to a slow consumer (see `maxBufferedAmount`). */
 export const SLOW_CONSUMER_REASON = "slow consumer: send buffer full";
@@ -40,55 +38,96 @@ export interface Transport {
 /** Called once a connection has closed and its `onClose` has run. */
 export type CloseListener = (connection: Connection) => void;
 
+/** What a connection rebuilt after hibernation had before: see {@link Connection.restore}. */
+export interface SavedConnection {
+  /** The subprotocol chosen at the upgrade, or `""`. */
+  protocol: string;
+  /** The route's params of the upgrade request. */
+  params: Record<string, string>;
+  /** The handler's `state`. */
+  state: unknown;
+}
+
 /**
- * One connection's lifecycle, the same on every runtime. An adapter reports what its socket
- * does (`open`, `receive`, `closed`); the connection calls the handler's hooks so that
- * `open` settles before the first `onMessage`, messages are handled one at a time in order,
- * a throwing hook closes with 1011, and `onClose` runs exactly once.
+ * One connection's lifecycle, the same on every runtime: the one state machine of a connection.
+ * An adapter reports what its socket does (`open`, `receive`, `closed`); the connection calls the
+ * handler's hooks so that `open` settles before the first `onMessage`, messages are handled one at a
+ * time in order, a throwing hook closes with 1011, and `onClose` runs exactly once. Every change of
+ * `readyState` goes through one method, which also drops what a closing connection no longer needs.
  */
 export class Connection {
-  /** 0–3 as in the browser's `WebSocket`. */
-  readyState: ReadyState = ReadyState.CONNECTING;
-  /** The chosen subprotocol, or `""`. */
-  protocol = "";
-  /** The live socket, once the adapter has opened the connection. */
-  transport: Transport | undefined;
-  /** Set by a registry that wants to know when the connection is gone. */
-  onClosed: CloseListener | undefined;
-  /** The topics of the server this connection belongs to; set by `websocket()` from the runtime. */
-  pubsub: PubSub | undefined;
-  /** The handler's serialisable per-connection `state`. */
-  state: unknown;
-  /** The route's params, read from the upgrade request (or restored from a Durable Object's attachment). */
-  params: Record<string, string>;
-  /** Set by an adapter that keeps `state` and topics outside memory (a Durable Object's attachment). */
-  persist: ((connection: Connection) => void) | undefined;
-  #topics: Set<string> | undefined;
-  /** @internal Something arrived from the peer since the last heartbeat round. */
-  alive = true;
+  #readyState: ReadyState = ReadyState.CONNECTING;
+  #protocol = "";
+  #transport: Transport | undefined;
+  #params: Record<string, string>;
+  #state: unknown;
+  #context: Context | undefined;
+  #heard = 0;
+  #onClosed: CloseListener | undefined;
 
+  /** True while a hook runs (sync or async): the next event waits. */
   #busy = false;
   #queue: Message[] | undefined;
   #queueHead = 0;
-  #closeCode: number = CloseCode.NO_STATUS;
-  #closeReason = "";
-  #closePending = false;
+  /** The close the runtime reported while a hook still ran: `onClose` gets it once the hook settles. */
+  #pendingClose: { code: number; reason: string } | undefined;
   #drainWatch: DrainWatch | undefined;
   readonly #rate: MessageRate | undefined;
 
-  #context: Context | undefined;
-
-  /** A connection of `handler`, with its route's `limits`, for the upgrade request `context`. */
+  /**
+   * A connection of `handler` (which it attaches itself to), with its route's `limits`, for the upgrade
+   * request `context`, on the server `runtime` (whose registry, topics and heartbeat it joins while open).
+   */
   constructor(
     readonly handler: WebSocketHandler,
     readonly limits: Limits,
     context: Context | undefined,
-    /** The server's open connections, which this one joins while open. */
-    readonly registry?: ConnectionRegistry,
+    readonly runtime?: Runtime,
   ) {
+    handler[CONNECTION] = this;
     this.#context = context;
-    this.params = context ? context.req.param() as Record<string, string> : {};
+    this.#params = context ? context.req.param() as Record<string, string> : {};
     if (limits.maxMessagesPerSecond > 0) this.#rate = new MessageRate(limits.maxMessagesPerSecond);
+  }
+
+  /**
+   * The one restore path of a connection whose socket outlived its handler (a Durable Object woken from
+   * hibernation): a new `handler` gets the saved protocol, params and `state`, and the connection is open
+   * again on `transport` without running `open` a second time. Its topics are restored by the runtime's pub/sub.
+   */
+  static restore(
+    handler: WebSocketHandler,
+    limits: Limits,
+    runtime: Runtime,
+    saved: SavedConnection,
+    transport: Transport,
+  ): Connection {
+    const connection = new Connection(handler, limits, undefined, runtime);
+    connection.#protocol = saved.protocol;
+    connection.#params = saved.params;
+    connection.#state = saved.state;
+    connection.#start(transport);
+    return connection;
+  }
+
+  /** 0–3 as in the browser's `WebSocket`. */
+  get readyState(): ReadyState {
+    return this.#readyState;
+  }
+
+  /** The chosen subprotocol, or `""`. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The live socket, once the adapter has opened the connection. */
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** The route's params, read from the upgrade request (or restored after hibernation). */
+  get params(): Record<string, string> {
+    return this.#params;
   }
 
   /**
@@ -100,19 +139,47 @@ export class Connection {
     return this.#context;
   }
 
+  /** The handler's serialisable per-connection `state`; saved by the runtime's `persist` when assigned. */
+  get state(): unknown {
+    return this.#state;
+  }
+
+  set state(value: unknown) {
+    this.#state = value;
+    this.runtime?.persist?.(this);
+  }
+
+  /** How many times the peer was heard from (messages and pongs): what the heartbeat watches. */
+  get heard(): number {
+    return this.#heard;
+  }
+
+  /** The topics this connection is in (after it closed: the topics it was in). */
+  get topics(): string[] {
+    return this.runtime?.pubsub?.topicsOf(this) ?? [];
+  }
+
+  /** Called once the connection has closed and its `onClose` has run (one listener: the in-memory test client). */
+  onceClosed(listener: CloseListener): void {
+    this.#onClosed = listener;
+  }
+
+  // --- the handshake ---
+
+  /** Records the subprotocol chosen during the handshake; only before the connection opens. */
+  selectProtocol(protocol: string): void {
+    if (this.#readyState === ReadyState.CONNECTING) this.#protocol = protocol;
+  }
+
   // --- inputs from the adapter ---
 
   /** The runtime socket is open: runs the handler's `open`. */
   open(transport: Transport): void {
-    if (this.readyState !== ReadyState.CONNECTING) return;
-    this.transport = transport;
-    this.readyState = ReadyState.OPEN;
-    this.registry?.add(this);
-    if (this.limits.idleTimeout > 0 && transport.ping) watchHeartbeat(this);
+    if (!this.#start(transport)) return;
     this.#busy = true;
     let result: unknown;
     try {
-      result = this.handler.open(this.params);
+      result = this.handler.open(this.#params);
     } catch (error) {
       this.#failed(error);
       this.#context = undefined;
@@ -132,21 +199,18 @@ export class Connection {
     }
   }
 
-  /**
-   * The runtime kept the socket open while the handler was gone (a Durable Object woke from
-   * hibernation): the rebuilt connection is open again, without running `open` a second time.
-   */
-  resume(transport: Transport): void {
-    if (this.readyState !== ReadyState.CONNECTING) return;
-    this.transport = transport;
-    this.readyState = ReadyState.OPEN;
-    this.registry?.add(this);
+  /** Opens the connection on `transport` and joins the server; false if it was not connecting. */
+  #start(transport: Transport): boolean {
+    if (this.#readyState !== ReadyState.CONNECTING) return false;
+    this.#transport = transport;
+    this.#moveTo(ReadyState.OPEN);
+    return true;
   }
 
   /** A whole message arrived from the peer. */
   receive(message: Message): void {
-    if (this.readyState !== ReadyState.OPEN) return;
-    this.alive = true;
+    if (this.#readyState !== ReadyState.OPEN) return;
+    this.#heard++;
     if (exceedsSize(message, this.limits.maxMessageSize)) {
       this.close(CloseCode.MESSAGE_TOO_BIG, "message too big");
     } else if (this.#rate?.exceeded()) {
@@ -160,28 +224,42 @@ export class Connection {
 
   /** The runtime socket is closed, whoever closed it. Runs `onClose` once the running hook settles. */
   closed(code: number, reason: string): void {
-    const wasOpened = this.readyState !== ReadyState.CONNECTING;
-    if (this.readyState === ReadyState.CLOSED) return;
-    this.readyState = ReadyState.CLOSED;
-    this.#dropQueue();
-    this.#drainWatch?.release();
-    if (!wasOpened) return;
-    if (this.#topics?.size) this.pubsub?.leaveAll(this);
-    unwatchHeartbeat(this);
-    this.#closeCode = code;
-    this.#closeReason = reason;
-    if (this.#busy) this.#closePending = true;
-    else this.#finish();
+    const was = this.#readyState;
+    if (was === ReadyState.CLOSED) return;
+    this.#moveTo(ReadyState.CLOSED);
+    if (was === ReadyState.CONNECTING) return;
+    this.#pendingClose = { code, reason };
+    if (!this.#busy) this.#finish();
   }
 
   /** A pong arrived: the peer is alive. Adapters whose runtime reports pongs call it. */
   pong(): void {
-    this.alive = true;
+    this.#heard++;
   }
 
   /** The runtime reports that its send buffer drained (Bun's `drain` event): wakes `drained()`. */
   writable(): void {
     this.#drainWatch?.check();
+  }
+
+  // --- the one place where readyState changes ---
+
+  #moveTo(next: ReadyState): void {
+    const previous = this.#readyState;
+    this.#readyState = next;
+    if (next === ReadyState.OPEN) {
+      this.runtime?.connections.add(this);
+      if (this.limits.idleTimeout > 0 && this.#transport!.ping) this.runtime?.heartbeat.watch(this);
+      return;
+    }
+    // Closing or closed: nothing queued is handled any more, and whoever waits for room stops waiting.
+    this.#queue = undefined;
+    this.#queueHead = 0;
+    this.#drainWatch?.release();
+    if (next === ReadyState.CLOSED && previous !== ReadyState.CONNECTING) {
+      this.runtime?.pubsub?.leaveAll(this);
+      this.runtime?.heartbeat.unwatch(this);
+    }
   }
 
   // --- actions of the handler ---
@@ -194,14 +272,14 @@ export class Connection {
    * Always `true` where the runtime does not report its buffer.
    */
   send(data: SendData): boolean {
-    if (this.readyState !== ReadyState.OPEN) throw new WebSocketClosedError();
-    this.transport!.send(data);
+    if (this.#readyState !== ReadyState.OPEN) throw new WebSocketClosedError();
+    this.#transport!.send(data);
     return this.#checkSendBuffer();
   }
 
   /** After a send: closes a slow consumer (1008); `true` while the buffer is at or below `highWaterMark`. */
   #checkSendBuffer(): boolean {
-    const buffered = this.transport!.bufferedAmount;
+    const buffered = this.#transport!.bufferedAmount;
     if (buffered === undefined) return true;
     const max = this.limits.maxBufferedAmount;
     if (buffered > max && (max > 0 || buffered === Number.POSITIVE_INFINITY)) {
@@ -213,7 +291,7 @@ export class Connection {
 
   /** Bytes waiting in the runtime's send buffer; `0` where the runtime does not report it. */
   get bufferedAmount(): number {
-    return this.transport?.bufferedAmount ?? 0;
+    return this.#transport?.bufferedAmount ?? 0;
   }
 
   /**
@@ -226,18 +304,16 @@ export class Connection {
   }
 
   #hasRoom(): boolean {
-    return this.readyState !== ReadyState.OPEN || this.bufferedAmount <= this.limits.highWaterMark;
+    return this.#readyState !== ReadyState.OPEN || this.bufferedAmount <= this.limits.highWaterMark;
   }
 
   /** Starts the closing handshake; `onClose` runs when the runtime reports the socket closed. */
   close(code: number = CloseCode.NORMAL, reason = ""): void {
     assertSendableClose(code, reason);
-    if (this.readyState !== ReadyState.OPEN) return;
-    this.readyState = ReadyState.CLOSING;
-    this.#dropQueue();
-    this.#drainWatch?.release();
+    if (this.#readyState !== ReadyState.OPEN) return;
+    this.#moveTo(ReadyState.CLOSING);
     try {
-      this.transport!.close(code, reason);
+      this.#transport!.close(code, reason);
     } catch (error) {
       this.#report(error);
     }
@@ -248,15 +324,22 @@ export class Connection {
    * the runtime can (`ws`, Bun); elsewhere does nothing. `onClose` runs when the runtime reports it closed.
    */
   terminate(): void {
-    const transport = this.transport;
-    if (!transport?.terminate || this.readyState === ReadyState.CLOSED) return;
-    this.readyState = ReadyState.CLOSING;
-    this.#dropQueue();
-    this.#drainWatch?.release();
+    const transport = this.#transport;
+    if (!transport?.terminate || this.#readyState === ReadyState.CLOSED) return;
+    this.#moveTo(ReadyState.CLOSING);
     try {
       transport.terminate();
     } catch (error) {
       this.#report(error);
+    }
+  }
+
+  /** Sends a ping where the runtime can; a socket that is closing ignores it (its close event follows). */
+  ping(): void {
+    try {
+      this.#transport?.ping?.();
+    } catch {
+      // the socket is closing; its close event removes it
     }
   }
 
@@ -268,23 +351,13 @@ export class Connection {
 
   // --- pub/sub ---
 
-  /** The topics this connection is subscribed to; the {@link PubSub} keeps it. */
-  joinedTopics(): Set<string> {
-    return (this.#topics ??= new Set());
-  }
-
-  /** Called by the {@link PubSub} after a subscribe or unsubscribe. */
-  topicsChanged(): void {
-    this.persist?.(this);
-  }
-
   /**
    * Sends a publication, with the same slow-consumer limit as `send`: never throws, since a socket
    * closing under a publisher must not stop the others.
    */
   deliver(data: SendData): void {
     try {
-      this.transport!.send(data);
+      this.#transport!.send(data);
     } catch {
       return; // the runtime is closing this socket; its close event follows
     }
@@ -313,7 +386,7 @@ export class Connection {
       this.#onSettled ??= () => this.#settled();
       this.#onFailed ??= (error) => this.#failed(error);
       result.then(this.#onSettled, this.#onFailed);
-    } else if (this.#closePending) this.#settled();
+    } else if (this.#pendingClose) this.#settled();
     else this.#busy = false;
   }
 
@@ -333,32 +406,30 @@ export class Connection {
 
   #drain(): void {
     const queue = this.#queue;
-    while (!this.#busy && queue && this.#queueHead < queue.length && this.readyState === ReadyState.OPEN) {
+    while (!this.#busy && queue && this.#queueHead < queue.length && this.#readyState === ReadyState.OPEN) {
       const message = queue[this.#queueHead]!;
       queue[this.#queueHead++] = undefined!;
       this.#deliver(message);
     }
-    if (queue && this.#queueHead === queue.length) this.#dropQueue();
-    if (!this.#busy && this.#closePending) {
-      this.#closePending = false;
-      this.#finish();
+    if (queue && this.#queueHead === queue.length) {
+      this.#queue = undefined;
+      this.#queueHead = 0;
     }
+    if (!this.#busy && this.#pendingClose) this.#finish();
   }
 
-  #dropQueue(): void {
-    this.#queue = undefined;
-    this.#queueHead = 0;
-  }
-
+  /** Runs `onClose` with the close the runtime reported, once, and leaves the server. */
   #finish(): void {
+    const { code, reason } = this.#pendingClose!;
+    this.#pendingClose = undefined;
     try {
-      const result = this.handler.onClose(this.#closeCode, this.#closeReason);
+      const result = this.handler.onClose(code, reason);
       if (isPromiseLike(result)) result.then(undefined, (error) => this.#report(error));
     } catch (error) {
       this.#report(error);
     }
-    this.registry?.delete(this);
-    this.onClosed?.(this);
+    this.runtime?.connections.delete(this);
+    this.#onClosed?.(this);
   }
 
   #report(error: unknown): void {

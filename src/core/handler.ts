@@ -5,7 +5,7 @@ import { isSameOrigin } from "./handshake.ts";
 import type { Message, SendData } from "./message.ts";
 import { NO_PUBSUB, type PublishOptions, type PubSub } from "./pubsub.ts";
 
-/** Where a handler finds its connection; set by {@link websocket} before any hook runs. */
+/** Where a handler finds its connection; set by the connection itself before any hook runs. */
 export const CONNECTION: unique symbol = Symbol("edgesocket.connection");
 
 const CONTEXT_RELEASED = "edgesocket: `this.context` and `this.request` are available only until `open` has run; " +
@@ -142,7 +142,7 @@ export class WebSocketHandler<E extends Env = any, S = any> {
 
   /** The topics this connection is subscribed to; in `onClose`, the topics it was in. */
   get topics(): string[] {
-    return [...this[CONNECTION].joinedTopics()];
+    return this[CONNECTION].topics;
   }
 
   /**
@@ -155,14 +155,12 @@ export class WebSocketHandler<E extends Env = any, S = any> {
   }
 
   set state(value: S | undefined) {
-    const connection = this[CONNECTION];
-    connection.state = value;
-    connection.persist?.(connection);
+    this[CONNECTION].state = value;
   }
 }
 
 function pubsubOf(handler: WebSocketHandler): PubSub {
-  const pubsub = handler[CONNECTION].pubsub;
+  const pubsub = handler[CONNECTION].runtime?.pubsub;
   if (!pubsub) throw new Error(NO_PUBSUB);
   return pubsub;
 }

@@ -1,19 +1,45 @@
 import type { Connection } from "./connection.ts";
 
 /**
- * The server's heartbeat for runtimes that let it ping (`ws`, Bun): every `idleTimeout / 2`
- * seconds, a connection that received nothing (no message, no pong) since the last round is
+ * The heartbeat of one server, for runtimes that let it ping (`ws`, Bun): every `idleTimeout / 2`
+ * seconds, a connection that heard nothing from its peer (no message, no pong) since the last round is
  * terminated, the others are pinged. A peer that answers no pings is gone within `idleTimeout`.
  * One timer per distinct `idleTimeout`, running only while it has connections.
  */
+export class Heartbeat {
+  readonly #groups = new Map<number, HeartbeatGroup>();
+
+  /** Starts watching an open connection whose transport can ping. */
+  watch(connection: Connection): void {
+    const seconds = connection.limits.idleTimeout;
+    let group = this.#groups.get(seconds);
+    if (!group) this.#groups.set(seconds, group = new HeartbeatGroup(seconds, () => this.#groups.delete(seconds)));
+    group.add(connection);
+  }
+
+  /** Stops watching a closed connection. */
+  unwatch(connection: Connection): void {
+    this.#groups.get(connection.limits.idleTimeout)?.delete(connection);
+  }
+
+  /** How many distinct `idleTimeout` timers run now. */
+  get timers(): number {
+    return this.#groups.size;
+  }
+}
+
+/** Before a connection's first round: it counts as alive, so that it is pinged before it can be dropped. */
+const NOT_YET_CHECKED = -1;
+
 class HeartbeatGroup {
-  readonly #connections = new Set<Connection>();
+  /** Each connection's {@link Connection.heard} count at the last round. */
+  readonly #heardAtLastRound = new Map<Connection, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(readonly idleTimeout: number) {}
+  constructor(readonly idleTimeout: number, readonly onEmpty: () => void) {}
 
   add(connection: Connection): void {
-    this.#connections.add(connection);
+    this.#heardAtLastRound.set(connection, NOT_YET_CHECKED);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#beat(), (this.idleTimeout * 1000) / 2);
       (this.#timer as { unref?: () => void }).unref?.();
@@ -21,41 +47,22 @@ class HeartbeatGroup {
   }
 
   delete(connection: Connection): void {
-    this.#connections.delete(connection);
-    if (this.#connections.size === 0) {
-      if (this.#timer !== undefined) clearInterval(this.#timer);
-      this.#timer = undefined;
-      groups.delete(this.idleTimeout);
-    }
+    this.#heardAtLastRound.delete(connection);
+    if (this.#heardAtLastRound.size > 0) return;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.onEmpty();
   }
 
   #beat(): void {
-    for (const connection of this.#connections) {
-      if (!connection.alive) {
+    for (const [connection, heardBefore] of this.#heardAtLastRound) {
+      const heard = connection.heard;
+      if (heard === heardBefore) {
         connection.terminate();
         continue;
       }
-      connection.alive = false;
-      try {
-        connection.transport?.ping?.();
-      } catch {
-        // the socket is closing; its close event removes it
-      }
+      this.#heardAtLastRound.set(connection, heard);
+      connection.ping();
     }
   }
-}
-
-const groups = new Map<number, HeartbeatGroup>();
-
-/** Starts the heartbeat for an open connection whose transport can ping. */
-export function watchHeartbeat(connection: Connection): void {
-  const seconds = connection.limits.idleTimeout;
-  let group = groups.get(seconds);
-  if (!group) groups.set(seconds, group = new HeartbeatGroup(seconds));
-  group.add(connection);
-}
-
-/** Stops the heartbeat of a closed connection. */
-export function unwatchHeartbeat(connection: Connection): void {
-  groups.get(connection.limits.idleTimeout)?.delete(connection);
 }

@@ -50,16 +50,6 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxMessagesPerSecond: 0,
 });
 
-let largestMessageSize = DEFAULT_LIMITS.maxMessageSize;
-
-/**
- * The largest `maxMessageSize` of every route set up so far (at least the default): what a runtime
- * whose message limit is server-wide (Bun) must allow, so that no route's own limit is cut short.
- */
-export function largestMaxMessageSize(): number {
-  return largestMessageSize;
-}
-
 /** Applies the defaults and rejects values that cannot work. */
 export function resolveOptions(options: WebSocketOptions = {}): Limits {
   const limits = { ...DEFAULT_LIMITS, ...withoutUndefined(options) };
@@ -70,7 +60,6 @@ export function resolveOptions(options: WebSocketOptions = {}): Limits {
   requireNonNegative("maxConnections", limits.maxConnections);
   requireNonNegative("maxMessagesPerSecond", limits.maxMessagesPerSecond);
   if (limits.maxMessageSize === 0) throw new RangeError("maxMessageSize must be greater than 0");
-  largestMessageSize = Math.max(largestMessageSize, limits.maxMessageSize);
   return Object.freeze(limits);
 }
 

@@ -5,7 +5,7 @@ import type { SendData } from "./message.ts";
 /**
  * How one server delivers to its own connections. The core's {@link MemoryTopics} is the
  * default; an adapter whose runtime has topics of its own (Bun) or keeps connections elsewhere
- * (a Durable Object) supplies its own. The {@link PubSub} keeps each connection's topic set;
+ * (a Durable Object) supplies its own. The {@link PubSub} owns each connection's topic set;
  * an engine only mirrors it.
  */
 export interface TopicEngine {
@@ -42,48 +42,79 @@ const MAX_TOPIC_LENGTH = 256;
 const DEFAULT_MAX_TOPICS = 1000;
 
 /** Why a runtime without pub/sub refuses `subscribe` and `publish`. */
-export const NO_PUBSUB =
+export const NO_PUBSUB: string =
   "edgesocket: no pub/sub on this runtime. A plain Cloudflare Worker cannot send on another request's socket: " +
   "host the route in a Durable Object (durableObject() from edgesocket/cloudflare-durable)";
 
+/** Options of a {@link PubSub}. */
+export interface PubSubOptions {
+  /** The most topics one connection may be in; one more `subscribe` throws a `RangeError`. Default 1000. */
+  maxTopicsPerConnection?: number;
+  /** Called after a connection's topics changed (a Durable Object saves them in the socket's attachment). */
+  onChange?: (connection: Connection) => void;
+}
+
 /**
- * Topics of one server: who is subscribed to what, local delivery through a {@link TopicEngine},
- * and, with a {@link Backplane}, delivery to subscribers on other servers.
+ * Topics of one server: who is subscribed to what (it owns each connection's topic set), local delivery
+ * through a {@link TopicEngine}, and, with a {@link Backplane}, delivery to subscribers on other servers.
  */
 export class PubSub {
   /** The most topics one connection may be in; one more `subscribe` throws a `RangeError`. */
   readonly maxTopicsPerConnection: number;
+  readonly #topicsOf = new WeakMap<Connection, Set<string>>();
+  readonly #onChange: ((connection: Connection) => void) | undefined;
 
   /** With a `backplane`, starts relaying other servers' publications to this server's subscribers at once. */
   constructor(
     readonly engine: TopicEngine = new MemoryTopics(),
     readonly backplane?: Backplane,
-    { maxTopicsPerConnection = DEFAULT_MAX_TOPICS }: { maxTopicsPerConnection?: number } = {},
+    { maxTopicsPerConnection = DEFAULT_MAX_TOPICS, onChange }: PubSubOptions = {},
   ) {
     this.maxTopicsPerConnection = maxTopicsPerConnection;
+    this.#onChange = onChange;
     backplane?.start((topic, data) => engine.publish(topic, data));
+  }
+
+  /** The topics `connection` is in; after it closed, the topics it was in (so that `onClose` can announce to them). */
+  topicsOf(connection: Connection): string[] {
+    const topics = this.#topicsOf.get(connection);
+    return topics ? [...topics] : [];
+  }
+
+  /** True when `connection` is in `topic`. */
+  isSubscribed(connection: Connection, topic: string): boolean {
+    return this.#topicsOf.get(connection)?.has(topic) ?? false;
   }
 
   /** Adds `connection` to `topic`; ignored unless the connection is open. */
   subscribe(connection: Connection, topic: string): void {
     assertTopic(topic);
     if (connection.readyState !== ReadyState.OPEN) return;
-    const topics = connection.joinedTopics();
-    if (topics.has(topic)) return;
-    if (topics.size >= this.maxTopicsPerConnection) {
+    let topics = this.#topicsOf.get(connection);
+    if (topics?.has(topic)) return;
+    if (topics && topics.size >= this.maxTopicsPerConnection) {
       throw new RangeError(`a connection may be in at most ${this.maxTopicsPerConnection} topics`);
     }
+    if (!topics) this.#topicsOf.set(connection, topics = new Set());
     topics.add(topic);
     this.engine.subscribe(connection, topic);
-    connection.topicsChanged();
+    this.#onChange?.(connection);
   }
 
   /** Removes `connection` from `topic`, if it was in it. */
   unsubscribe(connection: Connection, topic: string): void {
-    const topics = connection.joinedTopics();
-    if (!topics.delete(topic)) return;
+    if (!this.#topicsOf.get(connection)?.delete(topic)) return;
     this.engine.unsubscribe(connection, topic);
-    connection.topicsChanged();
+    this.#onChange?.(connection);
+  }
+
+  /**
+   * Puts a connection rebuilt after hibernation back into the topics it was in, as its saved
+   * attachment lists them, without saving them again.
+   */
+  restore(connection: Connection, topics: readonly string[]): void {
+    this.#topicsOf.set(connection, new Set(topics));
+    for (const topic of topics) this.engine.subscribe(connection, topic);
   }
 
   /**
@@ -91,7 +122,8 @@ export class PubSub {
    * `onClose` can still see (and announce to) the topics it was in.
    */
   leaveAll(connection: Connection): void {
-    for (const topic of connection.joinedTopics()) this.engine.unsubscribe(connection, topic);
+    const topics = this.#topicsOf.get(connection);
+    if (topics) { for (const topic of topics) this.engine.unsubscribe(connection, topic); }
   }
 
   /**

@@ -35,27 +35,19 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const TERMINATE_GRACE_MS = 1000;
 const POLL_MS = 10;
 
-const shuttingDown = new WeakSet<ConnectionRegistry>();
-
-/** True once `shutdown` started for this registry: new upgrades are refused with 503. */
-export function isShuttingDown(registry: ConnectionRegistry): boolean {
-  return shuttingDown.has(registry);
-}
-
 /**
- * The adapter-neutral shutdown: new upgrades are refused with 503 at once; every open connection
+ * The adapter-neutral shutdown (the server refuses new upgrades with 503 from its start): every open connection
  * is closed with `code`/`reason`; connections still open after `timeout` ms are terminated (and
  * reported closed with 1006 if the runtime still has not, so every `onClose` runs); then
  * `stopAccepting` (the runtime's own "close the listener") runs — last, because Deno's closes
  * remaining WebSockets with its own reason. Resolves when the registry is empty (every `onClose`
  * ran) and the listener has stopped, or after a grace time if a runtime never reports either.
  */
-async function shutdown(
+export async function shutdown(
   registry: ConnectionRegistry,
   stopAccepting: () => Promise<unknown> | unknown,
   { code = SHUTDOWN_CLOSE.code, reason = SHUTDOWN_CLOSE.reason, timeout = DEFAULT_TIMEOUT_MS }: ShutdownOptions = {},
 ): Promise<void> {
-  shuttingDown.add(registry);
   for (const connection of registry) connection.close(code, reason);
   if (!(await emptied(registry, timeout))) {
     for (const connection of registry) connection.terminate();
@@ -75,16 +67,4 @@ async function emptied(registry: ConnectionRegistry, ms: number): Promise<boolea
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * The `shutdown()` of a server handle: {@link shutdown} for `registry`, run once (later calls
- * return the first call's promise).
- */
-export function createShutdown(
-  registry: ConnectionRegistry,
-  stopAccepting: () => Promise<unknown> | unknown,
-): Shutdown["shutdown"] {
-  let running: Promise<void> | undefined;
-  return (options) => (running ??= shutdown(registry, stopAccepting, options));
 }

@@ -5,7 +5,7 @@ import { expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script without types
 import { README_END, README_START, readmeBlock } from "../../bench/run.mjs";
 
-// The README's "Performance" tables must be the ones the committed results give.
+// The "Performance" tables of docs/performance.md must be the ones the committed results give.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Table cells and separators as `deno fmt` leaves them compared to as written: padding is not content. */
@@ -17,14 +17,14 @@ function normalise(markdown: string): string[] {
     .filter((line) => line !== "");
 }
 
-it("the README's benchmark block is what bench/results/latest.json gives", () => {
+it("docs/performance.md's benchmark block is what bench/results/latest.json gives", () => {
   const report = JSON.parse(readFileSync(path.join(root, "bench", "results", "latest.json"), "utf8"));
-  const readme = readFileSync(path.join(root, "README.md"), "utf8");
-  const start = readme.indexOf(README_START);
-  const end = readme.indexOf(README_END);
+  const page = readFileSync(path.join(root, "docs", "performance.md"), "utf8");
+  const start = page.indexOf(README_START);
+  const end = page.indexOf(README_END);
   expect(start).toBeGreaterThanOrEqual(0);
   expect(end).toBeGreaterThan(start);
-  const shown = readme.slice(start, end + README_END.length);
+  const shown = page.slice(start, end + README_END.length);
   expect(normalise(shown)).toEqual(normalise(readmeBlock(report)));
   expect(report.mode).toBe("full");
 });

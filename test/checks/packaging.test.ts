@@ -88,9 +88,11 @@ describe("the npm package", () => {
       readdirSync(join(ROOT, "src", dir)).filter((f) => f.endsWith(".ts")).map((f) => `${dir}/${f.slice(0, -3)}`);
     const modules = [
       "index",
+      "adapter",
       "testing",
       ...sources("core"),
       ...sources("pubsub"),
+      ...sources("client"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
     const expected = modules.flatMap((m) => [`dist/src/${m}.js`, `dist/src/${m}.d.ts`])
@@ -129,7 +131,7 @@ describe("the npm package", () => {
     expect(ran.stderr).toContain("npm install ws @hono/node-server");
   });
 
-  test("a Node consumer (npm install edgesocket hono ws @hono/node-server) type-checks with tsc and echoes over a real socket", async () => {
+  test("a Node consumer (npm install edgesocket hono ws @hono/node-server) type-checks with tsc and echoes over a real socket to edgesocket/client", async () => {
     const app = nodeApp;
     writeFileSync(
       join(app, "tsconfig.json"),
@@ -149,9 +151,11 @@ describe("the npm package", () => {
     );
     writeFileSync(
       join(app, "server.ts"),
-      `import { serve } from "edgesocket/node";
+      `import type { AddressInfo } from "node:net";
+import { EdgeSocket } from "edgesocket/client";
+import { serve } from "edgesocket/node";
 import { connect } from "edgesocket/testing";
-import { WebSocket } from "ws";
+import WebSocket from "ws";
 import { app, Echo } from "./echo-app.js";
 const client = await connect(Echo);
 export function misuses(): void {
@@ -161,25 +165,29 @@ export function misuses(): void {
   new Echo().onMessage(42);
   // @ts-expect-error: and the Node adapter's options
   serve(app, { port: "8000" });
+  // @ts-expect-error: and the client's
+  new EdgeSocket("ws://127.0.0.1:1/", undefined, { maxQueued: "10" });
 }
 client.send("in memory");
 console.log(await client.nextMessage());
 const server = serve(app, { port: 0, hostname: "127.0.0.1" });
 server.once("listening", () => {
-  const { port } = server.address() as import("node:net").AddressInfo;
-  const socket = new WebSocket(\`ws://127.0.0.1:\${port}/ws\`);
-  socket.on("open", () => socket.send("over Node"));
-  socket.on("message", (data) => {
-    console.log(data.toString());
+  console.log("listening");
+  // edgesocket/client from the tarball, with ws as Node 20's WebSocket: queued before open, then echoed.
+  const { port } = server.address() as AddressInfo;
+  const socket = new EdgeSocket(\`ws://127.0.0.1:\${port}/ws\`, undefined, { WebSocket });
+  socket.send("over edgesocket/client");
+  socket.onmessage = (event) => {
+    console.log(String(event.data));
     socket.close();
     server.close();
-  });
+  };
 });
 `,
     );
-    // The README's side-by-side listing of the seed is a consumer too: type-checked here, not run (it takes port 8000).
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const listing = readme.slice(readme.indexOf("## Coming from Tornado")).match(/```ts\n([\s\S]*?)```/)![1]!;
+    // The seed side by side in docs/from-tornado.md is a consumer too: type-checked here, not run (it takes port 8000).
+    const page = readFileSync(join(ROOT, "docs/from-tornado.md"), "utf8");
+    const listing = page.match(/```ts\n([\s\S]*?)```/)![1]!;
     expect(listing).toContain("class MyWebSocketServer extends WebSocketHandler");
     writeFileSync(join(app, "tornado.ts"), listing);
     // Node 20 cannot run TypeScript: tsc checks the consumer and writes its JavaScript.
@@ -188,7 +196,7 @@ server.once("listening", () => {
     expect(checked.code).toBe(0);
     const ran = await run("node", ["out/server.js"], { cwd: app });
     expect(ran.stderr).toBe("");
-    expect(ran.stdout).toBe("in memory\nover Node\n");
+    expect(ran.stdout).toBe("in memory\nlistening\nover edgesocket/client\n");
   });
 });
 
@@ -264,7 +272,7 @@ describe("JSR", () => {
     const config = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8").replace(/^\s*\/\/.*$/gm, ""));
     expect(config.name).toBe("@edgesocket/edgesocket");
     expect(config.version).toBe(manifest.version);
-    expect(Object.keys(config.exports)).toEqual([".", "./deno", "./redis", "./testing"]);
+    expect(Object.keys(config.exports)).toEqual([".", "./adapter", "./deno", "./redis", "./testing", "./client"]);
     // Type checking is `deno check`'s test; here JSR's own rules (slow types, file list).
     const result = await run("deno", ["publish", "--dry-run", "--allow-dirty", "--no-check"]);
     expect(withoutTypeWarnings(result.stderr)).toContain("Success Dry run complete");

@@ -92,6 +92,8 @@ function denoPermissions(entry: string): string[] {
 interface StartOptions {
   readyPath?: string;
   env?: Record<string, string>;
+  /** A fixed port (to restart a server where its clients expect it) instead of a free one. */
+  port?: number;
 }
 
 /**
@@ -118,9 +120,9 @@ export async function startServer(
 async function startOnce(
   runtime: RuntimeName,
   entry: string,
-  { readyPath = "/health", env = {} }: StartOptions,
+  { readyPath = "/health", env = {}, port: fixedPort }: StartOptions,
 ): Promise<RunningServer> {
-  const port = await freePort();
+  const port = fixedPort ?? await freePort();
   const [file, args] = command(runtime, entry, port, await freePort());
   const child = spawn(file, args, {
     cwd: ROOT,

@@ -1,0 +1,93 @@
+import type { Context, Env, Handler } from "hono";
+import { Connection } from "./connection.ts";
+import type { WebSocketHandler } from "./handler.ts";
+import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } from "./handshake.ts";
+import { DEFAULT_LIMITS, type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
+import { type Runtime, runtimeOf } from "./runtime.ts";
+
+/** A handler class with a no-argument constructor. */
+// deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
+export type HandlerClass<E extends Env = any> = new () => WebSocketHandler<E>;
+
+/**
+ * A Hono handler that upgrades requests to WebSockets served by `Handler`, one instance per connection.
+ * The handshake is checked here, the same on every runtime, before the runtime sees it.
+ *
+ * @example
+ * ```ts
+ * app.all("/websocketserver", websocket(MyWebSocketServer, { maxMessageSize: 64 * 1024 }));
+ * ```
+ */
+// deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
+export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options?: WebSocketOptions): Handler<E> {
+  const limits = resolveOptions(options);
+  const route: Handler<E> = (c) => upgrade(c as Context, Handler, limits);
+  return Object.assign(route, { [ROUTE_LIMITS]: limits });
+}
+
+/** Where a route made by {@link websocket} keeps its limits, for {@link largestMessageSize}. */
+const ROUTE_LIMITS = Symbol("edgesocket.routeLimits");
+
+/**
+ * The largest `maxMessageSize` of the `websocket()` routes a Hono app has now (read from its `routes`), and at
+ * least the default: what a runtime whose message limit is server-wide (Bun) must allow at start.
+ */
+export function largestMessageSize(app: object): number {
+  const routes = (app as { routes?: readonly { handler: unknown }[] }).routes ?? [];
+  let largest = DEFAULT_LIMITS.maxMessageSize;
+  for (const { handler } of routes) {
+    const limits = (handler as { [ROUTE_LIMITS]?: Limits } | undefined)?.[ROUTE_LIMITS];
+    if (limits) largest = Math.max(largest, limits.maxMessageSize);
+  }
+  return largest;
+}
+
+function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | Promise<Response> {
+  const invalid = validateUpgradeRequest(c.req.raw);
+  if (invalid) return invalid;
+  const runtime = runtimeOf(c);
+  if (!runtime) {
+    throw new Error(
+      "edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter",
+    );
+  }
+  const unavailable = refuseWhenUnavailable(runtime, limits);
+  if (unavailable) return unavailable;
+  const handler = new Handler();
+  // The connection exists before the hooks run so that they can read `this.context`.
+  const connection = new Connection(handler, limits, c, runtime);
+  try {
+    if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
+      return refuse(403, "origin not allowed");
+    }
+    connection.selectProtocol(chooseSubprotocol(handler, c.req.header("sec-websocket-protocol") ?? null) ?? "");
+  } catch (error) {
+    handler.onError(error);
+    return refuse(500, "internal error");
+  }
+  return runtime.upgrade(c, connection);
+}
+
+/** 503 while the server shuts down or has `maxConnections` open. */
+function refuseWhenUnavailable(runtime: Runtime, limits: Limits): Response | undefined {
+  if (runtime.shuttingDown) return refuse(503, "server shutting down");
+  if (limits.maxConnections > 0 && runtime.connections.size >= limits.maxConnections) {
+    return refuse(503, "too many connections");
+  }
+  return undefined;
+}
+
+function isOriginAllowed(handler: WebSocketHandler, origin: string | undefined, limits: Limits): boolean {
+  if (origin === undefined) return true;
+  return isListedOrigin(origin, limits.allowedOrigins) || handler.checkOrigin(origin);
+}
+
+function chooseSubprotocol(handler: WebSocketHandler, header: string | null): string | null {
+  const offered = offeredSubprotocols(header);
+  if (offered.length === 0) return null;
+  const chosen = handler.selectSubprotocol(offered);
+  if (chosen !== null && !offered.includes(chosen)) {
+    throw new Error(`selectSubprotocol returned "${chosen}", which the client did not offer`);
+  }
+  return chosen;
+}

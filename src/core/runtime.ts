@@ -1,0 +1,110 @@
+import type { Context } from "hono";
+import type { Connection } from "./connection.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { type Backplane, PubSub, type TopicEngine } from "./pubsub.ts";
+import { ConnectionRegistry } from "./registry.ts";
+import { shutdown, type ShutdownOptions } from "./shutdown.ts";
+
+/** A Hono app, or anything with its `fetch`: what every adapter serves. */
+export interface FetchApp {
+  /** Answers one HTTP request; `env` carries the runtime to edgesocket (and a Worker's bindings). */
+  fetch(request: Request, env: object, ctx?: unknown): Response | Promise<Response>;
+}
+
+/** Options every adapter's `serve()` takes. */
+export interface ListenOptions {
+  /** Default 8000, as in the seed. `0` picks a free port. */
+  port?: number;
+  /** Default `"0.0.0.0"`. */
+  hostname?: string;
+  /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
+  backplane?: Backplane;
+}
+
+/** The port and hostname `serve()` listens on when none are given. */
+export const DEFAULT_LISTEN: Readonly<{ port: number; hostname: string }> = Object.freeze({
+  port: 8000,
+  hostname: "0.0.0.0",
+});
+
+/** What an adapter tells the {@link Runtime} it makes: the one step that differs per runtime, and its topics. */
+export interface RuntimeOptions {
+  /** Hands the upgrade request to the runtime, wires its socket to `connection` and returns the response to send. */
+  upgrade(c: Context, connection: Connection): Response | Promise<Response>;
+  /**
+   * How this server delivers to its own subscribers: an engine of the runtime's own (Bun's topics, a Durable
+   * Object's sockets), the in-memory one when omitted, or `false` where the runtime has no pub/sub (a plain Worker).
+   */
+  topics?: TopicEngine | false;
+  /** Relays topics between servers. */
+  backplane?: Backplane;
+  /** The most topics one connection may be in. Default 1000. */
+  maxTopicsPerConnection?: number;
+  /**
+   * Saves a connection's `state` and topics outside memory after each change (a Durable Object's socket
+   * attachment, which outlives the handler through hibernation).
+   */
+  persist?: (connection: Connection) => void;
+}
+
+/**
+ * One app served by one adapter: its open connections, topics, heartbeat and shutdown. An adapter makes
+ * one per `serve()` (or per Worker, Durable Object, or in-memory test server) and puts it in
+ * `c.env[RUNTIME]`; two servers in one process share nothing.
+ */
+export class Runtime {
+  /** The open connections of this server. */
+  readonly connections: ConnectionRegistry = new ConnectionRegistry();
+  /** Pings and drops silent peers, where the runtime lets the server ping. */
+  readonly heartbeat: Heartbeat = new Heartbeat();
+  /** The server's topics; `undefined` where the runtime has no pub/sub. */
+  readonly pubsub: PubSub | undefined;
+  /** See {@link RuntimeOptions.persist}. */
+  readonly persist: ((connection: Connection) => void) | undefined;
+  readonly #upgrade: RuntimeOptions["upgrade"];
+  #shutdown: Promise<void> | undefined;
+
+  /** A server of the adapter that gives `options`. */
+  constructor(options: RuntimeOptions) {
+    this.#upgrade = options.upgrade;
+    this.persist = options.persist;
+    if (options.topics !== false) {
+      this.pubsub = new PubSub(options.topics || undefined, options.backplane, {
+        maxTopicsPerConnection: options.maxTopicsPerConnection,
+        onChange: options.persist,
+      });
+    }
+  }
+
+  /** Hands an accepted upgrade to the runtime; see {@link RuntimeOptions.upgrade}. */
+  upgrade(c: Context, connection: Connection): Response | Promise<Response> {
+    return this.#upgrade(c, connection);
+  }
+
+  /** True once `shutdown` has started: new upgrades are refused with 503. */
+  get shuttingDown(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
+  /**
+   * Closes every connection and then stops the runtime's listener with `stopAccepting`; see
+   * {@link shutdown}. Runs once: later calls return the first call's promise.
+   */
+  shutdown(stopAccepting: () => Promise<unknown> | unknown, options?: ShutdownOptions): Promise<void> {
+    return (this.#shutdown ??= shutdown(this.connections, stopAccepting, options));
+  }
+}
+
+/** The key under which an adapter puts its {@link Runtime} into Hono's `c.env`. */
+export const RUNTIME: unique symbol = Symbol.for("edgesocket.runtime");
+
+/** A `c.env` that carries a runtime. */
+export interface RuntimeEnv {
+  /** The adapter's runtime; absent when the app is not served by an edgesocket adapter. */
+  [RUNTIME]?: Runtime;
+}
+
+/** The runtime serving the request of `c`, if an edgesocket adapter serves it. */
+export function runtimeOf(c: Context): Runtime | undefined {
+  return (c.env as RuntimeEnv | undefined)?.[RUNTIME];
+}
