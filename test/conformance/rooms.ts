@@ -232,6 +232,19 @@ export function runRooms(runtime: RuntimeName, caps: RoomsCapabilities = { pubsu
       },
     );
 
+    test.skipIf(!caps.hibernation)(
+      "a socket the object accepted itself, without the edgesocket tag, is left alone: its messages stay the object's",
+      async () => {
+        const own = await openClient(`${server.wsURL}${prefix}/untagged`);
+        clients.push(own);
+        own.ws.send("hi");
+        own.ws.send("again");
+        expect(await own.message(2)).toBe("untagged: again");
+        expect(own.messages).toEqual(["untagged: hi", "untagged: again"]);
+        expect(own.ws.readyState).toBe(own.ws.OPEN);
+      },
+    );
+
     test.skipIf(caps.pubsub)("without pub/sub, subscribe fails clearly: onError gets the fix, then 1011", async () => {
       const id = `${topic("errors")}-${process.pid}`;
       const a = await openRoomClient(`${server.wsURL}${prefix}/rooms?id=${id}`);

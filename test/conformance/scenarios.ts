@@ -26,6 +26,8 @@ export interface RuntimeLimits {
   handshake?: { postUpgrade?: number; badKey?: number; badVersion?: number };
   /** The runtime drops the `Upgrade` header from a 426 response (hop-by-hop). */
   stripsUpgradeHeader?: boolean;
+  /** The runtime negotiates permessage-deflate when the client offers it (workerd). Absent: no extension. */
+  negotiatesDeflate?: boolean;
   /** Close code sent for a text frame that is not valid UTF-8; `"replaced"` when delivered with U+FFFD. */
   invalidUtf8: number | null | "replaced";
   /** Close code sent for a frame with a reserved bit set; `null` for a drop without a close frame. */
@@ -247,6 +249,32 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
         expect(res.status).toBe(101);
         expect(res.headers["sec-websocket-protocol"]).toBeUndefined();
       });
+    });
+
+    describe("extensions", () => {
+      test(
+        limits.negotiatesDeflate
+          ? "permessage-deflate offered: the runtime negotiates it, and compressed messages echo"
+          : "permessage-deflate offered: no extension is negotiated",
+        async () => {
+          const res = await handshake(`${server.httpURL}/echo`, {
+            headers: upgradeHeaders({ "sec-websocket-extensions": "permessage-deflate; client_max_window_bits" }),
+          });
+          expect(res.status).toBe(101);
+          const extensions = res.headers["sec-websocket-extensions"];
+          if (!limits.negotiatesDeflate) {
+            expect(extensions).toBeUndefined();
+            return;
+          }
+          expect(extensions).toMatch(/^permessage-deflate/);
+          const client = await openClient(`${server.wsURL}/echo`, undefined, { perMessageDeflate: true });
+          clients.push(client);
+          expect(client.ws.extensions).toMatch(/permessage-deflate/);
+          const text = "compressible ".repeat(1000);
+          client.ws.send(text);
+          expect(await client.message()).toBe(text);
+        },
+      );
     });
 
     describe("handler context", () => {

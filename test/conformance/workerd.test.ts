@@ -5,6 +5,7 @@ import { runConformance } from "./scenarios.ts";
 runConformance("workerd", {
   handshake: { postUpgrade: 500, badKey: 101, badVersion: 400 },
   stripsUpgradeHeader: true,
+  negotiatesDeflate: true,
   invalidUtf8: "replaced",
   reservedBits: 1002,
   // wrangler dev's proxy closes the client's socket itself; its own socket to the worker stays open.
