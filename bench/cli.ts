@@ -38,12 +38,12 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
   quick: {
     servers: TARGET_SERVERS,
     scenarios: {
-      idle: { repeats: 1, count: 600, settle: 200, size: 32 },
-      latency: { repeats: 1, count: 2000, duration: 400, warmup: 2000, size: 32 },
-      throughput: { repeats: 3, ...THROUGHPUT, warmup: 200, duration: 400 },
-      large: { repeats: 1, connections: 4, inflight: 4, size: 65536, warmup: 150, duration: 300 },
-      churn: { repeats: 1, connections: 8, duration: 300, size: 32 },
-      broadcast: { repeats: 1, count: 1000, rounds: 5, gap: 20, settle: 200, size: 32 },
+      idle: { repeats: 1, count: 400, settle: 100, size: 32 },
+      latency: { repeats: 1, count: 1000, duration: 300, warmup: 1000, size: 32 },
+      throughput: { repeats: 3, ...THROUGHPUT, warmup: 150, duration: 300 },
+      large: { repeats: 1, connections: 4, inflight: 4, size: 65536, warmup: 100, duration: 200 },
+      churn: { repeats: 1, connections: 8, duration: 200, size: 32 },
+      broadcast: { repeats: 1, count: 500, rounds: 5, gap: 10, settle: 100, size: 32 },
     },
   },
   smoke: {

@@ -74,12 +74,8 @@ function brief(run: ScenarioRun): string {
 async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParams][], context: RunContext) {
   const running = new Map<string, RunningServer>();
   await Promise.all(names.map(async (name) => {
-    try {
-      running.set(name, await startBenchServer(name, context.tools, context.scratch));
-    } catch (error) {
-      context.results[name]!.error = String((error as Error).message).split("\n")[0];
-      log(`  ${name}: ${context.results[name]!.error}`);
-    }
+    const server = await start(name, context);
+    if (server) running.set(name, server);
   }));
   try {
     const started = names.filter((name) => running.has(name));
@@ -100,6 +96,30 @@ async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParam
     await Promise.all([...running.values()].map(stopBenchServer));
   }
 }
+
+/**
+ * Starts a server, a second time if the first fails (on this busy machine a wrangler start fails now and then
+ * without a word); a server that fails twice is reported, with its output in bench/results/raw/<name>.log.
+ */
+async function start(name: string, context: RunContext): Promise<RunningServer | undefined> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startBenchServer(name, context.tools, context.scratch);
+    } catch (error) {
+      const message = String((error as Error).message);
+      const logFile = path.join(LOG_DIR, `${name}.log`);
+      mkdirSync(LOG_DIR, { recursive: true });
+      writeFileSync(logFile, message);
+      log(`  ${name}: start ${attempt} failed: ${message.split("\n")[0]} (output in ${path.relative(ROOT, logFile)})`);
+      if (attempt === 2) {
+        context.results[name]!.error = message.split("\n")[0];
+        return undefined;
+      }
+    }
+  }
+}
+
+const LOG_DIR = path.join(ROOT, "bench", "results", "raw");
 
 interface RunContext {
   tools: Tools;
@@ -141,7 +161,10 @@ async function main(): Promise<void> {
   try {
     for (const runtime of RUNTIMES) {
       const group = names.filter((name) => parseServerName(name).runtime === runtime);
-      if (group.length > 0) await runGroup(group, scenarios, { tools, scratch, results });
+      if (group.length === 0) continue;
+      const groupStart = Date.now();
+      await runGroup(group, scenarios, { tools, scratch, results });
+      log(`bench: ${runtime} done in ${Math.round((Date.now() - groupStart) / 1000)} s`);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });

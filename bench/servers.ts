@@ -3,7 +3,7 @@
  * (on test/helpers/runtimes.ts, as the tests start theirs).
  * @module
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, type RunningServer, startCommand, type StartOptions, startServer } from "../test/helpers/runtimes.ts";
 import type { Tools } from "./machine.ts";
@@ -90,8 +90,11 @@ export function startBenchServer(name: string, tools: Tools, scratch: string): P
       // Node 20 runs what `tsc -p bench/tsconfig.json` compiled.
       return startServer("node", path.join(ROOT, "dist", "bench", "servers", `echo-${kind}-node.js`), options);
     case "workerd": {
-      // Its own configuration: the repository's wrangler.toml binds Durable Objects these workers do not have.
-      const wranglerConfig = path.join(scratch, `${name}.toml`);
+      // Its own configuration, in its own folder: the repository's wrangler.toml binds Durable Objects these
+      // workers do not have, and workers started together must not share wrangler's state (SQLITE_BUSY).
+      const folder = path.join(scratch, name);
+      mkdirSync(folder, { recursive: true });
+      const wranglerConfig = path.join(folder, "wrangler.toml");
       writeFileSync(wranglerConfig, `name = "bench-${name}"\n`);
       return startServer("workerd", `${file}.ts`, { ...options, wranglerConfig });
     }
