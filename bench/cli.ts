@@ -19,43 +19,81 @@ const TARGET_SERVERS = ["bun", "deno", "workerd", "node"].flatMap((runtime) =>
 );
 
 /** The load of the throughput targets: 50 connections each keeping 256 messages of 32 bytes in flight. */
-const THROUGHPUT = { connections: 50, inflight: 256, size: 32 };
+const TARGET_LOAD = { connections: 50, inflight: 256 };
+
+/** The sizes that tell the modes apart. Times in ms. */
+interface Scale {
+  /** Rounds of the throughput scenario (its pairs) and of the others. */
+  pairs: number;
+  rounds: number;
+  /** How long each measuring window lasts, and the warm-up before it. */
+  window: number;
+  warmup: number;
+  /** Idle connections, latency samples (and as many warm-up round trips), broadcast subscribers. */
+  idle: number;
+  samples: number;
+  subscribers: number;
+  /** A pause that lets a server settle (idle memory, subscriptions). */
+  settle: number;
+  load: { connections: number; inflight: number };
+}
+
+function scenarios(s: Scale): Mode["scenarios"] {
+  const size = 32;
+  return {
+    idle: { repeats: 1, count: s.idle, settle: s.settle, size },
+    latency: { repeats: s.rounds, count: s.samples, warmup: s.samples, duration: 2 * s.window, size },
+    throughput: { repeats: s.pairs, ...s.load, size, warmup: s.warmup, duration: s.window },
+    large: { repeats: s.rounds, connections: 4, inflight: 4, size: 65536, warmup: s.warmup, duration: s.window },
+    churn: { repeats: s.rounds, connections: 8, duration: s.window, size },
+    broadcast: { repeats: 1, count: s.subscribers, rounds: 20, gap: 20, settle: s.settle, size },
+  };
+}
 
 /** The modes by name. */
 export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
   full: {
     // node-raw (raw ws echoing bytes unread) is measured for reference; the Python Tornado server is the seed's.
     servers: ALL_SERVERS,
-    scenarios: {
-      idle: { repeats: 1, count: 5000, settle: 500, size: 32 },
-      latency: { repeats: 3, count: 5000, duration: 2000, warmup: 5000, size: 32 },
-      throughput: { repeats: 6, ...THROUGHPUT, warmup: 300, duration: 1000 },
-      large: { repeats: 3, connections: 4, inflight: 4, size: 65536, warmup: 300, duration: 800 },
-      churn: { repeats: 3, connections: 8, duration: 800, size: 32 },
-      broadcast: { repeats: 1, count: 5000, rounds: 20, gap: 20, settle: 300, size: 32 },
-    },
+    scenarios: scenarios({
+      pairs: 6,
+      rounds: 3,
+      window: 1000,
+      warmup: 300,
+      idle: 5000,
+      samples: 5000,
+      subscribers: 5000,
+      settle: 500,
+      load: TARGET_LOAD,
+    }),
   },
   quick: {
     servers: TARGET_SERVERS,
-    scenarios: {
-      idle: { repeats: 1, count: 400, settle: 100, size: 32 },
-      latency: { repeats: 1, count: 1000, duration: 300, warmup: 1000, size: 32 },
-      throughput: { repeats: 3, ...THROUGHPUT, warmup: 150, duration: 300 },
-      large: { repeats: 1, connections: 4, inflight: 4, size: 65536, warmup: 100, duration: 200 },
-      churn: { repeats: 1, connections: 8, duration: 200, size: 32 },
-      broadcast: { repeats: 1, count: 500, rounds: 5, gap: 10, settle: 100, size: 32 },
-    },
+    scenarios: scenarios({
+      pairs: 3,
+      rounds: 1,
+      window: 300,
+      warmup: 150,
+      idle: 400,
+      samples: 1000,
+      subscribers: 500,
+      settle: 100,
+      load: TARGET_LOAD,
+    }),
   },
   smoke: {
     servers: ["bun-raw", "bun-edgesocket"],
-    scenarios: {
-      idle: { repeats: 1, count: 20, settle: 100, size: 32 },
-      latency: { repeats: 1, count: 100, duration: 300, warmup: 20, size: 32 },
-      throughput: { repeats: 2, connections: 4, inflight: 4, size: 32, warmup: 100, duration: 200 },
-      large: { repeats: 1, connections: 1, inflight: 2, size: 65536, warmup: 100, duration: 200 },
-      churn: { repeats: 1, connections: 2, duration: 200, size: 32 },
-      broadcast: { repeats: 1, count: 20, rounds: 3, gap: 10, settle: 100, size: 32 },
-    },
+    scenarios: scenarios({
+      pairs: 2,
+      rounds: 1,
+      window: 200,
+      warmup: 100,
+      idle: 20,
+      samples: 100,
+      subscribers: 20,
+      settle: 100,
+      load: { connections: 4, inflight: 4 },
+    }),
   },
 };
 

@@ -258,6 +258,21 @@ const METHOD =
   "server (raw; on Node `node-rawtext`, raw `ws` decoding text to a string as every string API does), taken round " +
   "by round and then the median, above 1.00× is better; for idle memory, the difference to the base.";
 
+/** The results table, the paired comparisons and the targets, each section under `heading(title)`. */
+function resultsAndTargets(report: Report, heading: (title: string) => string): string[] {
+  return [
+    ...resultsTable(report),
+    "",
+    heading("edgesocket against each server of its runtime, paired round by round (median of the pairs, their range)"),
+    "",
+    ...pairedTable(report),
+    "",
+    heading("Targets (issue 15), as measured in the same run"),
+    "",
+    ...targetsTable(report),
+  ];
+}
+
 /** The performance document's block for `report`: a line on the run, the results, the paired comparisons and the targets. */
 export function readmeBlock(report: Report): string {
   const { machine, wallSeconds } = report;
@@ -273,15 +288,7 @@ export function readmeBlock(report: Report): string {
       String(machine.deno).split(" ")[1]
     }, workerd ${machine.workerd} under \`wrangler dev\` ${machine.wrangler}. ${METHOD}`,
     "",
-    ...resultsTable(report),
-    "",
-    "edgesocket against each server of its runtime, paired round by round (median and range of the pairs):",
-    "",
-    ...pairedTable(report),
-    "",
-    "Targets (issue 15), as measured in the same run:",
-    "",
-    ...targetsTable(report),
+    ...resultsAndTargets(report, (title) => `${title}:`),
     "",
     DOC_END,
   ].join("\n");
@@ -342,17 +349,7 @@ export function markdown(report: Report): string {
     "",
     METHOD,
     "",
-    ...resultsTable(report),
-    "",
-    "## edgesocket against each server of its runtime",
-    "",
-    "Paired round by round: the median of the pairs and, in parentheses, their range.",
-    "",
-    ...pairedTable(report),
-    "",
-    "## Targets (issue 15)",
-    "",
-    ...targetsTable(report),
+    ...resultsAndTargets(report, (title) => `## ${title}`),
     "",
     "## Who was the limit (throughput scenario)",
     "",
