@@ -108,13 +108,13 @@ export interface Args {
   out: string;
   /** Also write the tables into the performance document. */
   docs: boolean;
-  /** Only rewrite the performance document's block from `<out>/latest.json`, running nothing. */
-  docsOnly: boolean;
+  /** Runs nothing: writes the report (and with `docs` the document's block) again from `<out>/latest.json`. */
+  rewrite: boolean;
 }
 
 /** The usage line. */
 export const USAGE =
-  "npm run bench -- [--quick | --smoke] [--servers bun-raw,bun-edgesocket] [--scenarios idle,latency] [--repeats N] [--out DIR] [--readme | --readme-only]";
+  "npm run bench -- [--quick | --smoke] [--servers bun-raw,bun-edgesocket] [--scenarios idle,latency] [--repeats N] [--out DIR] [--readme] [--rewrite]";
 
 function list(value: string | undefined): string[] {
   return (value ?? "").split(",").filter(Boolean);
@@ -122,7 +122,7 @@ function list(value: string | undefined): string[] {
 
 /** Parses `argv` (without node and the script); throws on anything unknown. */
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { mode: "full", out: path.join(ROOT, "bench", "results"), docs: false, docsOnly: false };
+  const args: Args = { mode: "full", out: path.join(ROOT, "bench", "results"), docs: false, rewrite: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--quick" || arg === "--smoke") args.mode = arg === "--quick" ? "quick" : "smoke";
@@ -131,7 +131,7 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (arg === "--repeats") args.repeats = Number(argv[++i]);
     else if (arg === "--out") args.out = path.resolve(argv[++i] ?? "");
     else if (arg === "--readme") args.docs = true;
-    else if (arg === "--readme-only") args.docsOnly = true;
+    else if (arg === "--rewrite") args.rewrite = true;
     else throw new Error(`unknown argument ${arg}\nusage: ${USAGE}`);
   }
   for (const name of args.servers ?? []) if (!ALL_SERVERS.includes(name)) throw new Error(`unknown server ${name}`);

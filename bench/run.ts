@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: compiles bench/ (tsc -p bench/tsconfig.json) and runs this file from dist/.
+ * `npm run bench`: `npm run build` compiles bench/ (bench/tsconfig.json) into dist/bench, then runs this file.
  * For each runtime it starts all its echo servers, pinned to one core, and drives them in turn from the other
  * core with the load client: every scenario in alternating rounds (raw, edgesocket, hono, crossws, then the
  * reverse order, and so on), so each comparison is between runs seconds apart. Writes
- * bench/results/latest.{md,svg,json}; `--readme` also writes the tables into the performance document.
+ * bench/results/latest.{md,svg,json}; `--readme` also writes the tables into the performance document, and
+ * `--rewrite` writes all that again from latest.json without running anything (after a change of the report's form).
  * @module
  */
 import { spawn } from "node:child_process";
@@ -140,9 +141,8 @@ function writeReport(report: Report, args: Args, tools: Tools): void {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const tools = findTools();
-  if (args.docsOnly) {
-    const report: Report = JSON.parse(readFileSync(path.join(args.out, "latest.json"), "utf8"));
-    return updatePerformanceDoc(report, tools.deno);
+  if (args.rewrite) {
+    return writeReport(JSON.parse(readFileSync(path.join(args.out, "latest.json"), "utf8")), args, tools);
   }
   const started = Date.now();
   const scenarios = selectedScenarios(args);

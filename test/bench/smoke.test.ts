@@ -8,7 +8,8 @@ import type { ScenarioResult } from "../../bench/load-client.ts";
 import type { Report } from "../../bench/summary.ts";
 import { ROOT } from "../helpers/runtimes.ts";
 
-// Keeps `npm run bench` working: a tiny run against two servers. No speed is asserted here.
+// Keeps `npm run bench` working: a tiny run against two servers, of the bench that `npm run build` compiled into
+// dist/bench. No speed is asserted here.
 const out = mkdtempSync(path.join(tmpdir(), "edgesocket-bench-smoke-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -16,7 +17,10 @@ const SERVERS = ["bun-raw", "bun-edgesocket"];
 const SCENARIOS = ["idle", "latency", "throughput", "large", "churn", "broadcast"] as const;
 
 it("runs the bench in --smoke mode and every echo is verified", { timeout: 180_000 }, async () => {
-  await promisify(execFile)("npm", ["run", "bench", "--", "--smoke", "--out", out], { cwd: ROOT, timeout: 170_000 });
+  await promisify(execFile)(process.execPath, ["dist/bench/run.js", "--smoke", "--out", out], {
+    cwd: ROOT,
+    timeout: 170_000,
+  });
 
   const report: Report = JSON.parse(readFileSync(path.join(out, "latest.json"), "utf8"));
   expect(report.mode).toBe("smoke");

@@ -76,7 +76,7 @@ export type Command = [file: string, args: string[]];
  * The command that serves `entry` on `runtime` at `port`. `wranglerConfig`: a wrangler configuration file for
  * workerd in place of the repository's wrangler.toml (whose Durable Object bindings need the demo's classes).
  */
-export function runtimeCommand(
+function runtimeCommand(
   runtime: RuntimeName,
   entry: string,
   { port, inspectorPort, wranglerConfig }: { port: number; inspectorPort: number; wranglerConfig?: string },
