@@ -6,7 +6,7 @@
 import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
 import { type ScenarioName, type ScenarioParams, SCENARIOS } from "./scenarios.ts";
-import { ALL_SERVERS } from "./servers.ts";
+import { ALL_SERVERS, type Kind } from "./servers.ts";
 
 /** A mode: which servers run by default and each scenario's parameters. */
 export interface Mode {
@@ -36,16 +36,19 @@ interface Scale {
   /** A pause that lets a server settle (idle memory, subscriptions). */
   settle: number;
   load: { connections: number; inflight: number };
+  /** Idle memory, 64 KiB echo and churn only on the servers their targets compare (the base and edgesocket). */
+  targetsOnly?: boolean;
 }
 
 function scenarios(s: Scale): Mode["scenarios"] {
   const size = 32;
+  const kinds: Kind[] | undefined = s.targetsOnly ? ["raw", "rawtext", "edgesocket"] : undefined;
   return {
-    idle: { repeats: 1, count: s.idle, settle: s.settle, size },
+    idle: { repeats: 1, count: s.idle, settle: s.settle, size, kinds },
     latency: { repeats: s.rounds, count: s.samples, warmup: s.samples, duration: 2 * s.window, size },
     throughput: { repeats: s.pairs, ...s.load, size, warmup: s.warmup, duration: s.window },
-    large: { repeats: s.rounds, connections: 4, inflight: 4, size: 65536, warmup: s.warmup, duration: s.window },
-    churn: { repeats: s.rounds, connections: 8, duration: s.window, size },
+    large: { repeats: s.rounds, connections: 4, inflight: 4, size: 65536, warmup: s.warmup, duration: s.window, kinds },
+    churn: { repeats: s.rounds, connections: 8, duration: s.window, size, kinds },
     broadcast: { repeats: 1, count: s.subscribers, rounds: 20, gap: 20, settle: s.settle, size },
   };
 }
@@ -79,6 +82,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       subscribers: 500,
       settle: 100,
       load: TARGET_LOAD,
+      targetsOnly: true,
     }),
   },
   smoke: {

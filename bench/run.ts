@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: `npm run build` compiles bench/ (bench/tsconfig.json) into dist/bench, then runs this file.
+ * `npm run bench`: compiles bench/ into dist/bench (bench/tsconfig.json; `npm run build` does it too), then runs this file.
  * For each runtime it starts all its echo servers, pinned to one core, and drives them in turn from the other
  * core with the load client: every scenario in alternating rounds (raw, edgesocket, hono, crossws, then the
  * reverse order, and so on), so each comparison is between runs seconds apart. Writes
@@ -23,6 +23,7 @@ import {
   BROADCAST_NOTE,
   BROADCAST_SERVERS,
   paramsFor,
+  RUNNER_PARAMS,
   type ScenarioName,
   type ScenarioParams,
   type ScenarioRun,
@@ -36,7 +37,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 function runClient(scenario: ScenarioName, port: number, params: ScenarioParams, tools: Tools, pids: number[]) {
   const args = [path.join(ROOT, "dist", "bench", "load-client.js"), scenario, "--port", String(port)];
   args.push("--pids", pids.join(","));
-  for (const [key, value] of Object.entries(params)) if (key !== "repeats") args.push(`--${key}`, String(value));
+  for (const [key, value] of Object.entries(params)) {
+    if (!RUNNER_PARAMS.includes(key)) args.push(`--${key}`, String(value));
+  }
   const [command, fullArgs] = tools.pinned
     ? ["taskset", ["-c", String(CLIENT_CPU), tools.client.command, ...args]]
     : [tools.client.command, args];

@@ -3,6 +3,7 @@
  * @module
  */
 import type { ClientOptions, ScenarioResult } from "./load-client.ts";
+import { type Kind, parseServerName } from "./servers.ts";
 
 /** A scenario of the load client. */
 export type ScenarioName = "idle" | "latency" | "throughput" | "large" | "churn" | "broadcast";
@@ -10,8 +11,11 @@ export type ScenarioName = "idle" | "latency" | "throughput" | "large" | "churn"
 /** The order scenarios run in on each group of servers: idle first, on processes that served nothing yet. */
 export const SCENARIOS: readonly ScenarioName[] = ["idle", "latency", "throughput", "large", "churn", "broadcast"];
 
-/** A scenario's load-client options, and how many alternating rounds it gets. */
-export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & { repeats: number };
+/** A scenario's load-client options, how many alternating rounds it gets, and on which kinds of server (all if unset). */
+export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & { repeats: number; kinds?: Kind[] };
+
+/** The parameters the runner reads itself; the others go to the load client. */
+export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds"];
 
 /** One run of a scenario against one server: the client's result, or why it failed. */
 export type ScenarioRun = ScenarioResult | { failed: string; value?: undefined; verified?: ScenarioResult["verified"] };
@@ -71,6 +75,7 @@ export const WORKERD_IDLE_LIMIT = 2000;
 /** Whether `server` takes part in `scenario`, and with which parameters. */
 export function paramsFor(scenario: ScenarioName, server: string, params: ScenarioParams): ScenarioParams | undefined {
   if (scenario === "broadcast" && !BROADCAST_SERVERS.includes(server)) return undefined;
+  if (params.kinds && !params.kinds.includes(parseServerName(server).kind)) return undefined;
   if (scenario === "idle" && server.startsWith("workerd-")) {
     return { ...params, count: Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT) };
   }
@@ -84,7 +89,7 @@ export const BROADCAST_NOTE =
 
 /** One line saying what `scenario` does with `p`. */
 export function describeScenario(scenario: ScenarioName, p: ScenarioParams): string {
-  const rounds = `${p.repeats} alternating round(s)`;
+  const rounds = `${p.repeats} alternating round(s)${p.kinds ? ` on the ${p.kinds.join(", ")} servers only` : ""}`;
   switch (scenario) {
     case "throughput":
       return `- throughput: ${p.connections} connections, each keeping ${p.inflight} text messages of ${p.size} B in flight, ${p.duration} ms after ${p.warmup} ms warm-up; messages per second and the server's CPU time (utime + stime of its process group) per message; ${rounds}.`;
