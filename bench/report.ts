@@ -121,14 +121,28 @@ function medianOf(s: ServerSummary | undefined, key: string): number | undefined
   return s?.medians[key]?.median;
 }
 
-/** Who did the work in the throughput window: each server's cores and CPU per message, and the client's cores. */
+/** A core counts as used up above this share. */
+const SATURATED = 0.9;
+
+/** What limited the throughput window, from the CPU each side used. */
+function limit(edge: ServerSummary): string {
+  const server = edge.cpu.server?.median ?? 0;
+  const client = edge.cpu.client?.median ?? 0;
+  if (client >= SATURATED) return "the load client was the limit";
+  if (server >= SATURATED) return "edgesocket's server used its whole core";
+  return `neither side used its whole core while other processes used ${
+    fmt(edge.cpu.other?.median, 2)
+  } cores: the machine's other load set the pace`;
+}
+
+/** Who did the work in the throughput window: each server's cores and CPU per message, the client's, the verdict. */
 function throughputWhy(edge: ServerSummary, other: ServerSummary, otherName: string): string {
   const cores = (s: ServerSummary) => fmt(s.cpu.server?.median, 2);
   return `edgesocket ${cores(edge)} cores at ${fmt(medianOf(edge, "cpuPerMessage"), 3)} µs/msg, ${otherName} ${
     cores(other)
-  } cores at ${fmt(medianOf(other, "cpuPerMessage"), 3)} µs/msg; client ${
-    fmt(edge.cpu.client?.median, 2)
-  } cores, others ${fmt(edge.cpu.other?.median, 2)}`;
+  } cores at ${fmt(medianOf(other, "cpuPerMessage"), 3)} µs/msg, client ${fmt(edge.cpu.client?.median, 2)} cores; ${
+    limit(edge)
+  }`;
 }
 
 function compareWhy(edge: ServerSummary, other: ServerSummary, otherName: string, key: string): string {
