@@ -12,7 +12,7 @@ if (import.meta.main) {
   const { app, demoPort } = await import("./src/demo/app.ts");
   const port = demoPort({ PORT: Deno.env.get("PORT") });
   // With REDIS_URL set, chat rooms span every demo process that uses the same Redis.
-  const backplane = Deno.env.get("REDIS_URL") ? (await import("./src/pubsub/redis.ts")).redisBackplane() : undefined;
+  const backplane = Deno.env.get("REDIS_URL") ? (await import("./src/backplane/redis.ts")).redisBackplane() : undefined;
   const server = serve(app, {
     port,
     backplane,

@@ -1,6 +1,6 @@
 import { serve } from "./adapters/bun.ts";
 import { app, demoPort } from "./demo/app.ts";
-import { redisBackplane } from "./pubsub/redis.ts";
+import { redisBackplane } from "./backplane/redis.ts";
 
 // With REDIS_URL set, chat rooms span every demo process that uses the same Redis.
 const backplane = process.env.REDIS_URL ? redisBackplane() : undefined;
