@@ -15,6 +15,6 @@ export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/optio
 export type { Message, SendData } from "./core/message.ts";
 export { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "./core/validate.ts";
 export { type Backplane, MemoryTopics, type PublishOptions, PubSub, type TopicEngine } from "./core/pubsub.ts";
-export { publish, subscribers } from "./core/publish.ts";
+export { publish, subscribers, subscribersEverywhere } from "./core/publish.ts";
 export { type Shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./core/shutdown.ts";
 export { RATE_EXCEEDED_REASON, SLOW_CONSUMER_REASON } from "./core/connection.ts";

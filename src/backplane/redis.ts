@@ -1,122 +1,218 @@
 /**
- * A Redis backplane: topics reach the subscribers of every Node, Bun or Deno process that
- * serves the app with the same backplane. Each process keeps one publisher and one subscriber
- * connection (`@redis/client`, the maintained node-redis client), relays its own publications
- * through one Redis channel and ignores them when they come back.
+ * A Redis backplane: topics reach the subscribers of every Node, Bun or Deno process that serves
+ * the app with the same backplane, on one Redis server or on a Redis Cluster (sharded pub/sub,
+ * Redis 7+). Each topic has its own Redis channel; a process subscribes to it while it has a
+ * subscriber of the topic, so it receives only the traffic of its own rooms. Changes are sent in
+ * batches (one command per batch on a server, one per slot group on a cluster).
  *
- * While Redis is away, local delivery goes on; publications of that time reach only the
- * process's own subscribers (they are not queued), and relaying resumes once Redis is back.
+ * While Redis (or a shard) is away, local delivery goes on; publications of that time reach only the
+ * process's own subscribers (they are not queued), and relaying resumes once it is back, with every
+ * subscription restored.
  *
  * @example
  * ```ts
  * import { redisBackplane } from "edgesocket/redis";
  * serve(app, { port: 8000, backplane: redisBackplane() }); // REDIS_URL, default redis://127.0.0.1:6379
+ * serve(app, { port: 8000, backplane: redisBackplane({ cluster: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"] }) });
  * ```
  * @module
  */
-import { createClient } from "@redis/client";
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import type { SendData } from "../core/message.ts";
 import type { Backplane } from "../core/pubsub.ts";
+import { Subscriptions } from "./subscriptions.ts";
+import {
+  clusterTransport,
+  type Listener,
+  serverTransport,
+  type Transport,
+  type TransportEvents,
+} from "./transports.ts";
+import { countFrame, decodeFrame, type Frame, Kind, ORIGIN_BYTES, publicationFrame, publicationOf } from "./wire.ts";
 
 /** Options of {@link redisBackplane}. */
 export interface RedisBackplaneOptions {
-  /** Default: the `REDIS_URL` environment variable, else `redis://127.0.0.1:6379`. */
+  /** One Redis server. Default: the `REDIS_URL` environment variable, else `redis://127.0.0.1:6379`. */
   url?: string;
-  /** The Redis channel all processes of one app share. Default `"edgesocket"`. */
-  channel?: string;
+  /**
+   * A Redis Cluster (Redis 7+) instead of one server: the URLs of some of its nodes (`redis://host:port`),
+   * from which the rest is discovered. Topics use sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`).
+   */
+  cluster?: string[];
+  /** The start of every channel name: processes of one app share it. Default `"edgesocket"`. */
+  prefix?: string;
   /** Longest wait between two reconnection attempts, in ms. Default 1000. */
   maxReconnectDelay?: number;
+  /** How long joins and leaves are collected before they are sent to Redis together, in ms. Default 5. */
+  batchWindow?: number;
+  /** How long {@link Backplane.subscribers} waits for the other processes' answers, in ms. Default 1000. */
+  countTimeout?: number;
 }
 
-const TEXT = 0;
-const BINARY = 1;
-const ORIGIN_BYTES = 16;
+/**
+ * Topic channels are spread over this many hash tags: a cluster batch costs at most one command per
+ * tag, and the tags' slots spread the topics over every shard.
+ */
+const SLOT_GROUPS = 1024;
 
 /** A backplane over Redis pub/sub; give it to `serve(app, { backplane })` of the Node, Bun or Deno adapter. */
 export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
-  const url = options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-  const channel = options.channel ?? "edgesocket";
-  const maxDelay = options.maxReconnectDelay ?? 1000;
+  const prefix = options.prefix ?? "edgesocket";
+  const reconnect = { maxReconnectDelay: options.maxReconnectDelay ?? 1000 };
   const origin = crypto.getRandomValues(new Uint8Array(ORIGIN_BYTES));
-  const outage = outageReporter(url);
-  const publisher = createClient({
-    url,
-    // Not queued while Redis is away: memory stays bounded and nothing is sent late or twice.
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, maxDelay) },
-  });
-  const subscriber = publisher.duplicate();
-  for (const client of [publisher, subscriber]) {
-    client.on("error", outage.failed);
-    client.on("ready", outage.recovered);
-  }
+  const outage = outageReporter();
+  let subscriptions: Subscriptions | undefined;
+  const events: TransportEvents = {
+    failed: outage.failed,
+    ready(where) {
+      outage.recovered(where);
+      subscriptions?.retry();
+    },
+  };
+  const transport = options.cluster
+    ? clusterTransport(options.cluster, reconnect, events)
+    : serverTransport(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", reconnect, events);
+  const replies = `${prefix}-reply:${slotTag(hex(origin))}:${hex(origin)}`;
+  const counts = new CountQueries(options.countTimeout ?? 1000);
+  const send = (channel: string, message: Buffer) => {
+    if (transport.isReady) transport.publish(channel, message).catch((error) => outage.failed(transport.where, error));
+  };
+  const channelOf = (topic: string) => `${prefix}:${slotTag(topic)}:${topic}`;
 
   return {
-    start(deliver) {
-      const relay = (message: Buffer) => {
-        const publication = decode(message, origin);
-        if (publication) deliver(publication.topic, publication.data);
+    start(deliver, localSubscribers) {
+      const listener: Listener = (message) => {
+        const frame = decodeFrame(message);
+        if (!frame) return;
+        const own = Buffer.compare(frame.origin, origin) === 0;
+        if (frame.kind === Kind.Text || frame.kind === Kind.Binary) {
+          if (!own) deliver(frame.topic, publicationOf(frame));
+        } else if (frame.kind === Kind.CountReply || own) {
+          counts.answered(frame);
+        } else {
+          const id = frame.body.readUInt32BE(0);
+          const reply = countFrame(Kind.CountReply, origin, frame.topic, id, localSubscribers(frame.topic));
+          send(`${prefix}-reply:${slotTag(hex(frame.origin))}:${hex(frame.origin)}`, reply);
+        }
       };
-      publisher.connect().catch(outage.failed);
-      // node-redis subscribes again by itself after each reconnection.
-      subscriber.connect().then(() => subscriber.subscribe(channel, relay, true)).catch(outage.failed);
+      subscriptions = new Subscriptions(
+        (subscribe, unsubscribe) =>
+          Promise.all([
+            subscribe.length ? transport.subscribe(subscribe, listener) : undefined,
+            unsubscribe.length ? transport.unsubscribe(unsubscribe, listener) : undefined,
+          ]).then(() => undefined),
+        options.batchWindow ?? 5,
+      );
+      subscriptions.add(replies);
+      counts.local = localSubscribers;
+      transport.connect();
+    },
+    subscribe(topic) {
+      subscriptions?.add(channelOf(topic));
+    },
+    unsubscribe(topic) {
+      subscriptions?.delete(channelOf(topic));
     },
     publish(topic, data) {
-      if (!publisher.isReady) return;
-      publisher.publish(channel, encode(origin, topic, data)).catch(outage.failed);
+      send(channelOf(topic), publicationFrame(origin, topic, data));
+    },
+    async subscribers(topic) {
+      if (!transport.isReady) return counts.local(topic);
+      const channel = channelOf(topic);
+      const processes = await transport.subscriberConnections(channel).catch(() => 0);
+      return counts.ask(topic, processes, (id) => send(channel, countFrame(Kind.CountQuery, origin, topic, id)));
     },
     async close() {
-      await Promise.allSettled([publisher.close(), subscriber.close()]);
+      subscriptions?.stop();
+      counts.stop();
+      await transport.close();
     },
   };
 }
 
-/** `[kind][origin: 16 bytes][topic length: 2 bytes][topic][payload]` */
-function encode(origin: Uint8Array, topic: string, data: SendData): Buffer {
-  const topicBytes = Buffer.from(topic);
-  const payload = typeof data === "string" ? Buffer.from(data) : toBuffer(data);
-  const header = Buffer.allocUnsafe(1 + ORIGIN_BYTES + 2);
-  header[0] = typeof data === "string" ? TEXT : BINARY;
-  header.set(origin, 1);
-  header.writeUInt16BE(topicBytes.length, 1 + ORIGIN_BYTES);
-  return Buffer.concat([header, topicBytes, payload]);
+/**
+ * The backplane the environment asks for: a cluster when `REDIS_CLUSTER` lists its nodes
+ * (`host:port,host:port,…`), one server when `REDIS_URL` is set, else none (this process only).
+ */
+export function redisBackplaneFromEnv(env: Record<string, string | undefined>): Backplane | undefined {
+  const nodes = env.REDIS_CLUSTER?.split(",").map((node) => node.trim()).filter(Boolean);
+  if (nodes?.length) return redisBackplane({ cluster: nodes.map((node) => `redis://${node}`) });
+  if (env.REDIS_URL) return redisBackplane({ url: env.REDIS_URL });
+  return undefined;
 }
 
-/** The publication in `message`, or `undefined` for one of this process (or not of edgesocket). */
-function decode(message: Buffer, origin: Uint8Array): { topic: string; data: SendData } | undefined {
-  const headerLength = 1 + ORIGIN_BYTES + 2;
-  if (message.length < headerLength) return undefined;
-  if (Buffer.compare(message.subarray(1, 1 + ORIGIN_BYTES), origin) === 0) return undefined;
-  const topicEnd = headerLength + message.readUInt16BE(1 + ORIGIN_BYTES);
-  const topic = message.subarray(headerLength, topicEnd).toString();
-  const payload = message.subarray(topicEnd);
-  if (message[0] === TEXT) return { topic, data: payload.toString() };
-  return { topic, data: payload.buffer.slice(payload.byteOffset, payload.byteOffset + payload.length) as ArrayBuffer };
+/**
+ * Counts across processes: a query is published on the topic's channel, so only the processes that
+ * have subscribers of the topic receive it; each answers with its own count. The asker knows how many
+ * to expect from `PUBSUB NUMSUB` (`SHARDNUMSUB`) and waits for them, or `timeout` ms at most.
+ */
+class CountQueries {
+  readonly #pending = new Map<number, { total: number; missing: number; done: (total: number) => void }>();
+  #next = 0;
+  /** This process's count of a topic. */
+  local: (topic: string) => number = () => 0;
+
+  constructor(readonly timeout: number) {}
+
+  /** Asks `processes` subscribed processes (this one included, if subscribed) through `publish`. */
+  ask(topic: string, processes: number, publish: (id: number) => void): Promise<number> {
+    const total = this.local(topic);
+    if (processes === 0) return Promise.resolve(total);
+    const id = this.#next = (this.#next + 1) >>> 0;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#finish(id), this.timeout);
+      const done = (sum: number) => (clearTimeout(timer), resolve(sum));
+      this.#pending.set(id, { total, missing: processes, done });
+      publish(id);
+    });
+  }
+
+  /** A reply, or this process's own query come back (counted already, as `local`). */
+  answered(frame: Frame): void {
+    const query = this.#pending.get(frame.body.readUInt32BE(0));
+    if (!query) return;
+    if (frame.kind === Kind.CountReply) query.total += frame.body.readUInt32BE(4);
+    if (--query.missing === 0) this.#finish(frame.body.readUInt32BE(0));
+  }
+
+  /** Answers every pending query with what it has. */
+  stop(): void {
+    for (const id of [...this.#pending.keys()]) this.#finish(id);
+  }
+
+  #finish(id: number): void {
+    const query = this.#pending.get(id);
+    if (!query) return;
+    this.#pending.delete(id);
+    query.done(query.total);
+  }
 }
 
-function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
+/** `{n}`: one of {@link SLOT_GROUPS} hash tags, chosen by an FNV-1a hash of `name`. */
+function slotTag(name: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+  return `{${(hash >>> 0) % SLOT_GROUPS}}`;
 }
 
-/** Logs once when Redis goes away and once when it is back, not on every retry. */
-function outageReporter(url: string): { failed: (error: unknown) => void; recovered: () => void } {
-  let down = false;
-  const where = new URL(url).host;
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex");
+}
+
+/** Logs once when a Redis address goes away and once when it is back, not on every retry. */
+function outageReporter(): { failed: (where: string, error: unknown) => void; recovered: (where: string) => void } {
+  const down = new Set<string>();
   return {
-    failed(error) {
-      if (down) return;
-      down = true;
+    failed(where, error) {
+      if (down.has(where)) return;
+      down.add(where);
       console.error(
         `edgesocket: Redis at ${where} unreachable, delivering locally only until it is back:`,
         String(error),
       );
     },
-    recovered() {
-      if (!down) return;
-      down = false;
+    recovered(where) {
+      if (!down.delete(where)) return;
       console.error(`edgesocket: Redis at ${where} is back, relaying topics again`);
     },
   };

@@ -24,10 +24,22 @@ export interface TopicEngine {
  * other servers publish through `deliver`, and never hands a server back its own publications.
  */
 export interface Backplane {
-  /** Starts relaying; `deliver` sends a publication of another server to this server's subscribers. */
-  start(deliver: (topic: string, data: SendData) => void): void;
+  /**
+   * Starts relaying; `deliver` sends a publication of another server to this server's subscribers,
+   * `localSubscribers` tells how many connections of this server are in a topic.
+   */
+  start(deliver: (topic: string, data: SendData) => void, localSubscribers: (topic: string) => number): void;
+  /**
+   * This server's first subscriber of `topic` joined: relay its publications here from now on.
+   * Called again for a topic already relayed, it changes nothing. A backplane without it relays every topic.
+   */
+  subscribe?(topic: string): void;
+  /** This server's last subscriber of `topic` left: stop relaying it here. Called again, it changes nothing. */
+  unsubscribe?(topic: string): void;
   /** Hands a publication of this server to the others. Never throws; while disconnected it may drop. */
   publish(topic: string, data: SendData): void;
+  /** How many connections of every server, this one included, are subscribed to `topic`. */
+  subscribers?(topic: string): Promise<number>;
   /** Stops relaying and releases connections. */
   close(): Promise<void>;
 }
@@ -61,7 +73,7 @@ export class PubSub {
     { maxTopicsPerConnection = DEFAULT_MAX_TOPICS }: { maxTopicsPerConnection?: number } = {},
   ) {
     this.maxTopicsPerConnection = maxTopicsPerConnection;
-    backplane?.start((topic, data) => engine.publish(topic, data));
+    backplane?.start((topic, data) => engine.publish(topic, data), (topic) => engine.subscribers(topic));
   }
 
   /** Adds `connection` to `topic`; ignored unless the connection is open. */
@@ -75,6 +87,7 @@ export class PubSub {
     }
     topics.add(topic);
     this.engine.subscribe(connection, topic);
+    if (this.engine.subscribers(topic) === 1) this.backplane?.subscribe?.(topic);
     connection.topicsChanged();
   }
 
@@ -82,7 +95,7 @@ export class PubSub {
   unsubscribe(connection: Connection, topic: string): void {
     const topics = connection.joinedTopics();
     if (!topics.delete(topic)) return;
-    this.engine.unsubscribe(connection, topic);
+    this.#leave(connection, topic);
     connection.topicsChanged();
   }
 
@@ -91,7 +104,12 @@ export class PubSub {
    * `onClose` can still see (and announce to) the topics it was in.
    */
   leaveAll(connection: Connection): void {
-    for (const topic of connection.joinedTopics()) this.engine.unsubscribe(connection, topic);
+    for (const topic of connection.joinedTopics()) this.#leave(connection, topic);
+  }
+
+  #leave(connection: Connection, topic: string): void {
+    this.engine.unsubscribe(connection, topic);
+    if (this.engine.subscribers(topic) === 0) this.backplane?.unsubscribe?.(topic);
   }
 
   /**
@@ -107,6 +125,15 @@ export class PubSub {
   /** How many connections of this server are subscribed to `topic`. */
   subscribers(topic: string): number {
     return this.engine.subscribers(topic);
+  }
+
+  /**
+   * How many connections of every server are subscribed to `topic`: the backplane's count when it
+   * has one, else this server's.
+   */
+  subscribersEverywhere(topic: string): Promise<number> {
+    assertTopic(topic);
+    return this.backplane?.subscribers?.(topic) ?? Promise.resolve(this.subscribers(topic));
   }
 }
 

@@ -47,7 +47,8 @@ export async function freePort(): Promise<number> {
   throw new Error("no free port found in 20000-31999");
 }
 
-function isFree(port: number): Promise<boolean> {
+/** Whether `port` on 127.0.0.1 can be bound now. */
+export function isFree(port: number): Promise<boolean> {
   return new Promise((done) => {
     const server = createServer();
     server.once("error", () => done(false));
