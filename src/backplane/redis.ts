@@ -21,13 +21,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import type { Backplane } from "../core/pubsub.ts";
 import { Subscriptions } from "./subscriptions.ts";
-import {
-  clusterTransport,
-  type Listener,
-  serverTransport,
-  type Transport,
-  type TransportEvents,
-} from "./transports.ts";
+import { clusterTransport, type Listener, serverTransport, type TransportEvents } from "./transports.ts";
 import { countFrame, decodeFrame, type Frame, Kind, ORIGIN_BYTES, publicationFrame, publicationOf } from "./wire.ts";
 
 /** Options of {@link redisBackplane}. */

@@ -102,7 +102,10 @@ export function clusterTransport(rootNodes: string[], options: ReconnectOptions,
   cluster.on("error", (error) => events.failed(where, error));
   cluster.on("connect", () => events.ready(where));
   cluster.on("node-error", (error, node) => events.failed(nodeAddress(node), error));
-  cluster.on("node-ready", (node) => events.ready(nodeAddress(node)));
+  cluster.on("node-ready", (node) => {
+    events.ready(nodeAddress(node));
+    if (cluster.isReady) events.ready(where);
+  });
   let closed = false;
   const connect = () => {
     cluster.connect().catch((error) => {

@@ -82,6 +82,8 @@ export interface RunningCluster {
   readonly addresses: string;
   /** The node that owns `slot` now (a master), as a live node sees it. */
   ownerOf(slot: number): Promise<RunningRedis>;
+  /** The masters now, as a live node sees them. */
+  masters(): Promise<RunningRedis[]>;
   /** The slot of `key` (`CLUSTER KEYSLOT`). */
   keyslot(key: string): Promise<number>;
   /** Resolves once every live node reports `cluster_state:ok` and agrees on one owner per slot. */
@@ -121,6 +123,10 @@ export async function startRedisCluster({ nodeTimeout = 1000 } = {}): Promise<Ru
     async ownerOf(slot) {
       const port = await slotOwner((await live()).port, slot);
       return nodes.find((node) => node.port === port)!;
+    },
+    async masters() {
+      const ports = (await masters((await live()).port)).map((m) => m.port);
+      return nodes.filter((node) => ports.includes(node.port));
     },
     async keyslot(key) {
       return Number(await redisCli((await live()).port, "CLUSTER", "KEYSLOT", key));
