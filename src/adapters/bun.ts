@@ -22,6 +22,11 @@ export interface ServeOptions extends ListenOptions {
    * Default: the largest `maxMessageSize` of the app's routes, so that none is cut short.
    */
   maxMessageSize?: number;
+  /**
+   * Lets several processes listen on the same port (`SO_REUSEPORT`, Linux): one process per core,
+   * topics carried between them by a backplane. Default `false`.
+   */
+  reusePort?: boolean;
 }
 
 export type { FetchApp, ListenOptions };
@@ -40,6 +45,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connect
   const server: Server<Connection> = Bun.serve<Connection>({
     port: options.port ?? DEFAULT_LISTEN.port,
     hostname: options.hostname ?? DEFAULT_LISTEN.hostname,
+    reusePort: options.reusePort,
     fetch: (request) => app.fetch(request, env),
     websocket: peerHandlers(options),
   });

@@ -12,9 +12,9 @@ export class Rooms {
   readonly clients: Client[] = [];
   #probes = 0;
 
-  /** A client of `server` subscribed to `topic`. */
-  async join(server: RunningServer, topic: string): Promise<RoomClient> {
-    const client = await openRoomClient(`${server.wsURL}/rooms`);
+  /** A client of `server` (of its route `path`) subscribed to `topic`. */
+  async join(server: RunningServer, topic: string, path = "/rooms"): Promise<RoomClient> {
+    const client = await openRoomClient(`${server.wsURL}${path}`);
     this.clients.push(client);
     await client.command({ sub: topic });
     return client;

@@ -56,10 +56,16 @@ export function isFree(port: number): Promise<boolean> {
   });
 }
 
-function command(runtime: RuntimeName, entry: string, port: number, inspectorPort: number): [string, string[]] {
+function command(
+  runtime: RuntimeName,
+  entry: string,
+  port: number,
+  inspectorPort: number,
+  flags: string[] = [],
+): [string, string[]] {
   switch (runtime) {
     case "deno":
-      return [`${BIN}/deno`, ["run", ...denoPermissions(entry), entry]];
+      return [`${BIN}/deno`, ["run", ...denoPermissions(entry), ...flags, entry]];
     case "bun":
       return [`${BIN}/bun`, ["run", entry]];
     case "node":
@@ -93,6 +99,10 @@ function denoPermissions(entry: string): string[] {
 interface StartOptions {
   readyPath?: string;
   env?: Record<string, string>;
+  /** A given port instead of a free one, e.g. one that another process shares with `reusePort`. */
+  port?: number;
+  /** Deno's flags before the entry, e.g. `--unstable-net`. */
+  flags?: string[];
 }
 
 /**
@@ -119,10 +129,10 @@ export async function startServer(
 async function startOnce(
   runtime: RuntimeName,
   entry: string,
-  { readyPath = "/health", env = {} }: StartOptions,
+  { readyPath = "/health", env = {}, port: givenPort, flags }: StartOptions,
 ): Promise<RunningServer> {
-  const port = await freePort();
-  const [file, args] = command(runtime, entry, port, await freePort());
+  const port = givenPort ?? await freePort();
+  const [file, args] = command(runtime, entry, port, await freePort(), flags);
   const child = spawn(file, args, {
     cwd: ROOT,
     // Its own process group, so that wrangler and workerd can be ended together.
