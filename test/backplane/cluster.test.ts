@@ -6,12 +6,28 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { redisCli, type RunningCluster, startRedisCluster } from "../helpers/redis.ts";
-import { type RunningServer, startServer } from "../helpers/runtimes.ts";
+import { entryOf, type RunningServer, startServer } from "../helpers/runtimes.ts";
 import { publications } from "../conformance/rooms.ts";
-import { allArrived, countReaches, onlyOwnTopicsArrive, publishOver, range, Rooms } from "./scenarios.ts";
+import {
+  allArrived,
+  chatCrosses,
+  countReaches,
+  inLobby,
+  onlyOwnTopicsArrive,
+  publishOver,
+  range,
+  Rooms,
+} from "./scenarios.ts";
+
+let cluster: RunningCluster;
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+});
+afterAll(async () => {
+  await cluster?.remove();
+});
 
 describe("Redis backplane on a Redis Cluster", () => {
-  let cluster: RunningCluster;
   let bun: RunningServer, node: RunningServer, deno: RunningServer;
   const rooms = new Rooms();
 
@@ -25,7 +41,6 @@ describe("Redis backplane on a Redis Cluster", () => {
   };
 
   beforeAll(async () => {
-    cluster = await startRedisCluster();
     // Each process starts from a different master; it discovers the rest.
     const [first, second, third] = (await cluster.masters()).map((m) => ({ REDIS_CLUSTER: `127.0.0.1:${m.port}` }));
     [bun, node, deno] = await Promise.all([
@@ -38,7 +53,6 @@ describe("Redis backplane on a Redis Cluster", () => {
   afterAll(async () => {
     rooms.close();
     await Promise.all([bun?.stop(), node?.stop(), deno?.stop()]);
-    await cluster?.remove();
   });
 
   test("a publication reaches the room on the three processes once, in order", async () => {
@@ -121,5 +135,27 @@ describe("Redis backplane on a Redis Cluster", () => {
       expect(numbers).toEqual([...numbers].sort((a, b) => a - b)); // in order, with a gap during the failover
       expect(got.slice(-20)).toEqual(tail);
     }
+  });
+});
+
+describe("the chat demo on Node, Bun and Deno with REDIS_CLUSTER", () => {
+  let demos: RunningServer[] = [];
+
+  beforeAll(async () => {
+    await cluster.healthy(); // after the failover above
+    const env = { REDIS_CLUSTER: cluster.addresses };
+    demos = await Promise.all(
+      (["node", "bun", "deno"] as const).map((runtime) =>
+        startServer(runtime, entryOf(runtime, "demo"), { readyPath: "/", env })
+      ),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(demos.map((demo) => demo.stop()));
+  });
+
+  test("a message in a room on Bun reaches the same room on Node and on Deno", async () => {
+    const [onNode, onBun, onDeno] = demos as [RunningServer, RunningServer, RunningServer];
+    await chatCrosses(onBun.wsURL, await inLobby([onNode.wsURL, onDeno.wsURL]));
   });
 });

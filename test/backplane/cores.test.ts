@@ -3,27 +3,46 @@
  * mechanism (Node 20's `cluster` module, Bun's and Deno's `reusePort`), and the Redis backplane
  * carries topics between them. Clients connect until both processes serve one.
  */
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Client } from "../helpers/client.ts";
 import { type RunningRedis, startRedis } from "../helpers/redis.ts";
-import { type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
+import { entryOf, type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
 import { publications, type RoomClient } from "../conformance/rooms.ts";
-import { range, Rooms } from "./scenarios.ts";
+import { chatCrosses, inLobby, range, Rooms } from "./scenarios.ts";
 
-/** How each runtime puts two processes on one port. */
-const SHARED_PORT: Record<Exclude<RuntimeName, "workerd">, (env: Record<string, string>) => Promise<RunningServer[]>> =
-  {
-    async node(env) {
-      return [await startServer("node", "dist/test/fixtures/redis-node-cores.js", { env: { ...env, WORKERS: "2" } })];
-    },
-    bun: (env) => twoWithReusePort("bun", "test/fixtures/redis-bun.ts", env),
-    // Deno 2.9 still has `reusePort` behind --unstable-net.
-    deno: (env) => twoWithReusePort("deno", "test/fixtures/redis-deno.ts", env, ["--unstable-net"]),
-  };
+type Starter = (env: Record<string, string>) => Promise<RunningServer[]>;
 
-async function twoWithReusePort(runtime: RuntimeName, entry: string, env: Record<string, string>, flags?: string[]) {
-  const options = { env: { ...env, REUSE_PORT: "1" }, flags };
+/** How each runtime puts two processes of the rooms fixture on one port. */
+const FIXTURE_ON_CORES: Record<string, Starter> = {
+  node: (env) => withNodeCluster("dist/test/fixtures/redis-node-cores.js", env),
+  bun: (env) => twoWithReusePort("bun", "test/fixtures/redis-bun.ts", env),
+  deno: (env) => twoWithReusePort("deno", "test/fixtures/redis-deno.ts", env),
+};
+
+/** The same for the demo entries (`npm run start:node|bun|deno`). */
+const DEMO_ON_CORES: Record<string, Starter> = {
+  node: (env) => withNodeCluster(entryOf("node", "demo"), env, "/"),
+  bun: (env) => twoWithReusePort("bun", entryOf("bun", "demo"), env, "/"),
+  deno: (env) => twoWithReusePort("deno", entryOf("deno", "demo"), env, "/"),
+};
+
+async function withNodeCluster(entry: string, env: Record<string, string>, readyPath?: string) {
+  return [await startServer("node", entry, { env: { ...env, WORKERS: "2" }, readyPath })];
+}
+
+async function twoWithReusePort(runtime: RuntimeName, entry: string, env: Record<string, string>, readyPath?: string) {
+  // Deno 2.9 still has `reusePort` behind --unstable-net.
+  const flags = runtime === "deno" ? ["--unstable-net"] : [];
+  const options = { env: { ...env, REUSE_PORT: "1" }, flags, readyPath };
   const first = await startServer(runtime, entry, options);
   return [first, await startServer(runtime, entry, { ...options, port: first.port })];
+}
+
+/** The ids of the processes that hold established connections on `port` (`ss -tnp`). */
+function pidsServing(port: number): Set<string> {
+  const lines = execFileSync("ss", ["-tnpH", "state", "established", `( sport = :${port} )`], { encoding: "utf8" });
+  return new Set([...lines.matchAll(/pid=(\d+)/g)].map((match) => match[1]!));
 }
 
 /** Publishes probes from `from` until one reaches `to`. */
@@ -44,7 +63,7 @@ afterAll(async () => {
   await redis?.remove();
 });
 
-for (const [runtime, start] of Object.entries(SHARED_PORT)) {
+for (const [runtime, start] of Object.entries(FIXTURE_ON_CORES)) {
   describe(`${runtime}: two processes on one port`, () => {
     let processes: RunningServer[] = [];
     const rooms = new Rooms();
@@ -83,6 +102,31 @@ for (const [runtime, start] of Object.entries(SHARED_PORT)) {
       }
       expect(only(two, "one")).toEqual(range(10, "one"));
       expect(only(one, "two")).toEqual(range(10, "two"));
+    });
+  });
+}
+
+for (const [runtime, start] of Object.entries(DEMO_ON_CORES)) {
+  describe(`${runtime}: the chat demo on two processes sharing one port`, () => {
+    let processes: RunningServer[] = [];
+
+    beforeAll(async () => {
+      processes = await start({ REDIS_URL: redis.url });
+    });
+    afterAll(async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+    });
+
+    test("a chat message reaches the room on both processes", async () => {
+      const [server] = processes as [RunningServer];
+      const bobs: Client[] = [];
+      // Connect until both processes serve a client (the second may still be starting).
+      const deadline = Date.now() + 30_000;
+      while (pidsServing(server.port).size < 2) {
+        if (Date.now() > deadline) throw new Error("the clients reached one process only in 30 s");
+        bobs.push(...await inLobby([server.wsURL]));
+      }
+      await chatCrosses(server.wsURL, bobs);
     });
   });
 }

@@ -4,11 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Client } from "../helpers/client.ts";
-import { openClient } from "../helpers/client.ts";
 import { type RunningRedis, startRedis } from "../helpers/redis.ts";
 import { entryOf, type RunningServer, startServer } from "../helpers/runtimes.ts";
 import { publications, publicationsArrived } from "../conformance/rooms.ts";
-import { countReaches, everywhere, onlyOwnTopicsArrive, publishOver, range, Rooms } from "./scenarios.ts";
+import {
+  chatCrosses,
+  countReaches,
+  everywhere,
+  inLobby,
+  onlyOwnTopicsArrive,
+  publishOver,
+  range,
+  Rooms,
+} from "./scenarios.ts";
 
 describe("Redis backplane across Bun, Node and Deno processes", () => {
   let redis: RunningRedis;
@@ -136,18 +144,6 @@ describe("the chat demo on two processes behind Redis", () => {
 
   test("a message in a room on Bun reaches the same room on Deno", async () => {
     const [onBun, onDeno] = servers as [RunningServer, RunningServer];
-    const bob = await openClient(`${onDeno.wsURL}/chat/lobby`);
-    const ann = await openClient(`${onBun.wsURL}/chat/lobby`);
-    const deadline = Date.now() + 20_000;
-    let sent = 0;
-    // Until the backplane has connected, a message reaches only its own process.
-    while (!bob.messages.map(String).some((m) => m.includes('"text":"hi'))) {
-      if (Date.now() > deadline) throw new Error("no message crossed within 20 s");
-      ann.ws.send(JSON.stringify({ name: "ann", text: `hi ${sent++}` }));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(bob.messages.map((m) => JSON.parse(String(m))).filter((m) => m.text)[0]).toMatchObject({ name: "ann" });
-    ann.ws.close();
-    bob.ws.close();
+    await chatCrosses(onBun.wsURL, await inLobby([onDeno.wsURL]));
   });
 });

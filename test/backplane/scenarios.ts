@@ -3,7 +3,7 @@
  * publishing over HTTP, and what each process's backplane delivered.
  */
 import { expect } from "vitest";
-import type { Client } from "../helpers/client.ts";
+import { type Client, openClient } from "../helpers/client.ts";
 import type { RunningServer } from "../helpers/runtimes.ts";
 import { openRoomClient, publications, type RoomClient } from "../conformance/rooms.ts";
 
@@ -116,4 +116,29 @@ export async function onlyOwnTopicsArrive(rooms: Rooms, [a, b, c]: RunningServer
 /** `["prefix 0", "prefix 1", …]` */
 export function range(count: number, prefix: string): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix} ${i}`);
+}
+
+/** Chat clients of the demo's room "lobby", one on each of `servers` (`ws://…`). */
+export function inLobby(servers: string[]): Promise<Client[]> {
+  return Promise.all(servers.map((url) => openClient(`${url}/chat/lobby`)));
+}
+
+/**
+ * The chat demo: a message of `ann` (on `from`) reaches each of `bobs` in the lobby. Until the
+ * backplane has subscribed, a message reaches only its own process, so ann repeats it.
+ */
+export async function chatCrosses(from: string, bobs: Client[]): Promise<void> {
+  const ann = await openClient(`${from}/chat/lobby`);
+  const heard = (bob: Client) => bob.messages.map(String).some((m) => m.includes('"text":"hi'));
+  const deadline = Date.now() + 20_000;
+  for (let sent = 0; !bobs.every(heard); sent++) {
+    if (Date.now() > deadline) throw new Error("no message crossed within 20 s");
+    ann.ws.send(JSON.stringify({ name: "ann", text: `hi ${sent}` }));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const bob of bobs) {
+    expect(bob.messages.map((m) => JSON.parse(String(m))).filter((m) => m.text)[0]).toMatchObject({ name: "ann" });
+    bob.ws.close();
+  }
+  ann.ws.close();
 }
