@@ -11,8 +11,8 @@ const PROTOCOLS = {
   plain: {
     url: (port, room) => `ws://127.0.0.1:${port}/fanout/${room}`,
     frame: (text) => text,
-    // Resolves `ready` on open; returns the publication a frame carries, if any.
-    read: (socket, data) => data.toString(),
+    // `read` returns the publication a frame carries, if any; `ready` calls back once the socket can publish.
+    read: (_socket, data) => data.toString(),
     ready: (socket, done) => socket.once("open", done),
   },
   socketio: {
