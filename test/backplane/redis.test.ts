@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Client } from "../helpers/client.ts";
 import { type RunningRedis, startRedis } from "../helpers/redis.ts";
 import { entryOf, type RunningServer, startServer } from "../helpers/runtimes.ts";
-import { publications, publicationsArrived } from "../conformance/rooms.ts";
+import { publications, publicationsArrived, type RoomClient } from "../conformance/rooms.ts";
 import {
   chatCrosses,
   countReaches,
@@ -23,6 +23,13 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
   let bun: RunningServer, node: RunningServer, deno: RunningServer;
   const rooms = new Rooms();
   const join = (server: RunningServer, topic: string) => rooms.join(server, topic);
+  /** Two subscribers of `topic` on Bun, one on Node, one on Deno, joined one after the other. */
+  const fourIn = async (topic: string): Promise<[RoomClient, RoomClient, RoomClient, RoomClient]> => [
+    await join(bun, topic),
+    await join(bun, topic),
+    await join(node, topic),
+    await join(deno, topic),
+  ];
 
   /**
    * Publishes a marker over each server and waits until `subscribers` have all of them: Redis keeps
@@ -56,12 +63,7 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
   });
 
   test("a publication reaches the room on every process once, never its sender, never another room", async () => {
-    const [bunA, bunE, nodeB, denoD] = [
-      await join(bun, "x"),
-      await join(bun, "x"),
-      await join(node, "x"),
-      await join(deno, "x"),
-    ];
+    const [bunA, bunE, nodeB, denoD] = await fourIn("x");
     const nodeC = await join(node, "y");
     await countReaches(bun, "x", 4);
     bunA.ws.send(JSON.stringify({ pub: "x", data: "from bun" }));
@@ -88,12 +90,7 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
   });
 
   test("Redis killed and restarted: local delivery goes on, relaying resumes, nothing arrives twice", async () => {
-    const [bunA, bunE, nodeB, denoD] = [
-      await join(bun, "z"),
-      await join(bun, "z"),
-      await join(node, "z"),
-      await join(deno, "z"),
-    ];
+    const [bunA, bunE, nodeB, denoD] = await fourIn("z");
     await countReaches(node, "z", 4);
     await redis.stop();
     bunA.ws.send(JSON.stringify({ pub: "z", data: "while Redis is down" }));
