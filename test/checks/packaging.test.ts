@@ -69,7 +69,7 @@ describe("the npm package", () => {
       "index",
       "testing",
       ...sources("core"),
-      ...sources("pubsub"),
+      ...sources("backplane"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
     const expected = modules.flatMap((m) => [`dist/src/${m}.js`, `dist/src/${m}.d.ts`])
