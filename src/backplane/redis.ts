@@ -19,6 +19,7 @@
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
+import type { SendData } from "../core/message.ts";
 import type { Backplane } from "../core/pubsub.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { clusterTransport, type Listener, serverTransport, type TransportEvents } from "./transports.ts";
@@ -51,7 +52,7 @@ const SLOT_GROUPS = 1024;
 
 /** A backplane over Redis pub/sub; give it to `serve(app, { backplane })` of the Node, Bun or Deno adapter. */
 export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
-  const prefix = options.prefix ?? "edgesocket";
+  const names = channelNames(options.prefix ?? "edgesocket");
   const reconnect = { maxReconnectDelay: options.maxReconnectDelay ?? 1000 };
   const origin = crypto.getRandomValues(new Uint8Array(ORIGIN_BYTES));
   const outage = outageReporter();
@@ -66,53 +67,36 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
   const transport = options.cluster
     ? clusterTransport(options.cluster, reconnect, events)
     : serverTransport(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", reconnect, events);
-  const replies = `${prefix}-reply:${slotTag(hex(origin))}:${hex(origin)}`;
   const counts = new CountQueries(options.countTimeout ?? 1000);
   const send = (channel: string, message: Buffer) => {
     if (transport.isReady) transport.publish(channel, message).catch((error) => outage.failed(transport.where, error));
   };
-  const channelOf = (topic: string) => `${prefix}:${slotTag(topic)}:${topic}`;
 
   return {
     start(deliver, localSubscribers) {
-      const listener: Listener = (message) => {
-        const frame = decodeFrame(message);
-        if (!frame) return;
-        const own = Buffer.compare(frame.origin, origin) === 0;
-        if (frame.kind === Kind.Text || frame.kind === Kind.Binary) {
-          if (!own) deliver(frame.topic, publicationOf(frame));
-        } else if (frame.kind === Kind.CountReply || own) {
-          counts.answered(frame);
-        } else {
-          const id = frame.body.readUInt32BE(0);
-          const reply = countFrame(Kind.CountReply, origin, frame.topic, id, localSubscribers(frame.topic));
-          send(`${prefix}-reply:${slotTag(hex(frame.origin))}:${hex(frame.origin)}`, reply);
-        }
-      };
-      subscriptions = new Subscriptions(
-        (subscribe, unsubscribe) =>
-          Promise.all([
-            subscribe.length ? transport.subscribe(subscribe, listener) : undefined,
-            unsubscribe.length ? transport.unsubscribe(unsubscribe, listener) : undefined,
-          ]).then(() => undefined),
-        options.batchWindow ?? 5,
-      );
-      subscriptions.add(replies);
       counts.local = localSubscribers;
+      const listener = receiver({ origin, names, counts, deliver, send });
+      subscriptions = new Subscriptions(async (subscribe, unsubscribe) => {
+        await Promise.all([
+          subscribe.length ? transport.subscribe(subscribe, listener) : undefined,
+          unsubscribe.length ? transport.unsubscribe(unsubscribe, listener) : undefined,
+        ]);
+      }, options.batchWindow ?? 5);
+      subscriptions.add(names.replies(origin));
       transport.connect();
     },
     subscribe(topic) {
-      subscriptions?.add(channelOf(topic));
+      subscriptions?.add(names.topic(topic));
     },
     unsubscribe(topic) {
-      subscriptions?.delete(channelOf(topic));
+      subscriptions?.delete(names.topic(topic));
     },
     publish(topic, data) {
-      send(channelOf(topic), publicationFrame(origin, topic, data));
+      send(names.topic(topic), publicationFrame(origin, topic, data));
     },
     async subscribers(topic) {
       if (!transport.isReady) return counts.local(topic);
-      const channel = channelOf(topic);
+      const channel = names.topic(topic);
       const processes = await transport.subscriberConnections(channel).catch(() => 0);
       return counts.ask(topic, processes, (id) => send(channel, countFrame(Kind.CountQuery, origin, topic, id)));
     },
@@ -121,6 +105,53 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
       counts.stop();
       await transport.close();
     },
+  };
+}
+
+/** The Redis channel names of one app. */
+interface ChannelNames {
+  /** `prefix:{n}:topic`, the channel of a topic. */
+  topic(topic: string): string;
+  /** `prefix-reply:{n}:<process id>`, where a process receives the answers to its count queries. */
+  replies(origin: Uint8Array): string;
+}
+
+function channelNames(prefix: string): ChannelNames {
+  return {
+    topic: (topic) => `${prefix}:${slotTag(topic)}:${topic}`,
+    replies(origin) {
+      const id = Buffer.from(origin).toString("hex");
+      return `${prefix}-reply:${slotTag(id)}:${id}`;
+    },
+  };
+}
+
+/**
+ * What a process does with each frame Redis hands it: delivers the publications of other processes,
+ * answers other processes' count queries, and collects the answers to its own.
+ */
+function receiver({ origin, names, counts, deliver, send }: {
+  origin: Uint8Array;
+  names: ChannelNames;
+  counts: CountQueries;
+  deliver: (topic: string, data: SendData) => void;
+  send: (channel: string, message: Buffer) => void;
+}): Listener {
+  return (message) => {
+    const frame = decodeFrame(message);
+    if (!frame) return;
+    const own = Buffer.compare(frame.origin, origin) === 0;
+    if (frame.kind === Kind.Text || frame.kind === Kind.Binary) {
+      if (!own) deliver(frame.topic, publicationOf(frame));
+    } else if (frame.kind === Kind.CountReply || own) {
+      counts.answered(frame);
+    } else {
+      const count = counts.local(frame.topic);
+      send(
+        names.replies(frame.origin),
+        countFrame(Kind.CountReply, origin, frame.topic, frame.body.readUInt32BE(0), count),
+      );
+    }
   };
 }
 
@@ -187,10 +218,6 @@ function slotTag(name: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
   return `{${(hash >>> 0) % SLOT_GROUPS}}`;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
 }
 
 /** Logs once when a Redis address goes away and once when it is back, not on every retry. */
