@@ -91,7 +91,7 @@ describe("the npm package", () => {
       "adapter",
       "testing",
       ...sources("core"),
-      ...sources("pubsub"),
+      ...sources("backplane"),
       ...sources("client"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
