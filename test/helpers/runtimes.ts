@@ -153,7 +153,7 @@ export function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   return startCommand(
-    (port, inspectorPort) => runtimeCommand(runtime, entry, { port, inspectorPort, ...options }),
+    (port, inspectorPort) => runtimeCommand(runtime, entry, { ...options, port, inspectorPort }),
     options,
   );
 }
