@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ROOT } from "../helpers/runtimes.ts";
+import { ROOT, WORKERS_COMPATIBILITY_DATE } from "../helpers/runtimes.ts";
 import { run, withoutTypeWarnings } from "./run.ts";
 
 interface PackedFile {
@@ -91,7 +91,7 @@ describe("the npm package", () => {
       "adapter",
       "testing",
       ...sources("core"),
-      ...sources("pubsub"),
+      ...sources("backplane"),
       ...sources("client"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
@@ -244,7 +244,7 @@ export default worker(app);
         "--name",
         "consumer",
         "--compatibility-date",
-        "2026-04-20",
+        WORKERS_COMPATIBILITY_DATE,
         "worker.ts",
       ],
       { cwd: app },

@@ -1,5 +1,0 @@
-import { serve } from "../../src/adapters/bun.ts";
-import { app } from "./echo.ts";
-import { benchPort } from "./port.ts";
-
-serve(app, { port: benchPort(process.env.PORT), hostname: "127.0.0.1" });

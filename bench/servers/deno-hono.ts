@@ -1,8 +1,0 @@
-// Hono's own helper on Deno: upgradeWebSocket from hono/deno.
-import { upgradeWebSocket } from "hono/deno";
-import { honoEchoApp } from "./hono-echo.ts";
-import { benchPort } from "./port.ts";
-
-const app = honoEchoApp(upgradeWebSocket);
-
-Deno.serve({ port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} }, app.fetch);

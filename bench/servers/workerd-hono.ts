@@ -1,5 +1,0 @@
-// Hono's own helper on workerd: upgradeWebSocket from hono/cloudflare-workers.
-import { upgradeWebSocket } from "hono/cloudflare-workers";
-import { honoEchoApp } from "./hono-echo.ts";
-
-export default honoEchoApp(upgradeWebSocket);
