@@ -4,8 +4,19 @@
  * pub/sub: each channel lives on the shard that owns its slot).
  * @module
  */
-import { createClient, createCluster } from "@redis/client";
 import type { Buffer } from "node:buffer";
+
+const { createClient, createCluster } = await importRedisClient();
+
+/** node-redis, an optional peer dependency: installed by those who use the backplane, with a clear error if not. */
+async function importRedisClient(): Promise<typeof import("@redis/client")> {
+  try {
+    return await import("@redis/client");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error("edgesocket/redis needs @redis/client: npm install @redis/client", { cause: error });
+  }
+}
 
 /** Receives every message of every subscribed channel. */
 export type Listener = (message: Buffer, channel: Buffer) => void;

@@ -131,6 +131,14 @@ describe("the npm package", () => {
     expect(ran.stderr).toContain("npm install ws @hono/node-server");
   });
 
+  test("edgesocket/redis without @redis/client installed fails at import with the npm install line to run", async () => {
+    const ran = await run("node", ["--input-type=module", "-e", 'await import("edgesocket/redis")'], {
+      cwd: workerApp,
+    });
+    expect(ran.code).not.toBe(0);
+    expect(ran.stderr).toContain("edgesocket/redis needs @redis/client: npm install @redis/client");
+  });
+
   test("a Node consumer (npm install edgesocket hono ws @hono/node-server) type-checks with tsc and echoes over a real socket to edgesocket/client", async () => {
     const app = nodeApp;
     writeFileSync(
