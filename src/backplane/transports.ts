@@ -150,7 +150,7 @@ export function clusterTransport(rootNodes: string[], options: ReconnectOptions,
 }
 
 function backoff({ maxReconnectDelay }: ReconnectOptions): (retries: number) => number {
-  return (retries) => Math.min(50 * 2 ** retries, maxReconnectDelay);
+  return (retries) => reconnectDelay(retries, maxReconnectDelay);
 }
 
 function chunks(channels: string[]): string[][] {
@@ -171,4 +171,9 @@ function bySlotGroup(channels: string[]): string[][] {
     group.push(channel);
   }
   return [...groups.values()].flatMap(chunks);
+}
+
+/** The wait before reconnection attempt `retries` (from 0): 50 ms, doubling, at most `max` ms. */
+export function reconnectDelay(retries: number, max: number): number {
+  return Math.min(50 * 2 ** retries, max);
 }
