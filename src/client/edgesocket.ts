@@ -138,12 +138,24 @@ export class EdgeSocket<T = any> extends EventTarget {
   /** Called on `invalidmessage`, before the listeners. */
   oninvalidmessage: ((event: InvalidMessageEvent) => void) | null = null;
 
+  #retryCount = 0;
+  #lastClose: CloseInfo | undefined;
+  #nextAttemptAt: number | undefined;
+
   /** The number of the current or next retry since the last stable connection (0: none yet). */
-  retryCount = 0;
+  get retryCount(): number {
+    return this.#retryCount;
+  }
+
   /** How the last connection ended (`undefined` before the first end). */
-  lastClose: CloseInfo | undefined;
+  get lastClose(): CloseInfo | undefined {
+    return this.#lastClose;
+  }
+
   /** When the next attempt starts (`Date.now()` time), while one is scheduled. */
-  nextAttemptAt: number | undefined;
+  get nextAttemptAt(): number | undefined {
+    return this.#nextAttemptAt;
+  }
 
   #url: Provider<string>;
   #protocols: Provider<string | string[] | undefined>;
@@ -262,7 +274,7 @@ export class EdgeSocket<T = any> extends EventTarget {
     this.#socket?.close(code, reason);
     this.#stop();
     this.#socket = undefined;
-    this.retryCount = this.#steps = 0;
+    this.#retryCount = this.#steps = 0;
     if (wasOpen) {
       this.#emit(
         new EdgeSocketCloseEvent({ code: code ?? 1000, reason: reason ?? "", wasClean: true, opened: true }, true),
@@ -276,7 +288,7 @@ export class EdgeSocket<T = any> extends EventTarget {
     this.#generation++;
     clearTimeout(this.#timer);
     clearTimeout(this.#uptimeTimer);
-    this.nextAttemptAt = undefined;
+    this.#nextAttemptAt = undefined;
   }
 
   #connect(): void {
@@ -293,7 +305,13 @@ export class EdgeSocket<T = any> extends EventTarget {
 
   #open(url: string, protocols: string | string[] | undefined): void {
     this.#lastURL = url;
-    const socket = protocols === undefined ? new this.#WebSocket(url) : new this.#WebSocket(url, protocols);
+    let socket: WebSocketLike;
+    try {
+      socket = protocols === undefined ? new this.#WebSocket(url) : new this.#WebSocket(url, protocols);
+    } catch (error) {
+      // e.g. a URL the constructor refuses: a failed attempt, retried like any other
+      return this.#ended(1006, `no connection: ${error}`, false);
+    }
     if (this.#binaryType) socket.binaryType = this.#binaryType;
     for (const type of ["open", "message", "close", "error"] as const) socket.addEventListener(type, this);
     this.#socket = socket;
@@ -327,8 +345,8 @@ export class EdgeSocket<T = any> extends EventTarget {
     clearTimeout(this.#timer);
     this.#phase = "open";
     this.#opened = true;
-    this.lastClose = this.nextAttemptAt = undefined;
-    this.#uptimeTimer = setTimeout(() => (this.retryCount = this.#steps = 0), this.#options.minUptime);
+    this.#lastClose = this.#nextAttemptAt = undefined;
+    this.#uptimeTimer = setTimeout(() => (this.#retryCount = this.#steps = 0), this.#options.minUptime);
     const queued = this.#queue;
     this.#queue = [];
     for (const data of queued) this.#socket!.send(data as never);
@@ -340,7 +358,9 @@ export class EdgeSocket<T = any> extends EventTarget {
     if (!schema) return this.#emit(new MessageEvent("message", { data }));
     // In order, even when the schema validates asynchronously.
     this.#inbox = this.#inbox.then(async () => {
-      const result = await decode(schema, data);
+      const result = await decode(schema, data).catch((error) => ({
+        issues: [{ message: `the schema threw: ${error}` }],
+      }));
       this.#emit(
         result.issues
           ? new InvalidMessageEvent(data, result.issues)
@@ -354,9 +374,9 @@ export class EdgeSocket<T = any> extends EventTarget {
     clearTimeout(this.#timer);
     clearTimeout(this.#uptimeTimer);
     const info: CloseInfo = { code, reason, wasClean, opened: this.#opened, status: this.#status };
-    this.lastClose = info;
+    this.#lastClose = info;
     const { maxRetries, shouldReconnect = defaultShouldReconnect } = this.#options;
-    const retry = this.#phase !== "closing" && this.retryCount < maxRetries && shouldReconnect(info);
+    const retry = this.#phase !== "closing" && this.#retryCount < maxRetries && shouldReconnect(info);
     this.#phase = retry ? "waiting" : "closed";
     this.#emit(new EdgeSocketCloseEvent(info, retry));
     if (retry && this.#phase === "waiting") this.#schedule(info);
@@ -365,10 +385,10 @@ export class EdgeSocket<T = any> extends EventTarget {
   #schedule(info: CloseInfo): void {
     this.#steps += info.opened ? 1 : 2;
     const delay = retryDelay(this.#steps, this.#options);
-    const attempt = ++this.retryCount;
-    this.nextAttemptAt = Date.now() + delay;
+    const attempt = ++this.#retryCount;
+    this.#nextAttemptAt = Date.now() + delay;
     this.#timer = setTimeout(() => this.#connect(), delay);
-    this.#emit(new ReconnectingEvent(attempt, delay, this.nextAttemptAt, info));
+    this.#emit(new ReconnectingEvent(attempt, delay, this.#nextAttemptAt, info));
   }
 
   /** Calls `on<type>`, then the listeners; a throwing `on<type>` is reported without breaking the client. */

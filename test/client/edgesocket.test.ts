@@ -397,6 +397,27 @@ describe("EdgeSocket: what is retried", () => {
   });
 });
 
+describe("EdgeSocket: a constructor that throws", () => {
+  test("a URL the WebSocket constructor refuses is a failed attempt: closed (1006) and retried", async () => {
+    let refusals = 0;
+    const Refusing = class {
+      constructor() {
+        refusals++;
+        throw new SyntaxError("Invalid URL");
+      }
+    };
+    const socket = new EdgeSocket("not a url", undefined, { WebSocket: Refusing as never, minDelay: 100, jitter: 0 });
+    const closes: EdgeSocketCloseEvent[] = [];
+    socket.addEventListener("close", (event) => closes.push(event as EdgeSocketCloseEvent));
+    await settle();
+    expect([refusals, socket.readyState, closes[0]?.code, socket.retryCount]).toEqual([1, 0, 1006, 1]);
+    expect(closes[0]!.reason).toMatch(/Invalid URL/);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(refusals).toBeGreaterThan(1);
+    socket.close();
+  });
+});
+
 describe("EdgeSocket: typed messages (schema)", () => {
   const Chat = v.object({ name: v.string(), text: v.string() });
 
@@ -426,6 +447,27 @@ describe("EdgeSocket: typed messages (schema)", () => {
       "expected a JSON text message, got a binary one",
     ]);
     expect(events.some((e) => e.type === "message")).toBe(false);
+  });
+
+  test("a schema that throws makes that message invalid; the messages after it still arrive", async () => {
+    const Throws = {
+      "~standard": {
+        version: 1 as const,
+        vendor: "test",
+        validate: (value: unknown) => {
+          if ((value as { bad?: boolean }).bad) throw new Error("validator bug");
+          return { value };
+        },
+      },
+    };
+    const { events } = await client({ schema: Throws });
+    fake.last().open();
+    for (const message of [{ bad: true }, { ok: 1 }, { ok: 2 }]) fake.last().receive(JSON.stringify(message));
+    await settle();
+    const invalid = events.filter((e) => e.type === "invalidmessage").map((e) => e.event as InvalidMessageEvent);
+    expect(invalid.map((e) => e.issues[0]!.message)).toEqual(["the schema threw: Error: validator bug"]);
+    const messages = events.filter((e) => e.type === "message").map((e) => (e.event as MessageEvent).data);
+    expect(messages).toEqual([{ ok: 1 }, { ok: 2 }]);
   });
 
   test("messages keep their order when the schema validates asynchronously", async () => {
