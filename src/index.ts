@@ -1,7 +1,8 @@
 /**
  * edgesocket: one WebSocket handler class, served by Hono on Deno, Bun, Cloudflare Workers and Node.
- * What an application author uses; serve the app with the adapter of your runtime: `edgesocket/deno`,
- * `/bun`, `/cloudflare`, `/cloudflare-durable` or `/node`. Adapter and engine authors: `edgesocket/adapter`.
+ * What an application author uses; serve the app with the adapter of your runtime: `edgesocket/node`, `/bun`,
+ * `/cloudflare`, `/cloudflare-durable`, or on Deno `@edgesocket/edgesocket/deno` (JSR). Adapter and engine
+ * authors: `edgesocket/adapter`.
  * @module
  */
 export { WebSocketHandler } from "./core/handler.ts";

@@ -208,7 +208,7 @@ async function connectTo(
   let app: FetchApp;
   if (typeof target === "function") {
     const hono = new Hono();
-    hono.get(options.route ?? new URL(path, BASE).pathname, websocket(target, options.options));
+    hono.all(options.route ?? new URL(path, BASE).pathname, websocket(target, options.options));
     app = hono;
   } else {
     app = target;

@@ -126,6 +126,8 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
     }
 
     fetch(request: Request): Response | Promise<Response> {
+      // After hibernation only the sockets that had an event are rebuilt: count them all for maxConnections.
+      if (request.headers.has("upgrade")) this.#rooms.restoreAll();
       return app.fetch(request, this.#env);
     }
 
@@ -179,6 +181,11 @@ class DurableRooms {
     const attachment = (ws as WorkerdWebSocket).deserializeAttachment() as Attachment | null;
     if (!attachment?.__es) return undefined; // not a socket of edgesocket's
     return this.#restore(ws, attachment);
+  }
+
+  /** Rebuilds the connection of every socket of this object that has none yet. */
+  restoreAll(): void {
+    for (const ws of this.ctx.getWebSockets(TAG)) this.connectionOf(ws);
   }
 
   /** The one restore path: a new handler for a socket that outlived its object's memory. */

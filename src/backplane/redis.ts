@@ -74,6 +74,7 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
 
   return {
     start(deliver, localSubscribers) {
+      if (subscriptions) throw new Error("edgesocket: a Redis backplane serves one server; make one per serve()");
       counts.local = localSubscribers;
       const listener = receiver({ origin, names, counts, deliver, send });
       subscriptions = new Subscriptions(async (subscribe, unsubscribe) => {

@@ -18,6 +18,9 @@ export const Kind = {
   CountReply: 3,
 } as const;
 
+/** The least body each kind of frame has: a count query its id, a reply its id and count. */
+const COUNT_BODY_BYTES: readonly number[] = [0, 0, 4, 8];
+
 /** One of {@link Kind}'s values. */
 export type Kind = typeof Kind[keyof typeof Kind];
 
@@ -61,6 +64,7 @@ export function decodeFrame(message: Buffer): Frame | undefined {
   if (message.length < HEADER_BYTES || message[0]! > Kind.CountReply) return undefined;
   const topicEnd = HEADER_BYTES + message.readUInt16BE(1 + ORIGIN_BYTES);
   if (topicEnd > message.length) return undefined;
+  if (message.length - topicEnd < COUNT_BODY_BYTES[message[0]!]!) return undefined;
   return {
     kind: message[0] as Kind,
     origin: message.subarray(1, 1 + ORIGIN_BYTES),

@@ -7,6 +7,7 @@ import { CONNECTION, type WebSocketHandler } from "./handler.ts";
 import { exceedsSize, type Message, type SendData } from "./message.ts";
 import type { Limits } from "./options.ts";
 import { MessageRate } from "./rate.ts";
+import { SHUTDOWN_CLOSE } from "./shutdown.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** The close reason sent to a slow consumer (see `maxBufferedAmount`). */
@@ -176,6 +177,12 @@ export class Connection {
   /** The runtime socket is open: runs the handler's `open`. */
   open(transport: Transport): void {
     if (!this.#start(transport)) return;
+    this.#runOpen();
+    // Accepted as the server began shutting down: its round of closes has passed this connection.
+    if (this.runtime?.shuttingDown) this.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+  }
+
+  #runOpen(): void {
     this.#busy = true;
     let result: unknown;
     try {

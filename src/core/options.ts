@@ -10,7 +10,7 @@ export interface WebSocketOptions {
   /**
    * Seconds without any frame from the peer (message or pong) after which the connection is closed;
    * the server pings idle peers where the runtime lets it, so live peers stay open. `0` disables it.
-   * Default 120. Per runtime: see the README's "Idle timeout" table.
+   * Default 120. Per runtime: see docs/runtimes.md, "Idle timeout, per runtime".
    */
   idleTimeout?: number;
   /**

@@ -3,7 +3,8 @@ import type { Connection } from "./connection.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type Backplane, PubSub, type TopicEngine } from "./pubsub.ts";
 import { ConnectionRegistry } from "./registry.ts";
-import { shutdown, type ShutdownOptions } from "./shutdown.ts";
+import { assertSendableClose } from "./close.ts";
+import { shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./shutdown.ts";
 
 /** A Hono app, or anything with its `fetch`: what every adapter serves. */
 export interface FetchApp {
@@ -91,6 +92,8 @@ export class Runtime {
    * {@link shutdown}. Runs once: later calls return the first call's promise.
    */
   shutdown(stopAccepting: () => Promise<unknown> | unknown, options?: ShutdownOptions): Promise<void> {
+    // A close no socket may be sent throws here, before the server stops accepting.
+    assertSendableClose(options?.code ?? SHUTDOWN_CLOSE.code, options?.reason ?? SHUTDOWN_CLOSE.reason);
     return (this.#shutdown ??= shutdown(this.connections, stopAccepting, options));
   }
 }

@@ -3,6 +3,7 @@
  * processes (`test/fixtures/redis-*.ts`). Redis is killed and restarted in the middle.
  */
 import { execFile } from "node:child_process";
+import { redisBackplane } from "../../src/backplane/redis.ts";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Client } from "../helpers/client.ts";
@@ -146,6 +147,13 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
       expect(since(i).match(/unreachable/g)).toHaveLength(1);
       expect(since(i).match(/is back, relaying/g)).toHaveLength(1);
     }
+  });
+
+  test("a backplane serves one server: a second start throws instead of stealing the first one's topics", async () => {
+    const backplane = redisBackplane({ url: redis.url });
+    backplane.start(() => {}, () => 0);
+    expect(() => backplane.start(() => {}, () => 0)).toThrow(/serves one server; make one per serve\(\)/);
+    await backplane.close();
   });
 
   test("close() resolves and frees the process's Redis connections; the others keep relaying", async () => {

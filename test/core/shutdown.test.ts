@@ -92,3 +92,25 @@ describe("#shutdown", () => {
     await done;
   });
 });
+
+describe("#shutdown with a close no socket may be sent", () => {
+  it("throws a RangeError before anything stops: the server keeps accepting", async () => {
+    const runtime = fakeRuntime();
+    let stopped = 0;
+    expect(() => runtime.shutdown(() => stopped++, { code: 1005 })).toThrow(RangeError);
+    expect(() => runtime.shutdown(() => stopped++, { reason: "x".repeat(124) })).toThrow(/close reason/);
+    expect([runtime.shuttingDown, stopped]).toEqual([false, 0]);
+  });
+});
+
+describe("a connection that opens once shutdown has begun", () => {
+  it("is closed with 1001 'server shutting down' right after its open, so its onClose still runs once", async () => {
+    const runtime = fakeRuntime();
+    const done = runtime.shutdown(() => {}, { timeout: 50 });
+    const { connection, transport, handler } = openConnection(new FakeBufferedTransport(), undefined, runtime);
+    expect(transport.closes).toEqual([[1001, "server shutting down"]]);
+    connection.closed(1001, "server shutting down");
+    await done;
+    expect(handler.closes).toEqual([[1001, "server shutting down"]]);
+  });
+});
