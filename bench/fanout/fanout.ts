@@ -1,0 +1,333 @@
+/**
+ * The fan-out benchmark (issue 14): for each system under test, a fresh `redis-server`, two server
+ * processes of one runtime behind it, and the load client of load.ts; then deliveries per second,
+ * publish-to-deliver p50/p99 and every delivery checked. Entry: {@link runFanout}.
+ *
+ * Pinning (the machine has 2 cores): both server processes on CPU 0, Redis and the load client on
+ * CPU 1, so that every system gets the same share, and the server CPU time per delivery
+ * (`/proc/<pid>/stat`) can be compared even when the load client is the limit.
+ * @module
+ */
+import { createClient } from "@redis/client";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import process from "node:process";
+import { createInterface } from "node:readline";
+import { type RunningRedis, startRedis } from "../../test/helpers/redis.ts";
+import { freePort } from "../../test/helpers/runtimes.ts";
+import type { LoadConfig, LoadResult } from "./load.ts";
+import type { ServerKind } from "./wire.ts";
+
+/** The runtimes that have a backplane. */
+export type BackplaneRuntime = "node" | "bun" | "deno";
+
+/** Options of {@link runFanout}. */
+export interface FanoutOptions {
+  /** 200 subscribers over 20 rooms, short phases: a check that everything runs, not a measurement. */
+  quick: boolean;
+  /** Which of `node`, `bun`, `deno` to run edgesocket and crossws on; Socket.IO (Node only) always runs. */
+  runtimes: string[];
+  /** Rounds, every system once per round in a rotating order; medians are reported. Default 1. */
+  rounds?: number;
+  /** Prints progress lines here. Default: nothing. */
+  log?: (line: string) => void;
+}
+
+/** One system under test. */
+export interface FanoutSystem {
+  kind: ServerKind;
+  runtime: BackplaneRuntime;
+  /** The server entry, relative to the repository root. */
+  entry: string;
+}
+
+/** One run of one system. */
+export interface FanoutRun extends LoadResult {
+  /** CPU time of both server processes per delivery in the window, µs. */
+  serverMicrosPerDelivery: number;
+  /** CPU time of both server processes over the window, as a fraction of their one core. */
+  serverCoreBusy: number;
+}
+
+/** The medians of one system over the rounds, with every run kept. */
+export interface FanoutRow {
+  system: FanoutSystem;
+  runs: FanoutRun[];
+  /** Why runs failed, if some did. */
+  errors: string[];
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverMicrosPerDelivery: number;
+  serverCoreBusy: number;
+  clientCpu: number;
+  /** Every delivery of every run arrived, once and in order. */
+  checked: boolean;
+}
+
+/** Issue 14's targets for one runtime: ≥ 1.5× Socket.IO's deliveries/s and a lower p99. */
+export interface FanoutTarget {
+  runtime: BackplaneRuntime;
+  /** edgesocket's deliveries/s over Socket.IO's. */
+  ratio: number;
+  throughputMet: boolean;
+  p99Met: boolean;
+}
+
+/** Everything {@link runFanout} measured. */
+export interface FanoutReport {
+  mode: "quick" | "full";
+  date: string;
+  machine: { cpus: number; model: string; loadAverage: number[] };
+  settings: Omit<LoadConfig, "kind" | "servers"> & { rounds: number; pinning: string };
+  rows: FanoutRow[];
+  targets: FanoutTarget[];
+}
+
+/** The repository: the first folder up with a package.json (from bench/fanout or dist/bench/fanout). */
+const ROOT = repositoryRoot(import.meta.dirname);
+const BIN = resolve(ROOT, "node_modules/.bin");
+const SERVER_CPU = "0";
+const CLIENT_CPU = "1";
+const PINNING = `both servers on CPU ${SERVER_CPU}; Redis and the load client on CPU ${CLIENT_CPU}`;
+const HEALTH_TIMEOUT_MS = 45_000;
+/** The load client's own phases are bounded; this is on top of warm-up and window. */
+const CLIENT_SLACK_MS = 150_000;
+
+const MODES = {
+  quick: { rooms: 20, subscribers: 200, inflight: 2, warmupMs: 1000, measureMs: 2000 },
+  full: { rooms: 100, subscribers: 2000, inflight: 2, warmupMs: 3000, measureMs: 10_000 },
+};
+
+/** Every system, in the order of the report. */
+export const FANOUT_SYSTEMS: readonly FanoutSystem[] = [
+  { kind: "edgesocket", runtime: "node", entry: "dist/bench/fanout/servers/edgesocket-node.js" },
+  { kind: "edgesocket", runtime: "bun", entry: "bench/fanout/servers/edgesocket-bun.ts" },
+  { kind: "edgesocket", runtime: "deno", entry: "bench/fanout/servers/edgesocket-deno.ts" },
+  { kind: "socketio", runtime: "node", entry: "dist/bench/fanout/servers/socketio-node.js" },
+  { kind: "crossws", runtime: "node", entry: "dist/bench/fanout/servers/crossws-node.js" },
+  { kind: "crossws", runtime: "bun", entry: "bench/fanout/servers/crossws-bun.ts" },
+  { kind: "crossws", runtime: "deno", entry: "bench/fanout/servers/crossws-deno.ts" },
+];
+
+/** Runs the fan-out benchmark; needs `redis-server`, `taskset` and a built `dist/bench/fanout`. */
+export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
+  const mode = options.quick ? "quick" : "full";
+  const settings = MODES[mode];
+  const rounds = options.rounds ?? 1;
+  const log = options.log ?? (() => {});
+  const systems = FANOUT_SYSTEMS.filter((system) =>
+    system.kind === "socketio" || options.runtimes.includes(system.runtime)
+  );
+  const runs = new Map<FanoutSystem, FanoutRun[]>(systems.map((system) => [system, []]));
+  const errors = new Map<FanoutSystem, string[]>(systems.map((system) => [system, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const system of rotate(systems, round)) {
+      log(`round ${round + 1}/${rounds}: ${labelOf(system)}`);
+      try {
+        const run = await runSystem(system, settings);
+        runs.get(system)!.push(run);
+        log(`  ${Math.round(run.deliveriesPerSecond)} deliveries/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
+      } catch (error) {
+        errors.get(system)!.push(String(error));
+        log(`  failed: ${String(error)}`);
+      }
+    }
+  }
+  const rows = systems.map((system) => summarize(system, runs.get(system)!, errors.get(system)!));
+  return {
+    mode,
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", loadAverage: loadavg() },
+    settings: { ...settings, rounds, pinning: PINNING },
+    rows,
+    targets: targetsOf(rows),
+  };
+}
+
+function repositoryRoot(from: string): string {
+  for (let folder = from; folder !== dirname(folder); folder = dirname(folder)) {
+    if (existsSync(resolve(folder, "package.json"))) return folder;
+  }
+  throw new Error(`no package.json above ${from}`);
+}
+
+/** `edgesocket (bun)` */
+export function labelOf(system: FanoutSystem): string {
+  return `${system.kind === "socketio" ? "Socket.IO" : system.kind} (${system.runtime})`;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+async function runSystem(system: FanoutSystem, settings: (typeof MODES)["full"]): Promise<FanoutRun> {
+  const redis = await startRedis();
+  const servers: ServerProcess[] = [];
+  try {
+    pin(await redisPid(redis), CLIENT_CPU);
+    for (let index = 0; index < 2; index++) servers.push(await startServer(system, redis.url));
+    return await drive({ ...settings, kind: system.kind, servers: servers.map((server) => server.url) }, servers);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis.stop();
+  }
+}
+
+async function redisPid(redis: RunningRedis): Promise<number> {
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  try {
+    const info = await client.info("server");
+    return Number(/process_id:(\d+)/.exec(info)?.[1]);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Pins every thread of `pid` to `cpu` (threads it starts later inherit it). */
+function pin(pid: number, cpu: string): void {
+  const result = spawnSync("taskset", ["-a", "-p", "-c", cpu, String(pid)], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`taskset failed for ${pid}: ${result.stderr || result.error}`);
+}
+
+interface ServerProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function serverCommand(system: FanoutSystem): string[] {
+  const entry = resolve(ROOT, system.entry);
+  if (system.runtime === "bun") return [`${BIN}/bun`, "run", entry];
+  if (system.runtime === "deno") {
+    return [`${BIN}/deno`, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", entry];
+  }
+  return [process.execPath, entry];
+}
+
+/** Spawns one server pinned to the server CPU and waits until `/health` answers its pid. */
+async function startServer(system: FanoutSystem, redisUrl: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn("taskset", ["-c", SERVER_CPU, ...serverCommand(system)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, NO_COLOR: "1" },
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const server = { url: `ws://127.0.0.1:${port}`, pid: 0, stop: () => stopProcess(child) };
+  try {
+    server.pid = await waitForHealth(port, child);
+    pin(server.pid, SERVER_CPU);
+    return server;
+  } catch (error) {
+    await server.stop();
+    throw new Error(`${labelOf(system)} did not start: ${String(error)}\n${output}`);
+  }
+}
+
+async function waitForHealth(port: number, child: ChildProcess): Promise<number> {
+  const deadline = performance.now() + HEALTH_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return Number(await response.text());
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`no answer on /health within ${HEALTH_TIMEOUT_MS} ms`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  process.kill(-child.pid!, "SIGKILL");
+  await exited;
+}
+
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+
+/** User plus system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of proc(5), counted from the state (field 3) here.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Runs the load client pinned to the client CPU and samples the servers' CPU time over its window. */
+async function drive(config: LoadConfig, servers: ServerProcess[]): Promise<FanoutRun> {
+  const serverCpu = () => servers.reduce((sum, server) => sum + cpuSeconds(server.pid), 0);
+  const entry = resolve(ROOT, "dist/bench/fanout/load-main.js");
+  const child = spawn("taskset", ["-c", CLIENT_CPU, process.execPath, entry, JSON.stringify(config)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let errors = "";
+  child.stderr!.on("data", (chunk) => (errors += chunk));
+  const timer = setTimeout(() => void stopProcess(child), config.warmupMs + config.measureMs + CLIENT_SLACK_MS);
+  const window = { cpu: 0, start: 0, seconds: 0 };
+  let result: LoadResult | undefined;
+  try {
+    for await (const line of createInterface({ input: child.stdout! })) {
+      const event = JSON.parse(line) as { event: string } & LoadResult;
+      if (event.event === "measure-start") Object.assign(window, { cpu: serverCpu(), start: performance.now() });
+      if (event.event === "measure-end") {
+        Object.assign(window, { cpu: serverCpu() - window.cpu, seconds: (performance.now() - window.start) / 1000 });
+      }
+      if (event.event === "result") result = event;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!result) throw new Error(`the load client ended without a result:\n${errors}`);
+  const { event: _event, ...load } = result as LoadResult & { event?: string };
+  return {
+    ...load,
+    serverMicrosPerDelivery: (window.cpu * 1e6) / (load.deliveriesPerSecond * window.seconds),
+    serverCoreBusy: window.cpu / window.seconds,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function summarize(system: FanoutSystem, runs: FanoutRun[], errors: string[]): FanoutRow {
+  const medianOf = (key: keyof FanoutRun) => median(runs.map((run) => run[key] as number));
+  return {
+    system,
+    runs,
+    errors,
+    deliveriesPerSecond: medianOf("deliveriesPerSecond"),
+    p50Ms: medianOf("p50Ms"),
+    p99Ms: medianOf("p99Ms"),
+    serverMicrosPerDelivery: medianOf("serverMicrosPerDelivery"),
+    serverCoreBusy: medianOf("serverCoreBusy"),
+    clientCpu: medianOf("clientCpu"),
+    checked: runs.length > 0 && errors.length === 0 && runs.every((run) => run.missing === 0 && run.wrong === 0),
+  };
+}
+
+function targetsOf(rows: FanoutRow[]): FanoutTarget[] {
+  const socketIo = rows.find((row) => row.system.kind === "socketio");
+  if (!socketIo) return [];
+  return rows.filter((row) => row.system.kind === "edgesocket").map((row) => {
+    const ratio = row.deliveriesPerSecond / socketIo.deliveriesPerSecond;
+    return { runtime: row.system.runtime, ratio, throughputMet: ratio >= 1.5, p99Met: row.p99Ms < socketIo.p99Ms };
+  });
+}
