@@ -1,5 +1,5 @@
 /**
- * `npm run bench:fanout -- [--quick] [--runtimes node,bun,deno] [--rounds N] [--out DIR]`: runs the
+ * `npm run bench:fanout -- [--quick] [--runtimes node,bun,deno] [--rounds N] [--inflight N] [--out DIR]`: runs the
  * fan-out benchmark, prints its tables and writes `fanout.json` and `fanout.md` to DIR
  * (default bench/fanout/results). Exits with 1 when a delivery was missing or wrong.
  * @module
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     runtimes: { type: "string", default: "node,bun,deno" },
     rounds: { type: "string", default: "1" },
+    inflight: { type: "string", default: "2" },
     out: { type: "string", default: "bench/fanout/results" },
   },
 });
@@ -24,7 +25,13 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
   throw new RangeError(`--rounds must be 1 to 20, got ${values.rounds}`);
 }
 
+const inflight = Number(values.inflight);
+if (!Number.isInteger(inflight) || inflight < 1 || inflight > 1000) {
+  throw new RangeError(`--inflight must be 1 to 1000, got ${values.inflight}`);
+}
+
 const report = await runFanout({
+  inflight,
   quick: values.quick,
   runtimes: values.runtimes.split(","),
   rounds,

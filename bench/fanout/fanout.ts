@@ -18,7 +18,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { type RunningRedis, startRedis } from "../../test/helpers/redis.ts";
 import { freePort } from "../../test/helpers/runtimes.ts";
-import type { LoadConfig, LoadResult } from "./load.ts";
+import type { LoadConfig, LoadResult, Phase } from "./load.ts";
 import type { ServerKind } from "./wire.ts";
 
 /** The runtimes that have a backplane. */
@@ -30,6 +30,8 @@ export interface FanoutOptions {
   quick: boolean;
   /** Which of `node`, `bun`, `deno` to run edgesocket and crossws on; Socket.IO (Node only) always runs. */
   runtimes: string[];
+  /** Publications in flight per publisher (default 2): more loads the servers harder, and lengthens every delivery's wait. */
+  inflight?: number;
   /** Rounds, every system once per round in a rotating order; medians are reported. Default 1. */
   rounds?: number;
   /** Prints progress lines here. Default: nothing. */
@@ -46,9 +48,9 @@ export interface FanoutSystem {
 
 /** One run of one system. */
 export interface FanoutRun extends LoadResult {
-  /** CPU time of both server processes per delivery in the window, µs. */
+  /** CPU time of both server processes per delivery in the saturation window, µs. */
   serverMicrosPerDelivery: number;
-  /** CPU time of both server processes over the window, as a fraction of their one core. */
+  /** CPU time of both server processes over the saturation window, as a fraction of their one core. */
   serverCoreBusy: number;
 }
 
@@ -58,17 +60,22 @@ export interface FanoutRow {
   runs: FanoutRun[];
   /** Why runs failed, if some did. */
   errors: string[];
+  /** Deliveries per second with every publisher at `inflight` publications under way. */
   deliveriesPerSecond: number;
+  /** Latency at saturation, ms: mostly the wait behind the publications under way. */
+  saturatedP99Ms: number;
+  /** Latency at the fixed rate, ms. */
   p50Ms: number;
   p99Ms: number;
   serverMicrosPerDelivery: number;
   serverCoreBusy: number;
+  /** The load client's share of its core in the saturation window. */
   clientCpu: number;
   /** Every delivery of every run arrived, once and in order. */
   checked: boolean;
 }
 
-/** Issue 14's targets for one runtime: ≥ 1.5× Socket.IO's deliveries/s and a lower p99. */
+/** Issue 14's targets for one runtime: ≥ 1.5× Socket.IO's deliveries/s and a lower p99 (at the fixed rate). */
 export interface FanoutTarget {
   runtime: BackplaneRuntime;
   /** edgesocket's deliveries/s over Socket.IO's. */
@@ -98,8 +105,8 @@ const HEALTH_TIMEOUT_MS = 45_000;
 const CLIENT_SLACK_MS = 150_000;
 
 const MODES = {
-  quick: { rooms: 20, subscribers: 200, inflight: 2, warmupMs: 1000, measureMs: 2000 },
-  full: { rooms: 100, subscribers: 2000, inflight: 2, warmupMs: 3000, measureMs: 10_000 },
+  quick: { rooms: 20, subscribers: 200, inflight: 2, rate: 100, warmupMs: 1000, measureMs: 2000 },
+  full: { rooms: 100, subscribers: 2000, inflight: 2, rate: 300, warmupMs: 3000, measureMs: 10_000 },
 };
 
 /** Every system, in the order of the report. */
@@ -116,7 +123,7 @@ export const FANOUT_SYSTEMS: readonly FanoutSystem[] = [
 /** Runs the fan-out benchmark; needs `redis-server`, `taskset` and a built `dist/bench/fanout`. */
 export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
   const mode = options.quick ? "quick" : "full";
-  const settings = MODES[mode];
+  const settings = { ...MODES[mode], inflight: options.inflight ?? MODES[mode].inflight };
   const rounds = options.rounds ?? 1;
   const log = options.log ?? (() => {});
   const systems = FANOUT_SYSTEMS.filter((system) =>
@@ -130,7 +137,10 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
       try {
         const run = await runSystem(system, settings);
         runs.get(system)!.push(run);
-        log(`  ${Math.round(run.deliveriesPerSecond)} deliveries/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
+        log(
+          `  ${Math.round(run.saturation.deliveriesPerSecond)} deliveries/s; at ${settings.rate} publications/s ` +
+            `p50 ${run.fixedRate.p50Ms} ms, p99 ${run.fixedRate.p99Ms} ms`,
+        );
       } catch (error) {
         errors.get(system)!.push(String(error));
         log(`  failed: ${String(error)}`);
@@ -265,7 +275,7 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** Runs the load client pinned to the client CPU and samples the servers' CPU time over its window. */
+/** Runs the load client pinned to the client CPU and samples the servers' CPU time over its saturation window. */
 async function drive(config: LoadConfig, servers: ServerProcess[]): Promise<FanoutRun> {
   const serverCpu = () => servers.reduce((sum, server) => sum + cpuSeconds(server.pid), 0);
   const entry = resolve(ROOT, "dist/bench/fanout/load-main.js");
@@ -276,26 +286,26 @@ async function drive(config: LoadConfig, servers: ServerProcess[]): Promise<Fano
   });
   let errors = "";
   child.stderr!.on("data", (chunk) => (errors += chunk));
-  const timer = setTimeout(() => void stopProcess(child), config.warmupMs + config.measureMs + CLIENT_SLACK_MS);
+  const timer = setTimeout(() => void stopProcess(child), 2 * (config.warmupMs + config.measureMs) + CLIENT_SLACK_MS);
   const window = { cpu: 0, start: 0, seconds: 0 };
   let result: LoadResult | undefined;
   try {
     for await (const line of createInterface({ input: child.stdout! })) {
-      const event = JSON.parse(line) as { event: string } & LoadResult;
-      if (event.event === "measure-start") Object.assign(window, { cpu: serverCpu(), start: performance.now() });
-      if (event.event === "measure-end") {
+      const { event, phase, ...rest } = JSON.parse(line) as { event: string; phase?: Phase };
+      if (event === "result") result = rest as LoadResult;
+      if (phase !== "saturation") continue;
+      if (event === "window-start") Object.assign(window, { cpu: serverCpu(), start: performance.now() });
+      if (event === "window-end") {
         Object.assign(window, { cpu: serverCpu() - window.cpu, seconds: (performance.now() - window.start) / 1000 });
       }
-      if (event.event === "result") result = event;
     }
   } finally {
     clearTimeout(timer);
   }
   if (!result) throw new Error(`the load client ended without a result:\n${errors}`);
-  const { event: _event, ...load } = result as LoadResult & { event?: string };
   return {
-    ...load,
-    serverMicrosPerDelivery: (window.cpu * 1e6) / (load.deliveriesPerSecond * window.seconds),
+    ...result,
+    serverMicrosPerDelivery: (window.cpu * 1e6) / (result.saturation.deliveriesPerSecond * window.seconds),
     serverCoreBusy: window.cpu / window.seconds,
   };
 }
@@ -308,17 +318,18 @@ function median(values: number[]): number {
 }
 
 function summarize(system: FanoutSystem, runs: FanoutRun[], errors: string[]): FanoutRow {
-  const medianOf = (key: keyof FanoutRun) => median(runs.map((run) => run[key] as number));
+  const medianOf = (value: (run: FanoutRun) => number) => median(runs.map(value));
   return {
     system,
     runs,
     errors,
-    deliveriesPerSecond: medianOf("deliveriesPerSecond"),
-    p50Ms: medianOf("p50Ms"),
-    p99Ms: medianOf("p99Ms"),
-    serverMicrosPerDelivery: medianOf("serverMicrosPerDelivery"),
-    serverCoreBusy: medianOf("serverCoreBusy"),
-    clientCpu: medianOf("clientCpu"),
+    deliveriesPerSecond: medianOf((run) => run.saturation.deliveriesPerSecond),
+    saturatedP99Ms: medianOf((run) => run.saturation.p99Ms),
+    p50Ms: medianOf((run) => run.fixedRate.p50Ms),
+    p99Ms: medianOf((run) => run.fixedRate.p99Ms),
+    serverMicrosPerDelivery: medianOf((run) => run.serverMicrosPerDelivery),
+    serverCoreBusy: medianOf((run) => run.serverCoreBusy),
+    clientCpu: medianOf((run) => run.saturation.clientCpu),
     checked: runs.length > 0 && errors.length === 0 && runs.every((run) => run.missing === 0 && run.wrong === 0),
   };
 }

@@ -3,12 +3,17 @@
  * own core): `node dist/bench/fanout/load-main.js '<LoadConfig as JSON>'`.
  *
  * It opens the subscribers (spread over both servers and every room) and two publishers per room
- * (one on each server), probes every room until each subscriber has heard each of its publishers,
- * then lets every publisher keep `inflight` publications under way: a publication is done once
- * all subscribers of its room have it, and the next one goes out. Each publication is
- * `<publisher> <sequence> <send time in ms>`; each subscriber checks that it gets every sequence of
- * each of its room's publishers exactly once and in order. It prints `{"event":"measure-start"}`,
- * `{"event":"measure-end"}` and finally `{"event":"result",…}` as JSON lines on stdout.
+ * (one on each server), and probes every room until each subscriber has heard each of its
+ * publishers. Then two phases, each a warm-up and a measured window:
+ * - saturation: every publisher keeps `inflight` publications under way (a publication is done once
+ *   all subscribers of its room have it, and the next one goes out): the deliveries per second;
+ * - fixed rate: `rate` publications per second in all, round-robin over the publishers, whatever the
+ *   deliveries: the publish-to-deliver latency of a server that is not overloaded.
+ *
+ * Each publication is `<publisher> <sequence> <send time in ms>`; each subscriber checks that it
+ * gets every sequence of each of its room's publishers exactly once and in order. It prints
+ * `{"event":"window-start","phase":…}`, `{"event":"window-end",…}` and finally
+ * `{"event":"result",…}` as JSON lines on stdout.
  * @module
  */
 import { performance } from "node:perf_hooks";
@@ -23,19 +28,31 @@ export interface LoadConfig {
   servers: string[];
   rooms: number;
   subscribers: number;
-  /** Publications under way per publisher. */
+  /** Publications under way per publisher in the saturation phase. */
   inflight: number;
+  /** Publications per second, over all publishers, in the fixed-rate phase. */
+  rate: number;
+  /** Warm-up of each phase. */
   warmupMs: number;
+  /** Measured window of each phase. */
   measureMs: number;
+}
+
+/** What one measured window saw. */
+export interface WindowResult {
+  /** Deliveries received in the window, per second. */
+  deliveriesPerSecond: number;
+  /** Publish-to-deliver latency of those deliveries, ms. */
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU time of the load client in the window, as a fraction of one core. */
+  clientCpu: number;
 }
 
 /** What one load run measured and checked. */
 export interface LoadResult {
-  /** Deliveries received during the measurement window, per second. */
-  deliveriesPerSecond: number;
-  /** Publish-to-deliver latency over the window, ms. */
-  p50Ms: number;
-  p99Ms: number;
+  saturation: WindowResult;
+  fixedRate: WindowResult;
   /** Totals over the whole run (warm-up, window and drain). */
   published: number;
   expectedDeliveries: number;
@@ -46,13 +63,15 @@ export interface LoadResult {
   wrong: number;
   /** The first few problems, in words. */
   problems: string[];
-  /** CPU time of the load client during the window, as a fraction of one core. */
-  clientCpu: number;
 }
+
+/** A phase of the run. */
+export type Phase = "saturation" | "fixedRate";
 
 const CONNECT_TIMEOUT_MS = 30_000;
 const CONNECT_CONCURRENCY = 64;
 const PROBE_INTERVAL_MS = 250;
+const PACE_TICK_MS = 5;
 const PROBE_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 15_000;
 const MAX_PUBLICATIONS_PER_PUBLISHER = 10_000_000;
@@ -113,10 +132,12 @@ class FanoutLoad {
   readonly publishers: Publisher[] = [];
   readonly subscribers: Subscriber[] = [];
   readonly roomSize: number[];
-  readonly histogram = new LatencyHistogram();
-  publishing = false;
-  measuring = false;
-  measured = 0;
+  /** Whether deliveries make publishers publish again (the saturation phase). */
+  pumping = false;
+  /** Whether the run is on: a connection closing now is a problem. */
+  running = false;
+  /** The window being measured, if one is. */
+  window: { histogram: LatencyHistogram; deliveries: number } | undefined;
   deliveries = 0;
   wrong = 0;
   readonly problems: string[] = [];
@@ -177,9 +198,9 @@ class FanoutLoad {
     subscriber.next[publisher.server] = Math.max(expected, sequence + 1);
     const left = publisher.pending.get(sequence);
     if (left === undefined) return this.problem(`publisher ${publisher.index}: ${sequence} delivered once too often`);
-    if (this.measuring) {
-      this.measured++;
-      this.histogram.add(now - Number(sentText));
+    if (this.window) {
+      this.window.deliveries++;
+      this.window.histogram.add(now - Number(sentText));
     }
     if (left > 1) return void publisher.pending.set(sequence, left - 1);
     publisher.pending.delete(sequence);
@@ -193,16 +214,16 @@ class FanoutLoad {
     publisher.probed++;
   }
 
-  /** Sends publications until `inflight` are under way. */
+  /** In the saturation phase, sends publications until `inflight` are under way. */
   pump(publisher: Publisher): void {
-    while (
-      this.publishing && publisher.sent - publisher.completed < this.config.inflight &&
-      publisher.sent < MAX_PUBLICATIONS_PER_PUBLISHER
-    ) {
-      const sequence = publisher.sent++;
-      publisher.pending.set(sequence, this.roomSize[publisher.room]!);
-      this.send(publisher, sequence);
-    }
+    while (this.pumping && publisher.sent - publisher.completed < this.config.inflight) this.publishNext(publisher);
+  }
+
+  publishNext(publisher: Publisher): void {
+    if (publisher.sent >= MAX_PUBLICATIONS_PER_PUBLISHER) return;
+    const sequence = publisher.sent++;
+    publisher.pending.set(sequence, this.roomSize[publisher.room]!);
+    this.send(publisher, sequence);
   }
 
   send(publisher: Publisher, sequence: number): void {
@@ -245,7 +266,7 @@ function open(
     const ready = () => {
       clearTimeout(timer);
       socket.on("close", (code) => {
-        if (load.publishing) load.problem(`${url} closed with ${code} during the run`);
+        if (load.running) load.problem(`${url} closed with ${code} during the run`);
       });
       resolve(socket);
     };
@@ -320,39 +341,68 @@ export function emit(event: object): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 }
 
-/** Connects, probes, publishes for warm-up plus window, drains, and returns what it measured and checked. */
+/** Publishes `rate` publications per second, round-robin over the publishers, for `ms`. */
+async function publishAtRate(load: FanoutLoad, ms: number): Promise<void> {
+  const start = performance.now();
+  let sent = 0;
+  for (let elapsed = 0; elapsed < ms; elapsed = performance.now() - start) {
+    const due = Math.floor((elapsed / 1000) * load.config.rate);
+    for (; sent < due; sent++) load.publishNext(load.publishers[sent % load.publishers.length]!);
+    await sleep(PACE_TICK_MS);
+  }
+}
+
+/** Runs `publish` for a warm-up and then a measured window, and says what the window saw. */
+async function measure(load: FanoutLoad, phase: Phase, publish: (ms: number) => Promise<void>): Promise<WindowResult> {
+  const { warmupMs, measureMs } = load.config;
+  const measured = (async () => {
+    await sleep(warmupMs);
+    emit({ event: "window-start", phase });
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+    const window = load.window = { histogram: new LatencyHistogram(), deliveries: 0 };
+    await sleep(measureMs);
+    load.window = undefined;
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    emit({ event: "window-end", phase });
+    return {
+      deliveriesPerSecond: window.deliveries / seconds,
+      p50Ms: window.histogram.quantile(0.5),
+      p99Ms: window.histogram.quantile(0.99),
+      clientCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+    };
+  })();
+  await publish(warmupMs + measureMs);
+  const result = await measured;
+  await drain(load);
+  return result;
+}
+
+/** Connects, probes, runs both phases, and returns what it measured and checked. */
 export async function runLoad(config: LoadConfig): Promise<LoadResult> {
   const load = new FanoutLoad(config);
   const sockets = await connectAll(load);
   try {
     await probeRooms(load);
-    load.publishing = true;
-    for (const publisher of load.publishers) load.pump(publisher);
-    await sleep(config.warmupMs);
-    emit({ event: "measure-start" });
-    const cpuBefore = process.cpuUsage();
-    const start = performance.now();
-    load.measuring = true;
-    await sleep(config.measureMs);
-    load.measuring = false;
-    const seconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    emit({ event: "measure-end" });
-    load.publishing = false;
-    await drain(load);
-    const published = load.publishers.reduce((sum, publisher) => sum + publisher.sent, 0);
-    const expectedDeliveries = load.publishers.reduce((sum, p) => sum + p.sent * load.roomSize[p.room]!, 0);
+    load.running = true;
+    const saturation = await measure(load, "saturation", async (ms) => {
+      load.pumping = true;
+      for (const publisher of load.publishers) load.pump(publisher);
+      await sleep(ms);
+      load.pumping = false;
+    });
+    const fixedRate = await measure(load, "fixedRate", (ms) => publishAtRate(load, ms));
+    load.running = false;
     return {
-      deliveriesPerSecond: load.measured / seconds,
-      p50Ms: load.histogram.quantile(0.5),
-      p99Ms: load.histogram.quantile(0.99),
-      published,
-      expectedDeliveries,
+      saturation,
+      fixedRate,
+      published: load.publishers.reduce((sum, publisher) => sum + publisher.sent, 0),
+      expectedDeliveries: load.publishers.reduce((sum, p) => sum + p.sent * load.roomSize[p.room]!, 0),
       deliveries: load.deliveries,
       missing: load.publishers.reduce((sum, p) => sum + [...p.pending.values()].reduce((a, b) => a + b, 0), 0),
       wrong: load.wrong,
       problems: load.problems,
-      clientCpu: (cpu.user + cpu.system) / 1e6 / seconds,
     };
   } finally {
     for (const socket of sockets) socket.terminate();
