@@ -1,5 +1,5 @@
 /**
- * `npm run bench:fanout -- [--quick] [--runtimes node,bun,deno] [--rounds N] [--inflight N] [--out DIR]`: runs the
+ * `npm run bench:fanout -- [--quick] [--runtimes node,bun,deno] [--systems edgesocket,socketio,crossws] [--rounds N] [--inflight N] [--out DIR]`: runs the
  * fan-out benchmark, prints its tables and writes `fanout.json` and `fanout.md` to DIR
  * (default bench/fanout/results). Exits with 1 when a delivery was missing or wrong.
  * @module
@@ -10,11 +10,13 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { runFanout } from "./fanout.ts";
 import { fanoutMarkdown } from "./report.ts";
+import type { ServerKind } from "./wire.ts";
 
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     runtimes: { type: "string", default: "node,bun,deno" },
+    systems: { type: "string", default: "edgesocket,socketio,crossws" },
     rounds: { type: "string", default: "1" },
     inflight: { type: "string", default: "2" },
     out: { type: "string", default: "bench/fanout/results" },
@@ -34,6 +36,7 @@ const report = await runFanout({
   inflight,
   quick: values.quick,
   runtimes: values.runtimes.split(","),
+  kinds: values.systems.split(",") as ServerKind[],
   rounds,
   log: (line) => console.error(line),
 });

@@ -30,6 +30,8 @@ export interface FanoutOptions {
   quick: boolean;
   /** Which of `node`, `bun`, `deno` to run edgesocket and crossws on; Socket.IO (Node only) always runs. */
   runtimes: string[];
+  /** Which servers to run (default all): `edgesocket`, `socketio`, `crossws`. */
+  kinds?: ServerKind[];
   /** Publications in flight per publisher (default 2): more loads the servers harder, and lengthens every delivery's wait. */
   inflight?: number;
   /** Rounds, every system once per round in a rotating order; medians are reported. Default 1. */
@@ -48,6 +50,8 @@ export interface FanoutSystem {
 
 /** One run of one system. */
 export interface FanoutRun extends LoadResult {
+  /** The round it was measured in, from 0. */
+  round: number;
   /** CPU time of both server processes per delivery in the saturation window, µs. */
   serverMicrosPerDelivery: number;
   /** CPU time of both server processes over the saturation window, as a fraction of their one core. */
@@ -75,11 +79,16 @@ export interface FanoutRow {
   checked: boolean;
 }
 
-/** Issue 14's targets for one runtime: ≥ 1.5× Socket.IO's deliveries/s and a lower p99 (at the fixed rate). */
+/**
+ * Issue 14's targets for one runtime: ≥ 1.5× Socket.IO's deliveries/s and a lower p99 (at the fixed rate).
+ * Both compare runs of the same round (minutes apart at most), then take the median over the rounds.
+ */
 export interface FanoutTarget {
   runtime: BackplaneRuntime;
   /** edgesocket's deliveries/s over Socket.IO's. */
   ratio: number;
+  /** edgesocket's p99 at the fixed rate over Socket.IO's. */
+  p99Ratio: number;
   throughputMet: boolean;
   p99Met: boolean;
 }
@@ -126,8 +135,9 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
   const settings = { ...MODES[mode], inflight: options.inflight ?? MODES[mode].inflight };
   const rounds = options.rounds ?? 1;
   const log = options.log ?? (() => {});
+  const kinds = options.kinds ?? ["edgesocket", "socketio", "crossws"];
   const systems = FANOUT_SYSTEMS.filter((system) =>
-    system.kind === "socketio" || options.runtimes.includes(system.runtime)
+    kinds.includes(system.kind) && (system.kind === "socketio" || options.runtimes.includes(system.runtime))
   );
   const runs = new Map<FanoutSystem, FanoutRun[]>(systems.map((system) => [system, []]));
   const errors = new Map<FanoutSystem, string[]>(systems.map((system) => [system, []]));
@@ -135,7 +145,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
     for (const system of rotate(systems, round)) {
       log(`round ${round + 1}/${rounds}: ${labelOf(system)}`);
       try {
-        const run = await runSystem(system, settings);
+        const run = { round, ...await runSystem(system, settings) };
         runs.get(system)!.push(run);
         log(
           `  ${Math.round(run.saturation.deliveriesPerSecond)} deliveries/s; at ${settings.rate} publications/s ` +
@@ -175,7 +185,7 @@ function rotate<T>(items: readonly T[], by: number): T[] {
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
-async function runSystem(system: FanoutSystem, settings: (typeof MODES)["full"]): Promise<FanoutRun> {
+async function runSystem(system: FanoutSystem, settings: (typeof MODES)["full"]): Promise<Omit<FanoutRun, "round">> {
   const redis = await startRedis();
   const servers: ServerProcess[] = [];
   try {
@@ -276,7 +286,7 @@ function cpuSeconds(pid: number): number {
 }
 
 /** Runs the load client pinned to the client CPU and samples the servers' CPU time over its saturation window. */
-async function drive(config: LoadConfig, servers: ServerProcess[]): Promise<FanoutRun> {
+async function drive(config: LoadConfig, servers: ServerProcess[]): Promise<Omit<FanoutRun, "round">> {
   const serverCpu = () => servers.reduce((sum, server) => sum + cpuSeconds(server.pid), 0);
   const entry = resolve(ROOT, "dist/bench/fanout/load-main.js");
   const child = spawn("taskset", ["-c", CLIENT_CPU, process.execPath, entry, JSON.stringify(config)], {
@@ -334,11 +344,20 @@ function summarize(system: FanoutSystem, runs: FanoutRun[], errors: string[]): F
   };
 }
 
+/** The median over the rounds in which both have a run of `value(a) / value(b)`. */
+function pairedRatio(a: FanoutRun[], b: FanoutRun[], value: (run: FanoutRun) => number): number {
+  return median(a.flatMap((run) => {
+    const other = b.find((candidate) => candidate.round === run.round);
+    return other ? [value(run) / value(other)] : [];
+  }));
+}
+
 function targetsOf(rows: FanoutRow[]): FanoutTarget[] {
   const socketIo = rows.find((row) => row.system.kind === "socketio");
   if (!socketIo) return [];
   return rows.filter((row) => row.system.kind === "edgesocket").map((row) => {
-    const ratio = row.deliveriesPerSecond / socketIo.deliveriesPerSecond;
-    return { runtime: row.system.runtime, ratio, throughputMet: ratio >= 1.5, p99Met: row.p99Ms < socketIo.p99Ms };
+    const ratio = pairedRatio(row.runs, socketIo.runs, (run) => run.saturation.deliveriesPerSecond);
+    const p99Ratio = pairedRatio(row.runs, socketIo.runs, (run) => run.fixedRate.p99Ms);
+    return { runtime: row.system.runtime, ratio, p99Ratio, throughputMet: ratio >= 1.5, p99Met: p99Ratio < 1 };
   });
 }
