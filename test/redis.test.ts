@@ -2,6 +2,8 @@
  * The Redis backplane with real parts: one redis-server, and the rooms fixture served by Bun, Node
  * and Deno processes, each with `redisBackplane()`. Redis is killed and restarted in the middle.
  */
+import { execFile } from "node:child_process";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Client } from "./helpers/client.ts";
 import { type RunningRedis, startRedis } from "./helpers/redis.ts";
@@ -122,7 +124,53 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
     expect(withoutMarkers(bunE).filter((m) => m.startsWith("while"))).toEqual(["while Redis is down"]);
     expect(withoutMarkers(nodeB).concat(withoutMarkers(denoD)).filter((m) => m.startsWith("while"))).toEqual([]);
   });
+
+  test("a long outage is logged once per process across many reconnection attempts, and its end once", async () => {
+    const servers = [bun, node, deno];
+    const logged = servers.map((s) => s.output().length);
+    const since = (i: number) => servers[i]!.output().slice(logged[i]);
+    await redis.stop();
+    // Stands in for Redis on its port: counts each reconnection attempt and drops it before any reply.
+    let attempts = 0;
+    const port = Number(new URL(redis.url).port);
+    const standIn = createServer((socket) => (attempts++, socket.destroy()));
+    await new Promise<void>((resolve) => standIn.listen(port, "127.0.0.1", resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (attempts < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(attempts).toBeGreaterThanOrEqual(30); // five per client of the three processes' six
+    } finally {
+      await new Promise((resolve) => standIn.close(resolve));
+    }
+    await redis.start();
+    await relaying();
+    for (const i of servers.keys()) {
+      expect(since(i).match(/unreachable/g)).toHaveLength(1);
+      expect(since(i).match(/is back, relaying/g)).toHaveLength(1);
+    }
+  });
+
+  test("close() resolves and frees the process's Redis connections; the others keep relaying", async () => {
+    const clientsOnRedis = async () => (await redisCli(redis.url, "CLIENT", "LIST")).trim().split("\n").length;
+    const before = await clientsOnRedis();
+    const res = await fetch(`${node.httpURL}/backplane/close`, { method: "POST" });
+    expect(await res.text()).toBe("closed");
+    expect(await clientsOnRedis()).toBe(before - 2); // its publisher and its subscriber
+    const [bunA, denoD, nodeB] = [await join(bun, "w"), await join(deno, "w"), await join(node, "w")];
+    bunA.ws.send(JSON.stringify({ pub: "w", data: "after node's close" }));
+    bunA.ws.send(JSON.stringify({ pub: "w", data: "and after that" }));
+    expect(await publicationsArrived(denoD, 2)).toEqual(["after node's close", "and after that"]);
+    await nodeB.command({ topics: 1 }); // a round trip on node after both reached Deno
+    expect(publications(nodeB)).toEqual([]);
+  });
 });
+
+/** Runs one command with `redis-cli` (Debian's redis-tools, next to redis-server) and returns its output. */
+function redisCli(url: string, ...command: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("redis-cli", ["-u", url, ...command], (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+}
 
 describe("the chat demo on two processes behind Redis", () => {
   let redis: RunningRedis;

@@ -6,8 +6,8 @@ import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler }
 import { ReadyState } from "../core/constants.ts";
 import type { Connection, Transport } from "../core/connection.ts";
 import type { SendData } from "../core/message.ts";
-import { DEFAULT_LIMITS } from "../core/options.ts";
 import type { TopicEngine } from "../core/pubsub.ts";
+import { largestMessageSize } from "../core/route.ts";
 import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
 import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
 
@@ -17,8 +17,8 @@ import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
 export interface ServeOptions extends ListenOptions {
   /**
    * Bun's message limit is server-wide (`maxPayloadLength`); each route's own limit still holds below it.
-   * Default: the largest `maxMessageSize` of the routes this server has upgraded for (raised, by Bun's
-   * `server.reload`, the first time a route with a larger limit upgrades), so that none is cut short.
+   * Default: the largest `maxMessageSize` of the app's routes when `serve()` runs, raised (by Bun's
+   * `server.reload`) the first time a route added later with a larger limit upgrades, so that none is cut short.
    */
   maxMessageSize?: number;
 }
@@ -34,7 +34,7 @@ type Peer = ServerWebSocket<Connection>;
  * (stop accepting, close every socket with 1001, wait for each `onClose`).
  */
 export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> & Shutdown {
-  const payloadLimit = new PayloadLimit(options.maxMessageSize);
+  const payloadLimit = new PayloadLimit(options.maxMessageSize, largestMessageSize(app));
   const runtime = new Runtime({
     upgrade(c, connection) {
       payloadLimit.fit(connection.limits.maxMessageSize, server, bunOptions);
@@ -67,9 +67,9 @@ class PayloadLimit {
   bytes: number;
   readonly #fixed: boolean;
 
-  constructor(fixed: number | undefined) {
+  constructor(fixed: number | undefined, routesAtStart: number) {
     this.#fixed = fixed !== undefined;
-    this.bytes = fixed ?? DEFAULT_LIMITS.maxMessageSize;
+    this.bytes = fixed ?? routesAtStart;
   }
 
   /** Raises the limit to `routeLimit` (Bun's `reload` applies it to open sockets too), unless it was given. */

@@ -2,7 +2,7 @@ import type { Context, Env, Handler } from "hono";
 import { Connection } from "./connection.ts";
 import type { WebSocketHandler } from "./handler.ts";
 import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } from "./handshake.ts";
-import { type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
+import { DEFAULT_LIMITS, type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
 import { type Runtime, runtimeOf } from "./runtime.ts";
 
 /** A handler class with a no-argument constructor. */
@@ -21,7 +21,25 @@ export type HandlerClass<E extends Env = any> = new () => WebSocketHandler<E>;
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
 export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options?: WebSocketOptions): Handler<E> {
   const limits = resolveOptions(options);
-  return (c) => upgrade(c as Context, Handler, limits);
+  const route: Handler<E> = (c) => upgrade(c as Context, Handler, limits);
+  return Object.assign(route, { [ROUTE_LIMITS]: limits });
+}
+
+/** Where a route made by {@link websocket} keeps its limits, for {@link largestMessageSize}. */
+const ROUTE_LIMITS = Symbol("edgesocket.routeLimits");
+
+/**
+ * The largest `maxMessageSize` of the `websocket()` routes a Hono app has now (read from its `routes`), and at
+ * least the default: what a runtime whose message limit is server-wide (Bun) must allow at start.
+ */
+export function largestMessageSize(app: object): number {
+  const routes = (app as { routes?: readonly { handler: unknown }[] }).routes ?? [];
+  let largest = DEFAULT_LIMITS.maxMessageSize;
+  for (const { handler } of routes) {
+    const limits = (handler as { [ROUTE_LIMITS]?: Limits } | undefined)?.[ROUTE_LIMITS];
+    if (limits) largest = Math.max(largest, limits.maxMessageSize);
+  }
+  return largest;
 }
 
 function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | Promise<Response> {

@@ -1,6 +1,7 @@
 import { type Env, Hono } from "hono";
 import { toDurableObject } from "../adapters/cloudflare-durable.ts";
 import { type Message, websocket, WebSocketHandler } from "../index.ts";
+import { browserModule } from "../client/browser.ts";
 import { chatPage, echoPage } from "./pages.ts";
 
 /** The seed's Tornado handler, line for line. */
@@ -66,8 +67,18 @@ app.get("/", (c) => c.html(echoPage));
 // `all`, not `get`, so that other methods get 405 rather than 404, as from Tornado.
 app.all("/websocketserver", websocket(MyWebSocketServer));
 app.get("/chat", (c) => c.html(chatPage));
+// The pages' client, edgesocket/client bundled into one ES module (src/client/browser.ts): no build step, no CDN.
+app.get(
+  "/edgesocket-client.js",
+  (c) => c.body(browserModule, 200, { "content-type": "text/javascript; charset=utf-8" }),
+);
 // On Cloudflare each room lives in the Durable Object named after it (binding ROOMS); elsewhere, in this process.
-app.all("/chat/:room", toDurableObject("ROOMS", (c) => c.req.param("room")!), websocket(ChatRoom));
+// A flood (over 50 messages in a second) is closed with 1008, which the pages' client does not retry.
+app.all(
+  "/chat/:room",
+  toDurableObject("ROOMS", (c) => c.req.param("room")!),
+  websocket(ChatRoom, { maxMessagesPerSecond: 50 }),
+);
 
 /** The demo's port: `PORT` from the environment, else 8000 as in the seed. */
 export function demoPort(env: { PORT?: string } | undefined): number {

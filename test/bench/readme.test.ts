@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs script without types
-import { README_END, README_START, readmeBlock } from "../../bench/run.mjs";
+import { DOC_END, DOC_START, PERFORMANCE_DOC, readmeBlock } from "../../bench/report.ts";
+import type { Report } from "../../bench/summary.ts";
+import { ROOT } from "../helpers/runtimes.ts";
 
-// The "Performance" tables of docs/performance.md must be the ones the committed results give.
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+// The performance document's tables must be the ones the committed results give.
 
 /** Table cells and separators as `deno fmt` leaves them compared to as written: padding is not content. */
 function normalise(markdown: string): string[] {
@@ -17,14 +16,14 @@ function normalise(markdown: string): string[] {
     .filter((line) => line !== "");
 }
 
-it("docs/performance.md's benchmark block is what bench/results/latest.json gives", () => {
-  const report = JSON.parse(readFileSync(path.join(root, "bench", "results", "latest.json"), "utf8"));
-  const page = readFileSync(path.join(root, "docs", "performance.md"), "utf8");
-  const start = page.indexOf(README_START);
-  const end = page.indexOf(README_END);
+it(`the benchmark block of ${PERFORMANCE_DOC} is what bench/results/latest.json gives`, () => {
+  const report: Report = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "latest.json"), "utf8"));
+  const doc = readFileSync(path.join(ROOT, PERFORMANCE_DOC), "utf8");
+  const start = doc.indexOf(DOC_START);
+  const end = doc.indexOf(DOC_END);
   expect(start).toBeGreaterThanOrEqual(0);
   expect(end).toBeGreaterThan(start);
-  const shown = page.slice(start, end + README_END.length);
+  const shown = doc.slice(start, end + DOC_END.length);
   expect(normalise(shown)).toEqual(normalise(readmeBlock(report)));
   expect(report.mode).toBe("full");
 });

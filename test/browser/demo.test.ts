@@ -1,48 +1,30 @@
 /**
  * The demo page in a real headless Chromium (Debian's `chromium`, installed by .ci/run), against the demo
- * server of each runtime: the page's own `new WebSocket(...)` connects, sends, shows the echo, and shows the
- * closed state once the server goes away; the chat page delivers within a room only. Screenshots per runtime land
+ * server of each runtime: the page's `EdgeSocket` (edgesocket/client, served by the demo) connects, sends, shows the
+ * echo, and shows that it is reconnecting once the server goes away; the chat page delivers within a room only.
+ * The reconnection itself: test/browser/client.test.ts. Screenshots per runtime land
  * in test-results/screenshots/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Chromium, launchChromium } from "../helpers/chromium.ts";
 import { entryOf, ROOT, type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(ROOT, "test-results/screenshots");
 const runtimes: RuntimeName[] = ["deno", "bun", "workerd", "node"];
 
-let profile: string;
+let chromium: Chromium;
 let browser: BrowserContext;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), "edgesocket-chromium-"));
-  // A persistent context is how Playwright takes a fresh --user-data-dir.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 800, height: 600 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  chromium = await launchChromium();
+  browser = chromium.browser;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
+afterAll(() => chromium?.close());
 
 describe.each(runtimes)("the demo pages in Chromium, served by %s", (runtime) => {
   let server: RunningServer;
@@ -82,7 +64,7 @@ describe.each(runtimes)("the demo pages in Chromium, served by %s", (runtime) =>
     }
   });
 
-  test("/: connects, sends, shows the echo, then shows the closed state when the server goes away", async () => {
+  test("/: connects, sends, shows the echo, then shows that it is reconnecting when the server goes away", async () => {
     let page: Page | undefined;
     try {
       page = await browser.newPage();
@@ -102,9 +84,11 @@ describe.each(runtimes)("the demo pages in Chromium, served by %s", (runtime) =>
       await page.screenshot({ path: join(SCREENSHOTS, `${runtime}.png`) });
 
       await server.stop();
-      await expect.poll(() => status.textContent(), { timeout: 15_000 }).toMatch(/^closed \(\d+\)$/);
-      expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
-      await page.screenshot({ path: join(SCREENSHOTS, `${runtime}-closed.png`) });
+      await expect.poll(() => status.textContent(), { timeout: 15_000 })
+        .toMatch(/^reconnecting in \d+\.\d s \(attempt \d+\)$/);
+      // What is typed now waits for the server (test/browser/client.test.ts sends it once the server is back).
+      expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(false);
+      await page.screenshot({ path: join(SCREENSHOTS, `${runtime}-reconnecting.png`) });
       expect(errors).toEqual([]);
     } finally {
       await page?.close();

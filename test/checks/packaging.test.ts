@@ -1,13 +1,14 @@
 /**
- * The package as users get it: the npm tarball's file list, a consumer that type-checks and runs against the
- * packed files, the Worker built by `wrangler deploy --dry-run` (offline), and the JSR package (`deno publish
+ * The package as users get it: the npm tarball's file list; Node, Bun and Worker consumers that `npm install` the
+ * tarball with only what their runtime needs (from the local npm cache when it can), type-check and echo over a
+ * real socket; the Worker built by `wrangler deploy --dry-run` (offline); and the JSR package (`deno publish
  * --dry-run`). `npm test` builds dist/ first.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ROOT } from "../helpers/runtimes.ts";
+import { ROOT, WORKERS_COMPATIBILITY_DATE } from "../helpers/runtimes.ts";
 import { run, withoutTypeWarnings } from "./run.ts";
 
 interface PackedFile {
@@ -19,30 +20,13 @@ let work: string;
 let tarball: string;
 /** The files in the tarball, as `npm pack` (and `npm pack --dry-run`) lists them. */
 let packed: string[];
-/** The consumer project's directory. */
-let app: string;
+/** Consumer projects, each with what a user of that runtime installs from npm next to the tarball. */
+let nodeApp: string;
+let bunApp: string;
+let workerApp: string;
 
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), "edgesocket-pack-"));
-  const result = await run("npm", ["pack", "--json", "--pack-destination", work]);
-  expect(result.code).toBe(0);
-  const [pack] = JSON.parse(result.stdout);
-  tarball = join(work, pack.filename);
-  packed = (pack.files as PackedFile[]).map((f) => f.path).sort();
-
-  // A consumer project with the tarball installed in its node_modules, and its dependencies as npm would install them.
-  app = join(work, "consumer");
-  mkdirSync(join(app, "node_modules/edgesocket"), { recursive: true });
-  const untar = await run("tar", ["-xzf", tarball, "-C", join(app, "node_modules/edgesocket"), "--strip-components=1"]);
-  expect(untar.code).toBe(0);
-  for (const dep of ["hono", "@hono", "ws", "@types"]) {
-    symlinkSync(join(ROOT, "node_modules", dep), join(app, "node_modules", dep));
-  }
-  writeFileSync(join(app, "package.json"), JSON.stringify({ type: "module" }));
-  // The app every consumer below serves, on its runtime.
-  writeFileSync(
-    join(app, "echo-app.ts"),
-    `import { Hono } from "hono";
+/** The app every consumer below serves, on its runtime. */
+const ECHO_APP = `import { Hono } from "hono";
 import { type Message, websocket, WebSocketHandler } from "edgesocket";
 
 export class Echo extends WebSocketHandler {
@@ -52,9 +36,46 @@ export class Echo extends WebSocketHandler {
 }
 export const app = new Hono();
 app.all("/ws", websocket(Echo));
-`,
+`;
+
+/** A consumer project in `work/name` after `npm install <tarball> ...packages`, from the local npm cache when it can. */
+async function consumer(name: string, packages: string[]): Promise<string> {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
+  writeFileSync(join(dir, "echo-app.ts"), ECHO_APP);
+  const installed = await run(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, ...packages],
+    { cwd: dir, timeout: 300_000 },
   );
-});
+  expect(installed.stderr).toBe("");
+  expect(installed.code).toBe(0);
+  return dir;
+}
+
+/** Whether `dir`'s node_modules holds `name` (at any depth npm would put it: hoisted or nested). */
+function holds(dir: string, name: string): boolean {
+  const lock = JSON.parse(readFileSync(join(dir, "package-lock.json"), "utf8"));
+  return Object.keys(lock.packages).some((path) => path.endsWith(`node_modules/${name}`));
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "edgesocket-pack-"));
+  const result = await run("npm", ["pack", "--json", "--pack-destination", work]);
+  expect(result.code).toBe(0);
+  const [pack] = JSON.parse(result.stdout);
+  tarball = join(work, pack.filename);
+  packed = (pack.files as PackedFile[]).map((f) => f.path).sort();
+  // What each runtime's README install line says: Node also needs ws and @hono/node-server.
+  [nodeApp, bunApp, workerApp] = await Promise.all([
+    consumer("node-consumer", ["hono", "ws", "@hono/node-server"]),
+    consumer("bun-consumer", ["hono"]),
+    consumer("worker-consumer", ["hono"]),
+  ]);
+  // Type definitions for tsc only (development tooling, not what the package needs at run time).
+  symlinkSync(join(ROOT, "node_modules/@types"), join(nodeApp, "node_modules/@types"));
+}, 600_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -71,6 +92,7 @@ describe("the npm package", () => {
       "testing",
       ...sources("core"),
       ...sources("pubsub"),
+      ...sources("client"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
     const expected = modules.flatMap((m) => [`dist/src/${m}.js`, `dist/src/${m}.d.ts`])
@@ -92,7 +114,25 @@ describe("the npm package", () => {
     }
   });
 
-  test("a Node consumer of the tarball type-checks with tsc and serves a handler over a real socket", async () => {
+  test("Bun and Worker consumers install neither ws, @hono/node-server nor @redis/client", () => {
+    for (const dir of [bunApp, workerApp]) {
+      expect(holds(dir, "edgesocket")).toBe(true);
+      expect(holds(dir, "hono")).toBe(true);
+      for (const name of ["ws", "@hono/node-server", "@redis/client"]) {
+        expect(holds(dir, name), `${dir}: ${name}`).toBe(false);
+      }
+    }
+  });
+
+  // Depends on the Node adapter's import guard (src/adapters/node.ts): its error names what to install.
+  test("edgesocket/node without ws installed fails at import with the npm install line to run", async () => {
+    const ran = await run("node", ["--input-type=module", "-e", 'await import("edgesocket/node")'], { cwd: workerApp });
+    expect(ran.code).not.toBe(0);
+    expect(ran.stderr).toContain("npm install ws @hono/node-server");
+  });
+
+  test("a Node consumer (npm install edgesocket hono ws @hono/node-server) type-checks with tsc and echoes over a real socket to edgesocket/client", async () => {
+    const app = nodeApp;
     writeFileSync(
       join(app, "tsconfig.json"),
       JSON.stringify({
@@ -111,8 +151,11 @@ describe("the npm package", () => {
     );
     writeFileSync(
       join(app, "server.ts"),
-      `import { serve } from "edgesocket/node";
+      `import type { AddressInfo } from "node:net";
+import { EdgeSocket } from "edgesocket/client";
+import { serve } from "edgesocket/node";
 import { connect } from "edgesocket/testing";
+import WebSocket from "ws";
 import { app, Echo } from "./echo-app.js";
 const client = await connect(Echo);
 export function misuses(): void {
@@ -122,13 +165,23 @@ export function misuses(): void {
   new Echo().onMessage(42);
   // @ts-expect-error: and the Node adapter's options
   serve(app, { port: "8000" });
+  // @ts-expect-error: and the client's
+  new EdgeSocket("ws://127.0.0.1:1/", undefined, { maxQueued: "10" });
 }
 client.send("in memory");
 console.log(await client.nextMessage());
 const server = serve(app, { port: 0, hostname: "127.0.0.1" });
 server.once("listening", () => {
   console.log("listening");
-  server.close();
+  // edgesocket/client from the tarball, with ws as Node 20's WebSocket: queued before open, then echoed.
+  const { port } = server.address() as AddressInfo;
+  const socket = new EdgeSocket(\`ws://127.0.0.1:\${port}/ws\`, undefined, { WebSocket });
+  socket.send("over edgesocket/client");
+  socket.onmessage = (event) => {
+    console.log(String(event.data));
+    socket.close();
+    server.close();
+  };
 });
 `,
     );
@@ -143,12 +196,13 @@ server.once("listening", () => {
     expect(checked.code).toBe(0);
     const ran = await run("node", ["out/server.js"], { cwd: app });
     expect(ran.stderr).toBe("");
-    expect(ran.stdout).toBe("in memory\nlistening\n");
+    expect(ran.stdout).toBe("in memory\nlistening\nover edgesocket/client\n");
   });
 });
 
 describe("Bun", () => {
-  test("a Bun consumer of the tarball serves a handler with edgesocket/bun over a real socket", async () => {
+  test("a Bun consumer (npm install edgesocket hono) serves a handler with edgesocket/bun over a real socket", async () => {
+    const app = bunApp;
     writeFileSync(
       join(app, "bun-server.ts"),
       `import { serve } from "edgesocket/bun";
@@ -171,6 +225,7 @@ socket.onmessage = (event) => {
 
 describe("Cloudflare Workers", () => {
   test("wrangler deploy --dry-run bundles a consumer's worker from the tarball, offline, with no Node module", async () => {
+    const app = workerApp;
     writeFileSync(
       join(app, "worker.ts"),
       `import { worker } from "edgesocket/cloudflare";
@@ -189,7 +244,7 @@ export default worker(app);
         "--name",
         "consumer",
         "--compatibility-date",
-        "2026-04-20",
+        WORKERS_COMPATIBILITY_DATE,
         "worker.ts",
       ],
       { cwd: app },
@@ -217,7 +272,7 @@ describe("JSR", () => {
     const config = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8").replace(/^\s*\/\/.*$/gm, ""));
     expect(config.name).toBe("@edgesocket/edgesocket");
     expect(config.version).toBe(manifest.version);
-    expect(Object.keys(config.exports)).toEqual([".", "./adapter", "./deno", "./redis", "./testing"]);
+    expect(Object.keys(config.exports)).toEqual([".", "./adapter", "./deno", "./redis", "./testing", "./client"]);
     // Type checking is `deno check`'s test; here JSR's own rules (slow types, file list).
     const result = await run("deno", ["publish", "--dry-run", "--allow-dirty", "--no-check"]);
     expect(withoutTypeWarnings(result.stderr)).toContain("Success Dry run complete");

@@ -10,9 +10,10 @@ import { ROOT } from "../helpers/runtimes.ts";
 import { run, withoutTypeWarnings } from "./run.ts";
 
 /** The modules of the public API: what JSR and the npm package export, every adapter among them. */
-const PUBLIC_ENTRIES = ["mod.ts", "src/adapter.ts", "src/testing.ts", "src/pubsub/redis.ts"].concat(
-  readdirSync(join(ROOT, "src/adapters")).filter((f) => f.endsWith(".ts")).map((f) => `src/adapters/${f}`),
-);
+const PUBLIC_ENTRIES = ["mod.ts", "src/adapter.ts", "src/testing.ts", "src/pubsub/redis.ts", "src/client/index.ts"]
+  .concat(
+    readdirSync(join(ROOT, "src/adapters")).filter((f) => f.endsWith(".ts")).map((f) => `src/adapters/${f}`),
+  );
 
 describe("static checks", () => {
   // The Bun and Cloudflare adapters are type-checked, each with its runtime's own types, by `npm run build`
@@ -42,8 +43,15 @@ describe("static checks", () => {
     }
   });
 
-  test("deno check is clean on the library's Deno entries and on the examples", async () => {
-    const result = await run("deno", ["check", "mod.ts", "src/adapters/deno.ts", "src/testing.ts", "examples/"]);
+  test("deno check is clean on the library's Deno entries (the client's too) and on the examples", async () => {
+    const result = await run("deno", [
+      "check",
+      "mod.ts",
+      "src/adapters/deno.ts",
+      "src/testing.ts",
+      "src/client/index.ts",
+      "examples/",
+    ]);
     expect(withoutTypeWarnings(result.stderr)).not.toMatch(/error/i);
     expect(result.code).toBe(0);
   });

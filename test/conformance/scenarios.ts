@@ -26,10 +26,23 @@ export interface RuntimeLimits {
   handshake?: { postUpgrade?: number; badKey?: number; badVersion?: number };
   /** The runtime drops the `Upgrade` header from a 426 response (hop-by-hop). */
   stripsUpgradeHeader?: boolean;
+  /** The runtime negotiates permessage-deflate when the client offers it (workerd). Absent: no extension. */
+  negotiatesDeflate?: boolean;
   /** Close code sent for a text frame that is not valid UTF-8; `"replaced"` when delivered with U+FFFD. */
   invalidUtf8: number | null | "replaced";
   /** Close code sent for a frame with a reserved bit set; `null` for a drop without a close frame. */
   reservedBits: number | null;
+  /**
+   * The code `onClose` gets on the server for a malformed frame (invalid UTF-8, reserved bits).
+   * Absent: the code the client got. `false`: the runtime's proxy answered the frame and the server's
+   * socket is not told (workerd under `wrangler dev`), so there is no server-side code to check.
+   */
+  malformedOnClose?: number | false;
+  /**
+   * The code `onClose` gets for a message over the limit, when the runtime itself closes with 1009
+   * (Bun, `ws`: it then reports 1006). Absent: 1009.
+   */
+  oversizeOnClose?: number;
 }
 
 interface Stats {
@@ -95,10 +108,15 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
     });
 
     describe("message size limit", () => {
-      test("a message over the 1 MiB default closes with 1009", async () => {
-        const client = await open("/echo");
+      test(`a message over the 1 MiB default closes with 1009; onClose gets ${limits.oversizeOnClose ?? 1009}`, async () => {
+        const id = trackedId();
+        const client = await open(`/tracked/${id}`);
         client.ws.send(Buffer.alloc(MiB + 1));
         expect((await client.closed).code).toBe(1009);
+        expect(await stats(id, (s) => s.closed >= 1)).toMatchObject({
+          closed: 1,
+          codes: [limits.oversizeOnClose ?? 1009],
+        });
       });
 
       test("a route's own limit: 1024 bytes pass, 1025 close with 1009 (1/2 binary)", async () => {
@@ -233,6 +251,32 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
       });
     });
 
+    describe("extensions", () => {
+      test(
+        limits.negotiatesDeflate
+          ? "permessage-deflate offered: the runtime negotiates it, and compressed messages echo"
+          : "permessage-deflate offered: no extension is negotiated",
+        async () => {
+          const res = await handshake(`${server.httpURL}/echo`, {
+            headers: upgradeHeaders({ "sec-websocket-extensions": "permessage-deflate; client_max_window_bits" }),
+          });
+          expect(res.status).toBe(101);
+          const extensions = res.headers["sec-websocket-extensions"];
+          if (!limits.negotiatesDeflate) {
+            expect(extensions).toBeUndefined();
+            return;
+          }
+          expect(extensions).toMatch(/^permessage-deflate/);
+          const client = await openClient(`${server.wsURL}/echo`, undefined, { perMessageDeflate: true });
+          clients.push(client);
+          expect(client.ws.extensions).toMatch(/permessage-deflate/);
+          const text = "compressible ".repeat(1000);
+          client.ws.send(text);
+          expect(await client.message()).toBe(text);
+        },
+      );
+    });
+
     describe("handler context", () => {
       test("route params reach open() and middleware values reach this.context", async () => {
         const client = await openClient(`${server.wsURL}/params/lobby`, undefined, {
@@ -264,9 +308,16 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
         expect((await stats(id, (s) => s.closed === 1)).errors).toEqual(["rejected by onMessage"]);
       });
 
-      test("a throw in open closes with 1011", async () => {
-        const client = await open("/throw-in-open");
+      test("a throw in open closes with 1011 and reaches onError", async () => {
+        const id = trackedId();
+        const client = await open(`/throw-in-open/${id}`);
         expect((await client.closed).code).toBe(1011);
+        expect(await stats(id, (s) => s.closed >= 1)).toMatchObject({
+          opened: 1,
+          closed: 1,
+          codes: [1011],
+          errors: ["thrown by open"],
+        });
       });
 
       test("the server keeps accepting connections after handler errors", async () => {
@@ -277,13 +328,18 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
     });
 
     describe("ordering", () => {
-      test("open settles before the first message; 10,000 pipelined messages stay in order", async () => {
-        const client = await open("/slow");
+      test("messages that arrive while open runs wait for it; 10,000 pipelined messages stay in order", async () => {
+        const id = trackedId();
+        const client = await open(`/gated/${id}`);
+        expect(await client.message()).toBe("opening");
         const count = 10_000;
         for (let i = 0; i < count; i++) client.ws.send(String(i));
-        await client.message(count);
-        expect(client.messages).not.toContain("EARLY");
-        expect(client.messages).toEqual(Array.from({ length: count }, (_, i) => String(i)));
+        // The runtime answers a ping after reading every frame before it: the messages have arrived.
+        await new Promise<void>((resolve) => (client.ws.once("pong", () => resolve()), client.ws.ping()));
+        const release = await fetch(`${server.httpURL}/release/${id}`, { method: "POST" });
+        expect(await release.json()).toEqual({ waiting: true }); // open was still running
+        await client.message(count + 1);
+        expect(client.messages).toEqual(["opening", ...Array.from({ length: count }, (_, i) => String(i))]);
       });
     });
 
@@ -302,7 +358,12 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
     });
 
     describe("onClose runs exactly once", () => {
-      const settle = () => new Promise((r) => setTimeout(r, 300));
+      // A round trip on a connection opened after the first onClose: a second one would have come by then.
+      const settle = async () => {
+        const later = await open("/echo");
+        later.ws.send("after the close");
+        expect(await later.message()).toBe("after the close");
+      };
 
       test("after the client closes (1/4)", async () => {
         const id = trackedId();
@@ -353,7 +414,16 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
         return client.message();
       };
 
-      test(`a text frame with invalid UTF-8: ${describeOutcome(limits.invalidUtf8)}`, async () => {
+      /** Sends `frame` on a tracked socket; checks the client's close code, then the code onClose got. */
+      const closesOn = async (frame: Buffer, code: number | null) => {
+        const id = trackedId();
+        expect(await sendRawFrame("127.0.0.1", server.port, `/tracked/${id}`, frame)).toBe(code);
+        if (limits.malformedOnClose === false) return;
+        const onClose = limits.malformedOnClose ?? code ?? 1006;
+        expect(await stats(id, (s) => s.closed >= 1)).toMatchObject({ opened: 1, closed: 1, codes: [onClose] });
+      };
+
+      test(`a text frame with invalid UTF-8: ${describeOutcome(limits.invalidUtf8, limits.malformedOnClose)}`, async () => {
         const frame = maskedFrame(0x81, Buffer.from([0x68, 0xc3, 0x28]));
         if (limits.invalidUtf8 === "replaced") {
           const client = await open("/echo");
@@ -361,22 +431,22 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
           raw._socket.write(frame);
           expect(await client.message()).toBe("h\uFFFD(");
         } else {
-          expect(await sendRawFrame("127.0.0.1", server.port, "/echo", frame)).toBe(limits.invalidUtf8);
+          await closesOn(frame, limits.invalidUtf8);
         }
         expect(await healthy()).toBe("ok");
       });
 
-      test(`a frame with a reserved bit set: ${describeOutcome(limits.reservedBits)}`, async () => {
-        const frame = maskedFrame(0x81 | 0x40, Buffer.from("hi"));
-        expect(await sendRawFrame("127.0.0.1", server.port, "/echo", frame)).toBe(limits.reservedBits);
+      test(`a frame with a reserved bit set: ${describeOutcome(limits.reservedBits, limits.malformedOnClose)}`, async () => {
+        await closesOn(maskedFrame(0x81 | 0x40, Buffer.from("hi")), limits.reservedBits);
         expect(await healthy()).toBe("ok");
       });
     });
   });
 }
 
-function describeOutcome(outcome: number | null | "replaced"): string {
+function describeOutcome(outcome: number | null | "replaced", onClose: number | false | undefined): string {
   if (outcome === "replaced") return "delivered with U+FFFD (runtime limit)";
-  if (outcome === null) return "connection dropped without a close frame (runtime limit)";
-  return `closed with ${outcome}`;
+  const server = onClose === false ? ", the worker is not told" : `, onClose gets ${onClose ?? outcome ?? 1006}`;
+  if (outcome === null) return `connection dropped without a close frame (runtime limit)${server}`;
+  return `closed with ${outcome}${server}`;
 }

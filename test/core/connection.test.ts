@@ -433,8 +433,7 @@ describe("#closed", () => {
     expect(handler.log).toEqual(["open {}", "error async close failed"]);
   });
 
-  // Known bug (see the report): a transport that reports its close synchronously from close()
-  // (uWebSockets' end() does) makes onClose run inside the still-running hook.
+  // uWebSockets' end() reports the close synchronously from close(): onClose must still wait for the hook.
   it("runs onClose after a sync onMessage returns when the transport reports its close synchronously", () => {
     class ClosesInline extends RecordingHandler {
       override onMessage(message: Message): void {
@@ -609,5 +608,20 @@ describe("#deliver", () => {
     };
     expect(() => connection.deliver("lost")).not.toThrow();
     expect(transport.sent).toEqual(["news"]);
+  });
+});
+
+describe("#terminate", () => {
+  it("reports a transport that throws while terminating to onError; onClose still runs on the close event", () => {
+    const { connection, transport, handler } = opened(new RecordingHandler());
+    const terminating = Object.assign(transport, {
+      terminate() {
+        throw new Error("already gone");
+      },
+    });
+    connection.terminate();
+    expect(terminating).toBe(transport);
+    connection.closed(1006, "");
+    expect(handler.log).toEqual(["open {}", "error already gone", "close 1006"]);
   });
 });

@@ -3,6 +3,7 @@ import { ReadyState } from "../../src/core/constants.ts";
 import { WebSocketClosedError } from "../../src/core/errors.ts";
 import { WebSocketHandler } from "../../src/core/handler.ts";
 import { connect } from "../../src/testing.ts";
+import { FakeBufferedTransport, openConnection } from "./fakes.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -62,5 +63,28 @@ describe("`readyState`", () => {
     expect(client.handler.readyState).toBe(ReadyState.CLOSING);
     await client.closed;
     expect(client.handler.readyState).toBe(ReadyState.CLOSED);
+  });
+});
+
+describe("#drained, `bufferedAmount`", () => {
+  it("report the connection's send buffer: 0 and resolved at once where nothing waits", async () => {
+    const client = await connect(WebSocketHandler);
+    expect(client.handler.bufferedAmount).toBe(0);
+    await expect(client.handler.drained()).resolves.toBeUndefined();
+  });
+
+  it("follow a buffer that fills and drains", async () => {
+    const { connection, transport, handler } = openConnection(new FakeBufferedTransport(), { highWaterMark: 10 });
+    transport.bufferedAmount = 20;
+    expect(handler.bufferedAmount).toBe(20);
+    let drained = false;
+    const waiting = handler.drained().then(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    transport.bufferedAmount = 5;
+    connection.writable();
+    await waiting;
+    expect(drained).toBe(true);
+    connection.closed(1000, "");
   });
 });

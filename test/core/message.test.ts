@@ -28,7 +28,6 @@ describe("#utf8Length", () => {
     expect(utf8Length("a\ud800")).toBe(encodedLength("a\ud800"));
   });
 
-  // Known bug (see the report): a high surrogate followed by a non-surrogate swallows the next unit.
   it("counts a high surrogate followed by a non-surrogate as UTF-8 does", () => {
     expect(utf8Length("\ud800中")).toBe(encodedLength("\ud800中"));
   });

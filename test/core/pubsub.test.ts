@@ -125,6 +125,22 @@ describe("PubSub", () => {
     });
   });
 
+  describe("#restore, #isSubscribed", () => {
+    it("puts a rebuilt connection back into its saved topics without reporting a change", () => {
+      const changes: unknown[] = [];
+      const runtime = new Runtime({ upgrade: () => new Response(null), persist: (c) => changes.push(c) });
+      const { connection, transport } = openConnection(new FakeBufferedTransport(), undefined, runtime);
+      runtime.pubsub!.restore(connection, ["a", "b"]);
+      expect([runtime.pubsub!.isSubscribed(connection, "a"), runtime.pubsub!.isSubscribed(connection, "c")]).toEqual([
+        true,
+        false,
+      ]);
+      expect([connection.topics, runtime.pubsub!.subscribers("b"), changes]).toEqual([["a", "b"], 1, []]);
+      runtime.pubsub!.publish("b", "to the rebuilt one");
+      expect(transport.sent).toEqual(["to the rebuilt one"]);
+    });
+  });
+
   describe("limits", () => {
     it("a connection may be in 1,000 topics by default; one more throws a RangeError", async () => {
       const pubsub = testServer();

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { WebSocketHandler } from "../../src/core/handler.ts";
-import { websocket } from "../../src/core/route.ts";
+import { largestMessageSize, websocket } from "../../src/core/route.ts";
 import { RUNTIME, Runtime, type RuntimeOptions } from "../../src/core/runtime.ts";
 import { connect, HandshakeRefusedError } from "../../src/testing.ts";
 
@@ -311,5 +311,42 @@ describe("#websocket", () => {
     it("rejects invalid options when the route is defined", () => {
       expect(() => websocket(Handler, { maxMessageSize: -1 })).toThrow(RangeError);
     });
+  });
+});
+
+describe("maxConnections", () => {
+  it("answers 503 once the server holds maxConnections open connections; other servers are not counted", async () => {
+    const app = new Hono();
+    app.get("/ws", websocket(Handler, { maxConnections: 1 }));
+    const request = () =>
+      new Request("http://localhost/ws", {
+        headers: {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "sec-websocket-version": "13",
+        },
+      });
+    const full = new Runtime({
+      upgrade: (_c, connection) => (connection.open({ send() {}, close() {} }), new Response("up")),
+    });
+    const empty = new Runtime({ upgrade: () => new Response("up") });
+    expect(await (await app.fetch(request(), { [RUNTIME]: full })).text()).toBe("up");
+    const refused = await app.fetch(request(), { [RUNTIME]: full });
+    expect([refused.status, await refused.text()]).toEqual([503, "too many connections"]);
+    expect(await (await app.fetch(request(), { [RUNTIME]: empty })).text()).toBe("up");
+  });
+});
+
+describe("largestMessageSize", () => {
+  it("is the largest maxMessageSize of an app's websocket() routes, sub-apps included, and at least the default", () => {
+    const app = new Hono();
+    expect(largestMessageSize(app)).toBe(1024 * 1024);
+    app.get("/small", websocket(Handler, { maxMessageSize: 10 }));
+    app.get("/plain", (c) => c.text("not a WebSocket route"));
+    expect(largestMessageSize(app)).toBe(1024 * 1024);
+    app.route("/rooms", new Hono().get("/:room", websocket(Handler, { maxMessageSize: 3 * 1024 * 1024 })));
+    expect(largestMessageSize(app)).toBe(3 * 1024 * 1024);
+    expect(largestMessageSize({})).toBe(1024 * 1024);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * The demo, served by each runtime's own entry (`deno run mod.ts`, `bun run src/bun.ts`,
- * `wrangler dev` on src/worker.ts, `node dist/src/node.js`): the page and the seed's echo socket.
+ * `wrangler dev` on src/worker.ts, `node dist/src/node.js`): the pages, their client module and the seed's echo
+ * socket.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { browserModule } from "../../src/client/browser.ts";
 import { openClient } from "../helpers/client.ts";
 import { entryOf, type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
 
@@ -16,13 +18,22 @@ describe.each(runtimes)("the demo on %s", (runtime) => {
   });
   afterAll(() => server?.stop());
 
-  test("/ serves the echo page, which opens a WebSocket to /websocketserver on its own host", async () => {
+  test("/ serves the echo page, which opens an EdgeSocket to /websocketserver on its own host", async () => {
     const res = await fetch(`${server.httpURL}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/html/);
     const html = await res.text();
-    expect(html).toContain("new WebSocket(");
-    expect(html).toContain('location.host + "/websocketserver"');
+    expect(html).toContain('import { EdgeSocket } from "/edgesocket-client.js"');
+    expect(html).toContain("new EdgeSocket(url, undefined, options)");
+    expect(html).toContain("location.host + path");
+    expect(html).toContain('socketURL("/websocketserver")');
+  });
+
+  test("/edgesocket-client.js serves the pages' client: edgesocket/client as one ES module", async () => {
+    const res = await fetch(`${server.httpURL}/edgesocket-client.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await res.text()).toBe(browserModule);
   });
 
   test("/websocketserver echoes and logs like the seed's Tornado handler", async () => {

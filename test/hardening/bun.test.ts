@@ -7,4 +7,5 @@ runHardening("bun", {
   reportsMemory: true,
   dropsPastOwnLimit: true,
   closesWithoutPeerReply: true,
+  publishesNatively: true,
 });

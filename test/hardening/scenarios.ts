@@ -5,8 +5,10 @@
  * the documented behaviour instead (README "Reliability" and "Known runtime limits").
  */
 import type { Socket } from "node:net";
+import WebSocket from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type Client, handshake, openClient, openDeafClient, pollJSON, upgradeHeaders } from "../helpers/client.ts";
+import { openRoomClient } from "../conformance/rooms.ts";
 import { entryOf, type RunningServer, type RuntimeName, startServer } from "../helpers/runtimes.ts";
 import { soak } from "./soak.ts";
 
@@ -34,6 +36,13 @@ export interface HardeningCaps {
    * the peer's (Bun): a deaf peer does not hold up shutdown, which stops listening at once.
    */
   closesWithoutPeerReply?: boolean;
+  /**
+   * The runtime publishes natively (Bun): a slow subscriber is held to the runtime's own send-buffer
+   * limit (16 MiB), not to the route's `maxBufferedAmount`; past it, the runtime drops publications.
+   */
+  publishesNatively?: boolean;
+  /** The code `onClose` gets when the rate limit closes a socket; absent: 1008. */
+  rateLimitOnClose?: number;
 }
 
 interface Stats {
@@ -142,8 +151,10 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
         const id = uniqueId();
         const client = await open(`/polite/${id}?count=100`);
         socketOf(client).pause();
-        await sleep(500);
+        // Paused until the producer saw congestion (workerd reports none: until it handed over every chunk).
+        const paused = await floodStats(id, (s) => (caps.reportsBuffer ? s.congested > 0 : s.stateAtEnd !== null));
         socketOf(client).resume();
+        if (caps.reportsBuffer) expect(paused.congested).toBeGreaterThan(0);
         await client.message(100);
         expect(client.messages.map((m) => (m as Buffer)[0])).toEqual(Array.from({ length: 100 }, (_, i) => i));
         const seen = await floodStats(id, (s) => s.stateAtEnd !== null);
@@ -153,13 +164,77 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
       });
     });
 
+    describe("highWaterMark and slow subscribers", () => {
+      test.skipIf(!caps.reportsBuffer)(
+        "send turns false once the buffer passes highWaterMark: 64 KiB by default, a route's 256 KiB",
+        async () => {
+          const fillOf = async (path: string) => {
+            const id = uniqueId();
+            const client = await open(`${path}/${id}`);
+            socketOf(client).pause();
+            const seen = await pollJSON<{ maxBufferedWhenTrue: number; bufferedWhenFalse: number | null } | null>(
+              `${server.httpURL}/fill-stats/${id}`,
+              (s) => s !== null,
+              30_000,
+            );
+            socketOf(client).resume();
+            return seen!;
+          };
+          const byDefault = await fillOf("/fill");
+          expect(byDefault.bufferedWhenFalse).toBeGreaterThan(64 * 1024);
+          expect(byDefault.maxBufferedWhenTrue).toBeLessThanOrEqual(64 * 1024);
+          const custom = await fillOf("/fill-256k");
+          expect(custom.bufferedWhenFalse).toBeGreaterThan(256 * 1024);
+          expect(custom.maxBufferedWhenTrue).toBeLessThanOrEqual(256 * 1024);
+        },
+      );
+
+      test.skipIf(!caps.reportsBuffer)(
+        caps.publishesNatively
+          ? "Bun publishes natively: a subscriber that stops reading misses what passes Bun's 16 MiB (not the route's 1 MiB) and stays open; a reader gets all"
+          : "a subscriber that stops reading is closed with 1008 once 1 MiB of publications waits; a reader gets all",
+        async () => {
+          const topic = uniqueId();
+          const slow = await openRoomClient(`${server.wsURL}/rooms-limited`);
+          const reader = await openRoomClient(`${server.wsURL}/rooms-unlimited`);
+          clients.push(slow, reader);
+          await slow.command({ sub: topic });
+          await reader.command({ sub: topic });
+          const answers = 1; // each client's own {"ok":"sub"}
+          socketOf(slow).pause();
+          const mib = caps.publishesNatively ? 24 : 8;
+          const res = await fetch(`${server.httpURL}/flood-topic/${topic}?mib=${mib}`, { method: "POST" });
+          expect(await res.json()).toEqual({ published: mib * 4 });
+          await reader.message(answers + mib * 4);
+          expect(reader.messages.length).toBe(answers + mib * 4);
+          socketOf(slow).resume();
+          if (!caps.publishesNatively) {
+            const closed = await Promise.race([slow.closed, sleep(20_000).then(() => "still open after 20 s")]);
+            expect(closed).toEqual({ code: 1008, reason: "slow consumer: send buffer full" });
+            expect(slow.messages.length - answers).toBeLessThan(mib * 4);
+            return;
+          }
+          // Bun drops what passes its 16 MiB and keeps the subscriber: once drained, a new publication arrives.
+          for (let attempt = 0; attempt < 100 && !slow.messages.includes("after the flood"); attempt++) {
+            await fetch(`${server.httpURL}/topics/${topic}/publish`, { method: "POST", body: "after the flood" });
+            await sleep(100);
+          }
+          expect(slow.messages).toContain("after the flood");
+          expect(slow.ws.readyState).toBe(WebSocket.OPEN);
+          const chunks = slow.messages.filter((m) => typeof m !== "string").length;
+          expect(chunks).toBeGreaterThan(4); // more than the route's 1 MiB: Bun's own limit applies
+          expect(chunks).toBeLessThan(mib * 4); // some were dropped
+        },
+      );
+    });
+
     describe("heartbeat (idleTimeout 2 s on /heartbeat)", () => {
       test(
         caps.deadPeerClose === false
           ? "workerd cannot ping: a silent peer is neither pinged nor closed (documented limit)"
-          : `a peer that answers no pings is closed within idleTimeout (+1.5 s), ${
+          : `a peer that answers no pings is closed after at most two unanswered pings, ${
             caps.deadPeerClose === null ? "TCP dropped" : `close ${caps.deadPeerClose}`
-          }; a live one stays`,
+          }; a live one that answers three stays`,
         async () => {
           const deadId = uniqueId();
           const liveId = uniqueId();
@@ -172,31 +247,37 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
             deaf.destroy();
             return;
           }
-          const closed = await Promise.race([deaf.closed, sleep(10_000).then(() => null)]);
+          let livePings = 0;
+          live.ws.on("ping", () => livePings++); // ws answers each with a pong
+          // Bounded by pings, not the clock: idleTimeout 2 s pings every 1 s; the margin is for a busy machine.
+          const closed = await Promise.race([deaf.closed, sleep(20_000).then(() => null)]);
           expect(closed).not.toBeNull();
-          expect(closed!.afterMs).toBeLessThanOrEqual(3500);
           expect(closed!.code).toBe(caps.deadPeerClose);
-          expect(deaf.pings()).toBeGreaterThan(0);
+          expect(deaf.pings()).toBeGreaterThanOrEqual(1);
+          expect(deaf.pings()).toBeLessThanOrEqual(2);
           const record = await pollJSON<{ closed: number; codes: number[] } | null>(
             `${server.httpURL}/stats/${deadId}`,
             (s) => s !== null && s.closed >= 1,
           );
           // onClose gets what the peer got; a TCP drop is 1006.
           expect(record).toMatchObject({ closed: 1, codes: [caps.deadPeerClose ?? 1006] });
-          await sleep(Math.max(0, 5000 - closed!.afterMs));
-          live.ws.send("alive after 5 s");
-          expect(await live.message(2)).toBe("alive after 5 s");
+          const deadline = Date.now() + 20_000;
+          while (livePings < 3 && Date.now() < deadline) await sleep(100);
+          expect(livePings).toBeGreaterThanOrEqual(3); // answered three pings: past the point the deaf one was closed
+          live.ws.send("alive after three pings");
+          expect(await live.message(2)).toBe("alive after three pings");
         },
       );
     });
 
     describe("limits", () => {
-      test("maxConnections: past 5 open connections /capped answers 503, below it upgrades", async () => {
+      test("maxConnections: past 5 open connections /capped answers 503, below it upgrades; 0 (/uncapped) refuses none", async () => {
         await connectionsBecome(0);
         const five = await Promise.all(Array.from({ length: 5 }, () => open("/echo")));
         await connectionsBecome(5);
         const refused = await handshake(`${server.httpURL}/capped`, { headers: upgradeHeaders() });
         expect([refused.status, refused.body]).toEqual([503, "too many connections"]);
+        expect((await handshake(`${server.httpURL}/uncapped`, { headers: upgradeHeaders() })).status).toBe(101);
         five[0]!.ws.close();
         await connectionsBecome(4);
         expect((await handshake(`${server.httpURL}/capped`, { headers: upgradeHeaders() })).status).toBe(101);
@@ -210,11 +291,19 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
           await sleep(30);
         }
         await slow.message(10);
-        const burst = await open("/rated");
+        const id = uniqueId();
+        const burst = await open(`/rated/${id}`);
         for (let i = 0; i < 100; i++) burst.ws.send(`b${i}`);
         const closed = await burst.closed;
-        if (caps.resetsWhilePeerSends && closed.code === 1006) expect(closed.reason).toBe("");
-        else expect(closed).toEqual({ code: 1008, reason: "message rate exceeded" });
+        // Deno may reset a peer that is still sending (1006): the server's onClose shows what it did.
+        if (!caps.resetsWhilePeerSends || closed.code !== 1006) {
+          expect(closed).toEqual({ code: 1008, reason: "message rate exceeded" });
+        }
+        const record = await pollJSON<{ closed: number; codes: number[] } | null>(
+          `${server.httpURL}/stats/${id}`,
+          (s) => s !== null && s.closed >= 1,
+        );
+        expect(record).toMatchObject({ closed: 1, codes: [caps.rateLimitOnClose ?? 1008] });
         expect(slow.messages).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
       });
     });
@@ -295,10 +384,10 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
   });
 
   describe(`shutdown on ${runtime}`, () => {
-    test(
-      caps.gracefulShutdown
-        ? "SIGTERM with 200 open sockets and one deaf peer: each gets 1001 'server shutting down', new upgrades 503, each onClose runs once, the process exits"
-        : "workerd has no shutdown hook: stopping wrangler dev drops every socket (1006) (documented limit)",
+    // workerd has no shutdown hook: stopping wrangler dev drops every socket (1006) with no edgesocket code
+    // running, which is the runtime's behaviour and not a test of ours (README, "Known runtime limits").
+    test.skipIf(!caps.gracefulShutdown)(
+      "SIGTERM with 200 open sockets and one deaf peer: each gets 1001 'server shutting down', new upgrades 503, each onClose runs once, the process exits",
       async () => {
         const demo = await startServer(runtime, entryOf(runtime, "demo"), { readyPath: "/" });
         try {
@@ -310,12 +399,6 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
           }
           sockets.forEach((client, i) => client.ws.send(`hello ${i}`));
           await Promise.all(sockets.map((client) => client.message()));
-          if (!caps.gracefulShutdown) {
-            await demo.stop();
-            const closes = await Promise.all(sockets.map((client) => client.closed));
-            expect(new Set(closes.map((c) => c.code))).toEqual(new Set([1006]));
-            return;
-          }
           // A peer that never answers the close holds the shutdown until its 5 s timeout (not on Bun).
           const deaf = await openDeafClient("127.0.0.1", demo.port, "/websocketserver");
           demo.signal("SIGTERM");
@@ -333,6 +416,38 @@ export function runHardening(runtime: RuntimeName, caps: HardeningCaps): void {
           expect(demo.output().match(/Connection closed/g)?.length).toBe(201);
         } finally {
           await demo.stop();
+        }
+      },
+    );
+
+    test.skipIf(!caps.gracefulShutdown)(
+      "shutdown({ code: 4000, reason: 'maintenance', timeout: 2000 }): that close reaches every socket; a deaf peer is ended after the timeout; it settles within timeout + 2 s",
+      async () => {
+        const fixture = await startServer(runtime, entryOf(runtime, "fixture"));
+        try {
+          const id = `${runtime}-${process.pid}-shutdown`;
+          const tracked = await openClient(`${fixture.wsURL}/tracked/${id}`);
+          await tracked.message();
+          const deaf = await openDeafClient("127.0.0.1", fixture.port, "/echo");
+          const res = await fetch(`${fixture.httpURL}/shutdown?code=4000&reason=maintenance&timeout=2000`, {
+            method: "POST",
+          });
+          expect(await res.text()).toBe("shutting down");
+          expect(await tracked.closed).toEqual({ code: 4000, reason: "maintenance" });
+          expect((await deaf.closed).code).toBe(4000);
+          const settledLine = async () => {
+            const deadline = Date.now() + 20_000;
+            while (Date.now() < deadline) {
+              const match = fixture.output().match(/shutdown settled after (\d+) ms/);
+              if (match) return Number(match[1]);
+              await sleep(50);
+            }
+            throw new Error(`shutdown did not settle:\n${fixture.output()}`);
+          };
+          // A guarantee of the code (timeout, then at most 1 s of grace), with 1 s left for a busy machine.
+          expect(await settledLine()).toBeLessThanOrEqual(2000 + 2000);
+        } finally {
+          await fixture.stop();
         }
       },
     );

@@ -103,8 +103,8 @@ export function upgradeHeaders(extra: Record<string, string> = {}): Record<strin
 
 /**
  * A raw TCP WebSocket client for frames `ws` refuses to send (bad UTF-8, reserved bits).
- * It completes the handshake, writes `frame`, and resolves with the close code the server sent
- * (`null` if the server dropped the connection without a close frame).
+ * It requires the upgrade to answer 101 (else it rejects), writes `frame`, and resolves with the close
+ * code the server sent (`null` if the server dropped the connection without a close frame).
  */
 export function sendRawFrame(host: string, port: number, path: string, frame: Buffer): Promise<number | null> {
   return new Promise((resolve, reject) => {
@@ -126,6 +126,13 @@ export function sendRawFrame(host: string, port: number, path: string, frame: Bu
       if (!upgraded) {
         const end = received.indexOf("\r\n\r\n");
         if (end < 0) return;
+        const status = statusOf(received.subarray(0, end));
+        if (status !== "101") {
+          clearTimeout(timer);
+          socket.destroy();
+          reject(new Error(`upgrade answered ${status}`));
+          return;
+        }
         upgraded = true;
         received = received.subarray(end + 4);
         socket.write(frame);
@@ -133,9 +140,19 @@ export function sendRawFrame(host: string, port: number, path: string, frame: Bu
       const code = closeCodeIn(received);
       if (code !== undefined) finish(code);
     });
-    socket.on("close", () => finish(closeCodeIn(received) ?? null));
+    socket.on("close", () => {
+      if (!upgraded) {
+        clearTimeout(timer);
+        reject(new Error("closed before the upgrade"));
+      } else finish(closeCodeIn(received) ?? null);
+    });
     socket.on("error", () => {});
   });
+}
+
+/** The status code of a response head (`"101"` for an accepted upgrade). */
+function statusOf(head: Buffer): string | undefined {
+  return head.toString().split(" ")[1];
 }
 
 function rawUpgradeRequest(host: string, port: number, path: string): string {
@@ -222,7 +239,7 @@ export function openDeafClient(host: string, port: number, path: string): Promis
       if (openedAt === 0) {
         const end = received.indexOf("\r\n\r\n");
         if (end < 0) return;
-        const status = received.subarray(0, end).toString().split(" ")[1];
+        const status = statusOf(received.subarray(0, end));
         if (status !== "101") {
           socket.destroy();
           rejectOpen(new Error(`upgrade answered ${status}`));

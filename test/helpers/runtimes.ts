@@ -1,15 +1,27 @@
 /**
  * Starts a real runtime serving an entry file on a free port, and stops it by PID.
+ * Used by the tests and, compiled into dist/, by the benchmark (bench/servers.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 
 export type RuntimeName = "deno" | "bun" | "workerd" | "node";
 
-export const ROOT = resolve(import.meta.dirname, "../..");
+/** The `compatibility_date` of every Worker the project runs: wrangler.toml's, the tests' and the bench's. */
+export const WORKERS_COMPATIBILITY_DATE = "2026-04-20";
+
+/** The repository's root: the nearest folder above this file with a package.json (this file also runs from dist/). */
+export const ROOT = findRoot(import.meta.dirname);
 const BIN = resolve(ROOT, "node_modules/.bin");
+
+function findRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(resolve(dir, "package.json"))) return dir;
+  }
+  throw new Error(`no package.json above ${from}`);
+}
 
 export interface RunningServer {
   readonly port: number;
@@ -19,6 +31,8 @@ export interface RunningServer {
   readonly wsURL: string;
   /** Everything the process printed so far. */
   output(): string;
+  /** The PID of the server process, which is also its process group's ID. */
+  readonly pid: number;
   stop(): Promise<void>;
   /** Sends `signal` to the server process itself (not its group). */
   signal(signal: NodeJS.Signals): void;
@@ -55,7 +69,18 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-function command(runtime: RuntimeName, entry: string, port: number, inspectorPort: number): [string, string[]] {
+/** A program and its arguments. */
+export type Command = [file: string, args: string[]];
+
+/**
+ * The command that serves `entry` on `runtime` at `port`. `wranglerConfig`: a wrangler configuration file for
+ * workerd in place of the repository's wrangler.toml (whose Durable Object bindings need the demo's classes).
+ */
+function runtimeCommand(
+  runtime: RuntimeName,
+  entry: string,
+  { port, inspectorPort, wranglerConfig }: { port: number; inspectorPort: number; wranglerConfig?: string },
+): Command {
   switch (runtime) {
     case "deno":
       return [`${BIN}/deno`, ["run", ...denoPermissions(entry), entry]];
@@ -74,7 +99,8 @@ function command(runtime: RuntimeName, entry: string, port: number, inspectorPor
         "--inspector-port",
         String(inspectorPort),
         "--compatibility-date",
-        "2026-04-20",
+        WORKERS_COMPATIBILITY_DATE,
+        ...(wranglerConfig ? ["--config", wranglerConfig] : []),
       ]];
   }
 }
@@ -89,9 +115,21 @@ function denoPermissions(entry: string): string[] {
   return script.split(" ").filter((word) => word.startsWith("--allow-"));
 }
 
-interface StartOptions {
+/** How a server is started and when it counts as ready. */
+export interface StartOptions {
+  /** Ready once a GET of this path answers 2xx (default `/health`), unless `ready` is given. */
   readyPath?: string;
+  /** Ready once this resolves true for the server's port; tried every 100 ms. */
+  ready?: (port: number) => Promise<boolean>;
+  /** How long the server may take to become ready, in ms (default 45 s). */
+  startupTimeout?: number;
   env?: Record<string, string>;
+  /** A fixed port (to restart a server where its clients expect it) instead of a free one. */
+  port?: number;
+  /** Runs the server on this CPU alone (`taskset -c`). */
+  cpu?: number;
+  /** See {@link runtimeCommand}. */
+  wranglerConfig?: string;
 }
 
 /**
@@ -99,14 +137,25 @@ interface StartOptions {
  * free can be taken before the server binds it (by another test's client sockets, which use the
  * same ephemeral range), so a start that fails with "address in use" is retried on a new port.
  */
-export async function startServer(
+export function startServer(
   runtime: RuntimeName,
   entry: string,
   options: StartOptions = {},
 ): Promise<RunningServer> {
+  return startCommand(
+    (port, inspectorPort) => runtimeCommand(runtime, entry, { port, inspectorPort, ...options }),
+    options,
+  );
+}
+
+/** {@link startServer} for any program: `command` gets the chosen port (and a second free one for an inspector). */
+export async function startCommand(
+  command: (port: number, inspectorPort: number) => Command,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   for (let attempt = 1;; attempt++) {
     try {
-      return await startOnce(runtime, entry, options);
+      return await startOnce(command, options);
     } catch (error) {
       if (attempt === 3 || !/address already in use|EADDRINUSE|AddrInUse|port \d+ in use/i.test(String(error))) {
         throw error;
@@ -116,12 +165,15 @@ export async function startServer(
 }
 
 async function startOnce(
-  runtime: RuntimeName,
-  entry: string,
-  { readyPath = "/health", env = {} }: StartOptions,
+  command: (port: number, inspectorPort: number) => Command,
+  { readyPath = "/health", ready, startupTimeout = 45_000, env = {}, cpu, port: fixedPort }: StartOptions,
 ): Promise<RunningServer> {
-  const port = await freePort();
-  const [file, args] = command(runtime, entry, port, await freePort());
+  const port = fixedPort ?? await freePort();
+  const [program, programArgs] = command(port, await freePort());
+  // taskset execs the program: the PID and the process group stay the server's.
+  const [file, args] = cpu === undefined
+    ? [program, programArgs]
+    : ["taskset", ["-c", String(cpu), program, ...programArgs]];
   const child = spawn(file, args, {
     cwd: ROOT,
     // Its own process group, so that wrangler and workerd can be ended together.
@@ -148,12 +200,19 @@ async function startOnce(
     httpURL: `http://127.0.0.1:${port}`,
     wsURL: `ws://127.0.0.1:${port}`,
     output: () => output,
+    pid: child.pid!,
     stop: () => stopProcess(child),
     signal: (signal) => child.kill(signal),
     exited,
   };
+  const url = `${server.httpURL}${readyPath}`;
   try {
-    await waitUntilReady(`${server.httpURL}${readyPath}`, child, () => output);
+    await waitUntilReady(ready ? () => ready(port) : () => answersOk(url), {
+      child,
+      output: () => output,
+      timeout: startupTimeout,
+      what: ready ? `port ${port}` : url,
+    });
   } catch (error) {
     await server.stop();
     throw error;
@@ -161,20 +220,27 @@ async function startOnce(
   return server;
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 45_000;
+async function answersOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+async function waitUntilReady(
+  isReady: () => Promise<boolean>,
+  { child, output, timeout, what }: { child: ChildProcess; output: () => string; timeout: number; what: string },
+): Promise<void> {
+  const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
+    if (await isReady()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server did not answer ${url} within 45 s:\n${output()}`);
+  throw new Error(`server was not ready at ${what} within ${timeout / 1000} s:\n${output()}`);
 }
 
 /** SIGKILL to the whole group: workerd ignores SIGTERM. */

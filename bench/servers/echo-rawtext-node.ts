@@ -3,7 +3,7 @@
 // `--servers node-raw,node-rawtext,node-edgesocket`.
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
-import { benchPort } from "./port.ts";
+import { benchPort } from "./listen-port.ts";
 
 const server = createServer((_request, response) => response.writeHead(404).end());
 const wss = new WebSocketServer({ server, path: "/websocketserver", perMessageDeflate: false });

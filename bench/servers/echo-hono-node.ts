@@ -2,8 +2,8 @@
 import { serve } from "@hono/node-server";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
-import { echoEvents } from "./hono-echo.ts";
-import { benchPort } from "./port.ts";
+import { echoEvents } from "./hono-app.ts";
+import { benchPort } from "./listen-port.ts";
 
 const app = new Hono();
 const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app });

@@ -1,4 +1,4 @@
 import { worker } from "../../src/adapters/cloudflare.ts";
-import { app } from "./echo.ts";
+import { app } from "./edgesocket-app.ts";
 
 export default worker(app);

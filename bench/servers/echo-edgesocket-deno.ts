@@ -1,5 +1,5 @@
 import { serve } from "../../src/adapters/deno.ts";
-import { app } from "./echo.ts";
-import { benchPort } from "./port.ts";
+import { app } from "./edgesocket-app.ts";
+import { benchPort } from "./listen-port.ts";
 
 serve(app, { port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} });

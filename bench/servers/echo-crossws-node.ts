@@ -1,15 +1,10 @@
 // crossws on Node (it serves WebSockets with ws).
 import { createServer } from "node:http";
 import crossws from "crossws/adapters/node";
-import { benchPort } from "./port.ts";
+import { echoHooks } from "./crossws-hooks.ts";
+import { benchPort } from "./listen-port.ts";
 
-const ws = crossws({
-  hooks: {
-    message(peer, message) {
-      peer.send(message.rawData);
-    },
-  },
-});
+const ws = crossws({ hooks: echoHooks });
 
 const server = createServer((_request, response) => response.writeHead(404).end());
 server.on("upgrade", (request, socket, head) => {

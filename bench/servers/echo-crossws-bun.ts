@@ -1,14 +1,9 @@
 // crossws on Bun.
 import crossws from "crossws/adapters/bun";
-import { benchPort } from "./port.ts";
+import { echoHooks } from "./crossws-hooks.ts";
+import { benchPort } from "./listen-port.ts";
 
-const ws = crossws({
-  hooks: {
-    message(peer, message) {
-      peer.send(message.rawData);
-    },
-  },
-});
+const ws = crossws({ hooks: echoHooks });
 
 Bun.serve({
   port: benchPort(process.env.PORT),

@@ -1,7 +1,7 @@
 // Hono's own helper on Deno: upgradeWebSocket from hono/deno.
 import { upgradeWebSocket } from "hono/deno";
-import { honoEchoApp } from "./hono-echo.ts";
-import { benchPort } from "./port.ts";
+import { honoEchoApp } from "./hono-app.ts";
+import { benchPort } from "./listen-port.ts";
 
 const app = honoEchoApp(upgradeWebSocket);
 

@@ -1,7 +1,7 @@
 // The raw runtime API: Bun.serve with a websocket handler, no framework. `/subscribe` and `/publish`
 // serve the broadcast scenario with Bun's native topics (`ws.subscribe`, `server.publish`); echo
 // sockets carry no data.
-import { benchPort } from "./port.ts";
+import { benchPort } from "./listen-port.ts";
 
 const TOPIC = "bench";
 type Role = "subscriber" | "publisher" | undefined;

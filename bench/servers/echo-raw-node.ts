@@ -1,7 +1,7 @@
 // The raw runtime API on Node: a ws WebSocketServer on node:http, no framework.
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
-import { benchPort } from "./port.ts";
+import { benchPort } from "./listen-port.ts";
 
 const server = createServer((_request, response) => response.writeHead(404).end());
 const wss = new WebSocketServer({ server, path: "/websocketserver", perMessageDeflate: false });

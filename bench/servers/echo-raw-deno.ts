@@ -1,5 +1,5 @@
 // The raw runtime API: Deno.serve and Deno.upgradeWebSocket, no framework.
-import { benchPort } from "./port.ts";
+import { benchPort } from "./listen-port.ts";
 
 Deno.serve({ port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} }, (request) => {
   if (new URL(request.url).pathname !== "/websocketserver" || request.headers.get("upgrade") !== "websocket") {

@@ -1,0 +1,154 @@
+/**
+ * The command line of `npm run bench`: the modes (full, quick, smoke) with their scenario parameters, and the
+ * arguments that select servers and scenarios.
+ * @module
+ */
+import path from "node:path";
+import { ROOT } from "../test/helpers/runtimes.ts";
+import { type ScenarioName, type ScenarioParams, SCENARIOS } from "./scenarios.ts";
+import { ALL_SERVERS, type Kind } from "./servers.ts";
+
+/** A mode: which servers run by default and each scenario's parameters. */
+export interface Mode {
+  servers: readonly string[];
+  scenarios: Partial<Record<ScenarioName, ScenarioParams>>;
+}
+
+const TARGET_SERVERS = ["bun", "deno", "workerd", "node"].flatMap((runtime) =>
+  ALL_SERVERS.filter((name) => name.startsWith(`${runtime}-`) && name !== "node-raw")
+);
+
+/** The load of the throughput targets: 50 connections each keeping 256 messages of 32 bytes in flight. */
+const TARGET_LOAD = { connections: 50, inflight: 256 };
+
+/** The sizes that tell the modes apart. Times in ms. */
+interface Scale {
+  /** Rounds of the throughput scenario (its pairs) and of the others. */
+  pairs: number;
+  rounds: number;
+  /** How long each measuring window lasts, and the warm-up before it. */
+  window: number;
+  warmup: number;
+  /** Idle connections, latency samples (and as many warm-up round trips), broadcast subscribers. */
+  idle: number;
+  samples: number;
+  subscribers: number;
+  /** A pause that lets a server settle (idle memory, subscriptions). */
+  settle: number;
+  load: { connections: number; inflight: number };
+  /** Idle memory, 64 KiB echo and churn only on the servers their targets compare (the base and edgesocket). */
+  targetsOnly?: boolean;
+}
+
+function scenarios(s: Scale): Mode["scenarios"] {
+  const size = 32;
+  const kinds: Kind[] | undefined = s.targetsOnly ? ["raw", "rawtext", "edgesocket"] : undefined;
+  return {
+    idle: { repeats: 1, count: s.idle, settle: s.settle, size, kinds },
+    latency: { repeats: s.rounds, count: s.samples, warmup: s.samples, duration: 2 * s.window, size },
+    throughput: { repeats: s.pairs, ...s.load, size, warmup: s.warmup, duration: s.window },
+    large: { repeats: s.rounds, connections: 4, inflight: 4, size: 65536, warmup: s.warmup, duration: s.window, kinds },
+    churn: { repeats: s.rounds, connections: 8, duration: s.window, size, kinds },
+    broadcast: { repeats: 1, count: s.subscribers, rounds: 20, gap: 20, settle: s.settle, size },
+  };
+}
+
+/** The modes by name. */
+export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
+  full: {
+    // node-raw (raw ws echoing bytes unread) is measured for reference; the Python Tornado server is the seed's.
+    servers: ALL_SERVERS,
+    scenarios: scenarios({
+      pairs: 6,
+      rounds: 3,
+      window: 1000,
+      warmup: 300,
+      idle: 5000,
+      samples: 5000,
+      subscribers: 5000,
+      settle: 500,
+      load: TARGET_LOAD,
+    }),
+  },
+  quick: {
+    servers: TARGET_SERVERS,
+    scenarios: scenarios({
+      pairs: 3,
+      rounds: 1,
+      window: 300,
+      warmup: 150,
+      idle: 400,
+      samples: 1000,
+      subscribers: 500,
+      settle: 100,
+      load: TARGET_LOAD,
+      targetsOnly: true,
+    }),
+  },
+  smoke: {
+    servers: ["bun-raw", "bun-edgesocket"],
+    scenarios: scenarios({
+      pairs: 2,
+      rounds: 1,
+      window: 200,
+      warmup: 100,
+      idle: 20,
+      samples: 100,
+      subscribers: 20,
+      settle: 100,
+      load: { connections: 4, inflight: 4 },
+    }),
+  },
+};
+
+/** The parsed command line. */
+export interface Args {
+  mode: keyof typeof MODES;
+  servers?: string[];
+  scenarios?: ScenarioName[];
+  /** Overrides every scenario's number of rounds. */
+  repeats?: number;
+  /** Where latest.{md,svg,json} go. */
+  out: string;
+  /** Also write the tables into the performance document. */
+  docs: boolean;
+  /** Runs nothing: writes the report (and with `docs` the document's block) again from `<out>/latest.json`. */
+  rewrite: boolean;
+}
+
+/** The usage line. */
+export const USAGE =
+  "npm run bench -- [--quick | --smoke] [--servers bun-raw,bun-edgesocket] [--scenarios idle,latency] [--repeats N] [--out DIR] [--readme] [--rewrite]";
+
+function list(value: string | undefined): string[] {
+  return (value ?? "").split(",").filter(Boolean);
+}
+
+/** Parses `argv` (without node and the script); throws on anything unknown. */
+export function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { mode: "full", out: path.join(ROOT, "bench", "results"), docs: false, rewrite: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--quick" || arg === "--smoke") args.mode = arg === "--quick" ? "quick" : "smoke";
+    else if (arg === "--servers") args.servers = list(argv[++i]);
+    else if (arg === "--scenarios") args.scenarios = list(argv[++i]) as ScenarioName[];
+    else if (arg === "--repeats") args.repeats = Number(argv[++i]);
+    else if (arg === "--out") args.out = path.resolve(argv[++i] ?? "");
+    else if (arg === "--readme") args.docs = true;
+    else if (arg === "--rewrite") args.rewrite = true;
+    else throw new Error(`unknown argument ${arg}\nusage: ${USAGE}`);
+  }
+  for (const name of args.servers ?? []) if (!ALL_SERVERS.includes(name)) throw new Error(`unknown server ${name}`);
+  for (const name of args.scenarios ?? []) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}`);
+  if (args.repeats !== undefined && !(Number.isInteger(args.repeats) && args.repeats > 0)) {
+    throw new Error("--repeats takes a positive whole number");
+  }
+  return args;
+}
+
+/** The scenarios of `mode` to run: the named ones (all if none), with `repeats` if given. */
+export function selectedScenarios(args: Args): [ScenarioName, ScenarioParams][] {
+  const all = MODES[args.mode].scenarios;
+  return SCENARIOS.filter((name) => all[name] && (!args.scenarios || args.scenarios.includes(name)))
+    .map((name) => [name, { ...all[name]!, ...(args.repeats ? { repeats: args.repeats } : {}) }]);
+}

@@ -1,0 +1,458 @@
+/**
+ * What a run writes: the Markdown report, the block of the performance document (tables and targets), and the
+ * SVG chart.
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "../test/helpers/runtimes.ts";
+import { BROADCAST_NOTE, describeScenario, type Metric, METRICS, type ScenarioName } from "./scenarios.ts";
+import { BASE_KIND, type Kind, parseServerName, type Runtime } from "./servers.ts";
+import type { Spread } from "./stats.ts";
+import type { Report, ServerSummary } from "./summary.ts";
+
+/** The document whose block between {@link DOC_START} and {@link DOC_END} `--readme` rewrites (from the root). */
+export const PERFORMANCE_DOC = "docs/performance.md";
+/** The line that opens the generated block. */
+export const DOC_START = "<!-- bench:start (written by `npm run bench -- --readme`) -->";
+/** How an opening line of the block starts, whichever command it names. */
+const DOC_START_PREFIX = "<!-- bench:start";
+/** The line that closes the generated block. */
+export const DOC_END = "<!-- bench:end -->";
+
+// --- numbers ---
+
+const fmt = (value: number | undefined, digits = 0): string =>
+  value === undefined || !Number.isFinite(value)
+    ? "–"
+    : value >= 1000
+    ? Math.round(value).toLocaleString("en-US")
+    : value.toFixed(digits);
+const times = (value: number) => `${value.toFixed(2)}×`;
+const kib = (bytes: number) => `${bytes >= 0 ? "+" : ""}${(bytes / 1024).toFixed(2)} KiB`;
+/** `0.98× (0.95–1.01)`: a paired comparison, its median and the range of its pairs. */
+const pairedText = (s: Spread | undefined, unit: (v: number) => string = times): string =>
+  s === undefined ? "–" : s.n > 1 ? `${unit(s.median)} (${unit(s.min)}–${unit(s.max)})` : unit(s.median);
+
+const DIGITS: Record<string, number> = { large: 0, broadcast: 2, cpuPerMessage: 3 };
+
+function baseName(name: string): string | undefined {
+  const { runtime, kind } = parseServerName(name);
+  return kind === BASE_KIND[runtime] ? undefined : `${runtime}-${BASE_KIND[runtime]}`;
+}
+
+/** A server's median of `m`, with (in parentheses) its paired comparison with its runtime's base. */
+function cell(s: ServerSummary, name: string, m: Metric): string {
+  const value = fmt(s.medians[m.key]?.median, DIGITS[m.key] ?? 1);
+  const base = baseName(name);
+  const vs = base ? s.vs[parseServerName(base).kind]?.[m.key]?.median : undefined;
+  return vs === undefined ? value : `${value} (${m.difference ? kib(vs) : times(vs)})`;
+}
+
+// --- tables ---
+
+function resultsTable({ summary, names, skipped }: Report): string[] {
+  const lines = [
+    `| server | ${METRICS.map((m) => m.label).join(" | ")} | echoes verified |`,
+    `|---|${METRICS.map(() => "---:").join("|")}|---|`,
+  ];
+  const dashes = METRICS.map(() => "–").join(" | ");
+  for (const name of names) {
+    const s = summary[name]!;
+    if (s.error) {
+      lines.push(`| ${name} | ${dashes} | FAILED to start: ${s.error} |`);
+      continue;
+    }
+    const check = s.verified.ok ? `✓ ${s.verified.echoes.toLocaleString("en-US")}` : `✗ ${s.failures.join("; ")}`;
+    lines.push(`| ${name} | ${METRICS.map((m) => cell(s, name, m)).join(" | ")} | ${check} |`);
+  }
+  for (const [name, reason] of Object.entries(skipped)) lines.push(`| ${name} | ${dashes} | ${reason} |`);
+  return lines;
+}
+
+const PAIRED_KEYS = ["throughput", "cpuPerMessage", "latency50", "latency99", "large", "churn", "idle"];
+
+/** edgesocket against each other server of its runtime: median of the paired comparisons and their range. */
+function pairedTable({ summary, names }: Report): string[] {
+  const metrics = PAIRED_KEYS.map((key) => METRICS.find((m) => m.key === key)!);
+  const lines = [
+    `| runtime | edgesocket vs | ${
+      metrics.map((m) => m.label.replace(/ (msg\/s|µs\/msg|µs|MB\/s|conn\/s|B\/conn)$/, "")).join(" | ")
+    } |`,
+    `|---|---|${metrics.map(() => "---:").join("|")}|`,
+  ];
+  for (const name of names.filter((n) => parseServerName(n).kind === "edgesocket")) {
+    const { runtime } = parseServerName(name);
+    for (const [kind, comparison] of Object.entries(summary[name]!.vs)) {
+      const cells = metrics.map((m) => pairedText(comparison[m.key], m.difference ? kib : times));
+      lines.push(`| ${runtime} | ${kind} | ${cells.join(" | ")} |`);
+    }
+  }
+  return lines;
+}
+
+// --- targets ---
+
+/** Ratios to raw of the 64 KiB echo and of churn in the last full run before the issue-15 work (2026-11-26). */
+const BASELINE_VS_RAW: Record<string, Record<"large" | "churn", number>> = {
+  bun: { large: 0.65, churn: 0.92 },
+  deno: { large: 0.98, churn: 0.98 },
+  workerd: { large: 1.01, churn: 0.96 },
+  node: { large: 0.9, churn: 0.91 },
+};
+
+/** edgesocket's throughput and CPU per message against its runtime's base. */
+const AT_LEAST_BASE = 0.97;
+/** Idle memory per connection above the base's. */
+const IDLE_ALLOWANCE = 1024;
+
+/** A target of issue 15 with what the run measured. */
+export interface TargetRow {
+  runtime: Runtime;
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+  /** Where it is not met: the figures that say why. */
+  why: string;
+}
+
+function medianOf(s: ServerSummary | undefined, key: string): number | undefined {
+  return s?.medians[key]?.median;
+}
+
+/** A core counts as used up above this share. */
+const SATURATED = 0.9;
+
+/** What limited the throughput window, from the CPU each side used. */
+function limit(edge: ServerSummary): string {
+  const server = edge.cpu.server?.median ?? 0;
+  const client = edge.cpu.client?.median ?? 0;
+  if (client >= SATURATED) return "the load client was the limit";
+  if (server >= SATURATED) return "edgesocket's server used its whole core";
+  return `neither side used its whole core while other processes used ${
+    fmt(edge.cpu.other?.median, 2)
+  } cores: the machine's other load set the pace`;
+}
+
+/** Who did the work in the throughput window: each server's cores and CPU per message, the client's, the verdict. */
+function throughputWhy(edge: ServerSummary, other: ServerSummary, otherName: string): string {
+  const cores = (s: ServerSummary) => fmt(s.cpu.server?.median, 2);
+  return `edgesocket ${cores(edge)} cores at ${fmt(medianOf(edge, "cpuPerMessage"), 3)} µs/msg, ${otherName} ${
+    cores(other)
+  } cores at ${fmt(medianOf(other, "cpuPerMessage"), 3)} µs/msg, client ${fmt(edge.cpu.client?.median, 2)} cores; ${
+    limit(edge)
+  }`;
+}
+
+function compareWhy(edge: ServerSummary, other: ServerSummary, otherName: string, key: string): string {
+  const m = METRICS.find((x) => x.key === key)!;
+  return `medians: edgesocket ${fmt(medianOf(edge, key), DIGITS[key] ?? 1)}, ${otherName} ${
+    fmt(medianOf(other, key), DIGITS[key] ?? 1)
+  } ${m.label.split(" ").pop()}`;
+}
+
+function row(
+  runtime: Runtime,
+  target: string,
+  value: Spread | undefined,
+  met: (v: number) => boolean,
+  why: () => string,
+  unit: (v: number) => string = times,
+): TargetRow {
+  if (value === undefined) return { runtime, target, measured: "not measured", met: undefined, why: "" };
+  const ok = met(value.median);
+  const spreadNote = !ok && value.n > 1 && met(value.max) ? "; some pairs met it" : "";
+  return {
+    runtime,
+    target,
+    measured: `${pairedText(value, unit)}${value.n > 1 ? `, ${value.n} pairs` : ""}`,
+    met: ok,
+    why: ok ? "" : why() + spreadNote,
+  };
+}
+
+/** The targets of issue 15 for each runtime, as this run measured them. */
+export function targetRows({ summary }: Pick<Report, "summary">): TargetRow[] {
+  const rows: TargetRow[] = [];
+  for (const runtime of ["bun", "deno", "workerd", "node"] as const) {
+    const edge = summary[`${runtime}-edgesocket`];
+    if (!edge) continue;
+    const baseKind: Kind = BASE_KIND[runtime];
+    const base = `${runtime}-${baseKind}`;
+    const vsBase = edge.vs[baseKind];
+    const baseSummary = summary[base];
+    if (vsBase && baseSummary) {
+      const atLeast = (v: number) => v >= AT_LEAST_BASE;
+      rows.push(
+        row(
+          runtime,
+          `throughput ≥ ${AT_LEAST_BASE}× ${base}`,
+          vsBase.throughput,
+          atLeast,
+          () => throughputWhy(edge, baseSummary, base),
+        ),
+      );
+      rows.push(
+        row(
+          runtime,
+          `server CPU per message ≥ ${AT_LEAST_BASE}× ${base} (its CPU ÷ ours)`,
+          vsBase.cpuPerMessage,
+          atLeast,
+          () => throughputWhy(edge, baseSummary, base),
+        ),
+      );
+      for (const scenario of ["large", "churn"] as const) {
+        const floor = Math.min(AT_LEAST_BASE, BASELINE_VS_RAW[runtime]![scenario]);
+        const label = scenario === "large" ? "64 KiB binary echo" : "churn";
+        rows.push(
+          row(
+            runtime,
+            `${label} ≥ ${floor}× ${base} (no regression)`,
+            vsBase[scenario],
+            (v) => v >= floor,
+            () => compareWhy(edge, baseSummary, base, scenario),
+          ),
+        );
+      }
+      rows.push(
+        row(
+          runtime,
+          `idle memory ≤ ${base} + 1 KiB per connection`,
+          vsBase.idle,
+          (v) => v <= IDLE_ALLOWANCE,
+          () => compareWhy(edge, baseSummary, base, "idle"),
+          kib,
+        ),
+      );
+    }
+    for (const kind of ["hono", "crossws"] as const) {
+      const other = summary[`${runtime}-${kind}`];
+      const vs = edge.vs[kind];
+      if (!other || !vs) continue;
+      const name = `${runtime}-${kind}`;
+      rows.push(
+        row(
+          runtime,
+          `throughput ≥ 1.00× ${name}`,
+          vs.throughput,
+          (v) => v >= 1,
+          () => throughputWhy(edge, other, name),
+        ),
+      );
+      for (const key of ["latency50", "latency99"]) {
+        const label = key === "latency50" ? "latency p50" : "latency p99";
+        rows.push(
+          row(runtime, `${label} ≥ 1.00× ${name}`, vs[key], (v) => v >= 1, () => compareWhy(edge, other, name, key)),
+        );
+      }
+    }
+  }
+  return rows;
+}
+
+function targetsTable(report: Pick<Report, "summary">): string[] {
+  const lines = [
+    "| runtime | target | measured (median of pairs, range) | met | why not (measured) |",
+    "|---|---|---:|---|---|",
+  ];
+  for (const r of targetRows(report)) {
+    const met = r.met === undefined ? "–" : r.met ? "yes" : "**no**";
+    lines.push(`| ${r.runtime} | ${r.target} | ${r.measured} | ${met} | ${r.why} |`);
+  }
+  return lines;
+}
+
+// --- documents ---
+
+const METHOD =
+  "Each runtime's servers run at the same time, pinned to one core, and are measured in turn from the other core, " +
+  "in rounds that alternate their order (raw, edgesocket, hono, crossws, then the reverse), so that the runs " +
+  "compared lie seconds apart. Figures are medians over the rounds; in parentheses, the ratio to the runtime's base " +
+  "server (raw; on Node `node-rawtext`, raw `ws` decoding text to a string as every string API does), taken round " +
+  "by round and then the median, above 1.00× is better; for idle memory, the difference to the base.";
+
+/** The results table, the paired comparisons and the targets, each section under `heading(title)`. */
+function resultsAndTargets(report: Report, heading: (title: string) => string): string[] {
+  return [
+    ...resultsTable(report),
+    "",
+    heading("edgesocket against each server of its runtime, paired round by round (median of the pairs, their range)"),
+    "",
+    ...pairedTable(report),
+    "",
+    heading("Targets (issue 15), as measured in the same run"),
+    "",
+    ...targetsTable(report),
+  ];
+}
+
+/** The performance document's block for `report`: a line on the run, the results, the paired comparisons and the targets. */
+export function readmeBlock(report: Report): string {
+  const { machine, wallSeconds } = report;
+  const throughput = report.params.throughput;
+  return [
+    DOC_START,
+    "",
+    `The run below: ${String(machine.date).slice(0, 10)}, ${throughput?.repeats ?? 0} rounds of throughput in ${
+      Math.round(wallSeconds / 60)
+    } minutes, ${machine.cores}-core ${machine.cpu}, Node ${
+      String(machine.node).replace(/^v/, "")
+    }, Bun ${machine.bun}, Deno ${
+      String(machine.deno).split(" ")[1]
+    }, workerd ${machine.workerd} under \`wrangler dev\` ${machine.wrangler}. ${METHOD}`,
+    "",
+    ...resultsAndTargets(report, (title) => `${title}:`),
+    "",
+    DOC_END,
+  ].join("\n");
+}
+
+/** Replaces the performance document's block with this run's tables (`deno`: to align them as `deno fmt` does). */
+export function updatePerformanceDoc(report: Report, deno: string | undefined): void {
+  const file = path.join(ROOT, PERFORMANCE_DOC);
+  const text = readFileSync(file, "utf8");
+  const start = text.indexOf(DOC_START_PREFIX);
+  const end = text.indexOf(DOC_END);
+  if (start < 0 || end < start) throw new Error(`${PERFORMANCE_DOC} has no ${DOC_START} … ${DOC_END} block`);
+  writeFileSync(file, text.slice(0, start) + readmeBlock(report) + text.slice(end + DOC_END.length));
+  // The document is checked by `deno fmt --check` in `npm test`.
+  if (deno) spawnSync(deno, ["fmt", file], { cwd: ROOT, stdio: "ignore" });
+}
+
+function cpuTable({ summary, names }: Report): string[] {
+  const lines = [
+    "| server | server CPU cores | client CPU cores | others | server CPU µs per message |",
+    "|---|---:|---:|---:|---:|",
+  ];
+  for (const name of names) {
+    const s = summary[name]!;
+    if (s.cpu.server === undefined) continue;
+    lines.push(
+      `| ${name} | ${fmt(s.cpu.server.median, 2)} | ${fmt(s.cpu.client?.median, 2)} | ${
+        fmt(s.cpu.other?.median, 2)
+      } | ${cell(s, name, METRICS.find((m) => m.key === "cpuPerMessage")!)} |`,
+    );
+  }
+  return lines;
+}
+
+function broadcastTable(report: Report): string[] {
+  const lines = [
+    "| server | subscribers | median ms | min ms | server CPU ms per broadcast | client CPU ms per broadcast |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const name of report.names) {
+    const [run] = report.results[name]!.runs.broadcast ?? [];
+    if (!run || "failed" in run) continue;
+    const n = (key: string) => run[key] as number | undefined;
+    lines.push(
+      `| ${name} | ${fmt(n("subscribers"))} | ${fmt(run.value, 2)} | ${fmt(n("min"), 2)} | ${
+        fmt(n("serverCpuMs"), 2)
+      } | ${fmt(n("clientCpuMs"), 2)} |`,
+    );
+  }
+  return lines;
+}
+
+/** The full Markdown report of a run (bench/results/latest.md). */
+export function markdown(report: Report): string {
+  const { machine, mode, params, wallSeconds } = report;
+  return [
+    `# edgesocket benchmark (${mode})`,
+    "",
+    METHOD,
+    "",
+    ...resultsAndTargets(report, (title) => `## ${title}`),
+    "",
+    "## Who was the limit (throughput scenario)",
+    "",
+    "CPU used during the throughput window, in cores (median over the rounds). The servers share one core, the client has the other; " +
+    "a server near 1.00 is the bottleneck, a client near 1.00 means the figure is a lower bound. 'others' is everything else on the machine (noise).",
+    "",
+    ...cpuTable(report),
+    "",
+    "## Broadcast",
+    "",
+    BROADCAST_NOTE,
+    "",
+    ...broadcastTable(report),
+    "",
+    "## Scenarios",
+    "",
+    ...Object.entries(params).map(([scenario, p]) => describeScenario(scenario as ScenarioName, p)),
+    "- Every echo is checked by the client: opcode, length and bytes; the count of echoes must equal the count sent. A server that fails a check shows ✗ and its figures are not used.",
+    "",
+    "## Machine",
+    "",
+    ...Object.entries(machine).filter(([, value]) => value !== undefined).map(([key, value]) => `- ${key}: ${value}`),
+    `- wall time of the run: ${Math.round(wallSeconds)} s`,
+    "",
+  ].join("\n");
+}
+
+// --- chart ---
+
+const KIND_COLORS: Record<string, string> = {
+  raw: "#7f8c8d",
+  rawtext: "#95a5a6",
+  edgesocket: "#e67e22",
+  hono: "#3498db",
+  crossws: "#9b59b6",
+  tornado: "#27ae60",
+};
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!);
+}
+
+/** One panel per metric: a bar per server, its median, and its paired comparison with its runtime's base. */
+export function svg(report: Report): string {
+  const { summary, names, mode, machine } = report;
+  const shown = names.filter((name) => !summary[name]!.error);
+  const width = 920;
+  const labelWidth = 150;
+  const barMax = 560;
+  const rowHeight = 18;
+  let y = 50;
+  const parts = [
+    `<text x="10" y="22" font-size="16" font-weight="bold">edgesocket benchmark (${
+      escapeXml(mode)
+    }) — medians; (×) = paired vs the runtime's base server, above 1 is better</text>`,
+    `<text x="10" y="40" font-size="11" fill="#555">${
+      escapeXml(`${machine.cpu}, ${machine.cores} cores, ${machine.os}; ${machine.date}`)
+    }</text>`,
+  ];
+  for (const m of METRICS) {
+    const values = shown.map((name) => summary[name]!.medians[m.key]?.median ?? 0).filter((v) => v > 0);
+    if (values.length === 0) continue;
+    const max = Math.max(...values);
+    y += 24;
+    parts.push(
+      `<text x="10" y="${y}" font-size="14" font-weight="bold">${escapeXml(m.label)}${
+        m.higher ? " (higher is better)" : " (lower is better)"
+      }</text>`,
+    );
+    y += 8;
+    for (const name of shown) {
+      const s = summary[name]!;
+      const value = s.medians[m.key]?.median ?? 0;
+      const barWidth = value > 0 ? Math.max(1, (value / max) * barMax) : 0;
+      const text = s.verified.ok ? cell(s, name, m) : "✗ echo check failed";
+      parts.push(
+        `<text x="${labelWidth - 6}" y="${y + 13}" font-size="12" text-anchor="end">${escapeXml(name)}</text>`,
+        `<rect x="${labelWidth}" y="${y + 3}" width="${barWidth.toFixed(1)}" height="${rowHeight - 5}" fill="${
+          KIND_COLORS[parseServerName(name).kind] ?? "#444"
+        }"/>`,
+        `<text x="${labelWidth + barWidth + 6}" y="${y + 13}" font-size="11">${escapeXml(text)}</text>`,
+      );
+      y += rowHeight;
+    }
+  }
+  y += 20;
+  parts.push(`<text x="10" y="${y}" font-size="11" fill="#555">${escapeXml(BROADCAST_NOTE)}</text>`);
+  y += 10;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${
+    parts.join("\n")
+  }\n</svg>\n`;
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: compiles bench/ into dist/bench (bench/tsconfig.json; `npm run build` does it too), then runs this file.
+ * For each runtime it starts all its echo servers, pinned to one core, and drives them in turn from the other
+ * core with the load client: every scenario in alternating rounds (raw, edgesocket, hono, crossws, then the
+ * reverse order, and so on), so each comparison is between runs seconds apart. Writes
+ * bench/results/latest.{md,svg,json}; `--readme` also writes the tables into the performance document, and
+ * `--rewrite` writes all that again from latest.json without running anything (after a change of the report's form).
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { ROOT, type RunningServer } from "../test/helpers/runtimes.ts";
+import { type Args, MODES, parseArgs, selectedScenarios } from "./cli.ts";
+import type { ScenarioResult } from "./load-client.ts";
+import { findTools, machineInfo, type Tools } from "./machine.ts";
+import { groupPids } from "./proc.ts";
+import { markdown, svg, updatePerformanceDoc } from "./report.ts";
+import {
+  BROADCAST_NOTE,
+  BROADCAST_SERVERS,
+  paramsFor,
+  RUNNER_PARAMS,
+  type ScenarioName,
+  type ScenarioParams,
+  type ScenarioRun,
+} from "./scenarios.ts";
+import { CLIENT_CPU, missingTool, parseServerName, RUNTIMES, startBenchServer, stopBenchServer } from "./servers.ts";
+import { type Report, type ServerResults, summarize } from "./summary.ts";
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs the load client once against `port`; resolves with its result or why it failed. */
+function runClient(scenario: ScenarioName, port: number, params: ScenarioParams, tools: Tools, pids: number[]) {
+  const args = [path.join(ROOT, "dist", "bench", "load-client.js"), scenario, "--port", String(port)];
+  args.push("--pids", pids.join(","));
+  for (const [key, value] of Object.entries(params)) {
+    if (!RUNNER_PARAMS.includes(key)) args.push(`--${key}`, String(value));
+  }
+  const [command, fullArgs] = tools.pinned
+    ? ["taskset", ["-c", String(CLIENT_CPU), tools.client.command, ...args]]
+    : [tools.client.command, args];
+  return new Promise<ScenarioRun>((resolve) => {
+    const child = spawn(command, fullArgs, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      let result: ScenarioResult | undefined;
+      try {
+        result = JSON.parse(stdout.trim().split("\n").pop() ?? "");
+      } catch {
+        // no JSON line: reported below from stderr
+      }
+      if (code === 0 && result?.verified?.ok) return resolve(result);
+      const failed = result
+        ? `echo check failed: ${JSON.stringify(result.verified)}`
+        : stderr.trim().split("\n").pop() || `exit ${code}`;
+      resolve({ ...result, value: undefined, failed });
+    });
+  });
+}
+
+function brief(run: ScenarioRun): string {
+  return "failed" in run ? `FAILED (${run.failed})` : `${Math.round(run.value * 10) / 10} ${run.unit}`;
+}
+
+/**
+ * One runtime's servers, all started at once: every scenario in rounds that alternate the order of the servers,
+ * so that each pair compared ran seconds apart, with first and second place swapped from round to round.
+ */
+async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParams][], context: RunContext) {
+  const running = new Map<string, RunningServer>();
+  await Promise.all(names.map(async (name) => {
+    const server = await start(name, context);
+    if (server) running.set(name, server);
+  }));
+  try {
+    const started = names.filter((name) => running.has(name));
+    for (const [scenario, params] of scenarios) {
+      const taking = started.filter((name) => paramsFor(scenario, name, params));
+      for (let round = 0; round < params.repeats; round++) {
+        for (const name of round % 2 === 0 ? taking : [...taking].reverse()) {
+          const server = running.get(name)!;
+          const run = await runClient(scenario, server.port, paramsFor(scenario, name, params)!, context.tools, [
+            ...groupPids(server.pid),
+          ]);
+          (context.results[name]!.runs[scenario] ??= [])[round] = run;
+          log(`  ${scenario} round ${round + 1} ${name}: ${brief(run)}`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all([...running.values()].map(stopBenchServer));
+  }
+}
+
+/**
+ * Starts a server, a second time if the first fails (on this busy machine a wrangler start fails now and then
+ * without a word); a server that fails twice is reported, with its output in bench/results/raw/<name>.log.
+ */
+async function start(name: string, context: RunContext): Promise<RunningServer | undefined> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startBenchServer(name, context.tools, context.scratch);
+    } catch (error) {
+      const message = String((error as Error).message);
+      const logFile = path.join(LOG_DIR, `${name}.log`);
+      mkdirSync(LOG_DIR, { recursive: true });
+      writeFileSync(logFile, message);
+      log(`  ${name}: start ${attempt} failed: ${message.split("\n")[0]} (output in ${path.relative(ROOT, logFile)})`);
+      if (attempt === 2) {
+        context.results[name]!.error = message.split("\n")[0];
+        return undefined;
+      }
+    }
+  }
+}
+
+const LOG_DIR = path.join(ROOT, "bench", "results", "raw");
+
+interface RunContext {
+  tools: Tools;
+  scratch: string;
+  results: Record<string, ServerResults>;
+}
+
+function writeReport(report: Report, args: Args, tools: Tools): void {
+  mkdirSync(args.out, { recursive: true });
+  const md = markdown(report);
+  writeFileSync(path.join(args.out, "latest.md"), md);
+  writeFileSync(path.join(args.out, "latest.svg"), svg(report));
+  writeFileSync(path.join(args.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  if (args.docs) updatePerformanceDoc(report, tools.deno);
+  process.stdout.write(md);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const tools = findTools();
+  if (args.rewrite) {
+    return writeReport(JSON.parse(readFileSync(path.join(args.out, "latest.json"), "utf8")), args, tools);
+  }
+  const started = Date.now();
+  const scenarios = selectedScenarios(args);
+  const skipped: Record<string, string> = {};
+  const names: string[] = [];
+  for (const name of args.servers ?? MODES[args.mode].servers) {
+    const reason = missingTool(name, tools);
+    if (reason) skipped[name] = reason;
+    else names.push(name);
+  }
+  const results: Record<string, ServerResults> = Object.fromEntries(names.map((name) => [name, { runs: {} }]));
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "edgesocket-bench-"));
+  log(
+    `bench: ${args.mode}, ${names.length} servers, client on ${tools.client.runtime}${tools.pinned ? ", pinned" : ""}`,
+  );
+  try {
+    for (const runtime of RUNTIMES) {
+      const group = names.filter((name) => parseServerName(name).runtime === runtime);
+      if (group.length === 0) continue;
+      const groupStart = Date.now();
+      await runGroup(group, scenarios, { tools, scratch, results });
+      log(`bench: ${runtime} done in ${Math.round((Date.now() - groupStart) / 1000)} s`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const report: Report = {
+    mode: args.mode,
+    machine: machineInfo(tools),
+    params: Object.fromEntries(scenarios),
+    names,
+    skipped,
+    results,
+    summary: summarize(results, names),
+    broadcast: { servers: BROADCAST_SERVERS, note: BROADCAST_NOTE },
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+  writeReport(report, args, tools);
+  const broken = names.filter((name) => !report.summary[name]!.verified.ok);
+  if (broken.length > 0) log(`bench: echo checks failed or servers did not start: ${broken.join(", ")}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((error) => {
+    console.error(error?.stack ?? error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * The scenarios of the bench, what each measures, and the figures (metrics) read from their results.
+ * @module
+ */
+import type { ClientOptions, ScenarioResult } from "./load-client.ts";
+import { type Kind, parseServerName } from "./servers.ts";
+
+/** A scenario of the load client. */
+export type ScenarioName = "idle" | "latency" | "throughput" | "large" | "churn" | "broadcast";
+
+/** The order scenarios run in on each group of servers: idle first, on processes that served nothing yet. */
+export const SCENARIOS: readonly ScenarioName[] = ["idle", "latency", "throughput", "large", "churn", "broadcast"];
+
+/** A scenario's load-client options, how many alternating rounds it gets, and on which kinds of server (all if unset). */
+export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & { repeats: number; kinds?: Kind[] };
+
+/** The parameters the runner reads itself; the others go to the load client. */
+export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds"];
+
+/** One run of a scenario against one server: the client's result, or why it failed. */
+export type ScenarioRun = ScenarioResult | { failed: string; value?: undefined; verified?: ScenarioResult["verified"] };
+
+/** A figure read from a scenario's runs. */
+export interface Metric {
+  key: string;
+  label: string;
+  scenario: ScenarioName;
+  read(run: ScenarioResult): number | undefined;
+  higher: boolean;
+  /** Compared as a difference in bytes (idle memory), not a ratio. */
+  difference?: boolean;
+}
+
+const number = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
+
+/** The figures in the tables, where each is read and which way is better. */
+export const METRICS: readonly Metric[] = [
+  { key: "throughput", label: "throughput msg/s", scenario: "throughput", read: (r) => r.value, higher: true },
+  {
+    key: "cpuPerMessage",
+    label: "server CPU µs/msg",
+    scenario: "throughput",
+    read: (r) => number(r.cpuPerMessage),
+    higher: false,
+  },
+  { key: "latency50", label: "latency p50 µs", scenario: "latency", read: (r) => number(r.p50), higher: false },
+  { key: "latency99", label: "latency p99 µs", scenario: "latency", read: (r) => number(r.p99), higher: false },
+  { key: "large", label: "64 KiB MB/s", scenario: "large", read: (r) => r.value, higher: true },
+  { key: "churn", label: "churn conn/s", scenario: "churn", read: (r) => r.value, higher: true },
+  { key: "idle", label: "idle B/conn", scenario: "idle", read: (r) => r.value, higher: false, difference: true },
+  { key: "broadcast", label: "broadcast ms", scenario: "broadcast", read: (r) => r.value, higher: false },
+];
+
+/** The metric with `key`. */
+export function metric(key: string): Metric {
+  const found = METRICS.find((m) => m.key === key);
+  if (!found) throw new Error(`no metric ${key}`);
+  return found;
+}
+
+/**
+ * The servers that serve the broadcast scenario (`/subscribe`, `/publish`): Bun's raw server with its native
+ * `server.publish`, and edgesocket where it has pub/sub (Bun: native topics; Deno and Node: a loop over an
+ * in-memory topic). A plain workerd Worker has no pub/sub; Hono's helper and crossws are not compared.
+ */
+export const BROADCAST_SERVERS: readonly string[] = ["bun-raw", "bun-edgesocket", "deno-edgesocket", "node-edgesocket"];
+
+/**
+ * Under `wrangler dev`, workerd holds several file descriptors per WebSocket, and this machine's hard limit is
+ * 20,000 open files (not raisable in the container): 5,000 idle sockets end workerd with "accept: Too many open
+ * files". Its idle scenario uses at most this many connections.
+ */
+export const WORKERD_IDLE_LIMIT = 2000;
+
+/** Whether `server` takes part in `scenario`, and with which parameters. */
+export function paramsFor(scenario: ScenarioName, server: string, params: ScenarioParams): ScenarioParams | undefined {
+  if (scenario === "broadcast" && !BROADCAST_SERVERS.includes(server)) return undefined;
+  if (params.kinds && !params.kinds.includes(parseServerName(server).kind)) return undefined;
+  if (scenario === "idle" && server.startsWith("workerd-")) {
+    return { ...params, count: Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT) };
+  }
+  return params;
+}
+
+/** What the broadcast figures are. */
+export const BROADCAST_NOTE =
+  "Broadcast: one 32 B text message from a publisher socket to every subscriber; the time until the last subscriber has it (median over the rounds). " +
+  "bun-raw uses Bun's native server.publish, bun-edgesocket this.publish (Bun's native topics underneath); deno- and node-edgesocket (an in-memory topic loop) are for reference, with no raw counterpart.";
+
+/** One line saying what `scenario` does with `p`. */
+export function describeScenario(scenario: ScenarioName, p: ScenarioParams): string {
+  const rounds = `${p.repeats} alternating round(s)${p.kinds ? ` on the ${p.kinds.join(", ")} servers only` : ""}`;
+  switch (scenario) {
+    case "throughput":
+      return `- throughput: ${p.connections} connections, each keeping ${p.inflight} text messages of ${p.size} B in flight, ${p.duration} ms after ${p.warmup} ms warm-up; messages per second and the server's CPU time (utime + stime of its process group) per message; ${rounds}.`;
+    case "latency":
+      return `- latency: one connection, sequential round trips of ${p.size} B text, up to ${p.count} samples or ${p.duration} ms after ${p.warmup} warm-up round trips (fewer leave the JIT compiling during the samples); p50 and p99; ${rounds}.`;
+    case "large":
+      return `- large: ${p.connections} connections, ${p.inflight} binary messages of ${
+        (p.size ?? 0) / 1024
+      } KiB in flight each, ${p.duration} ms; MB/s echoed; ${rounds}.`;
+    case "churn":
+      return `- churn: ${p.connections} parallel loops of connect, one echo, close handshake; completed cycles per second over ${p.duration} ms; ${rounds}.`;
+    case "broadcast":
+      return `- broadcast: ${p.count} subscribers, ${p.rounds} messages ${p.gap} ms apart; every subscriber must receive every message, byte for byte; ${rounds}.`;
+    case "idle":
+      return `- idle: ${p.count} connections that each echoed one message, opened in two halves on a server that served nothing before; the server's RSS growth (whole process group) over the second half, per connection: ` +
+        "what one more connection costs, without the one-off costs the first connections pay. " +
+        `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`;
+  }
+}
