@@ -9,15 +9,17 @@
  * @module
  */
 import { createClient } from "@redis/client";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
-import { dirname, resolve } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
+import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { type RunningRedis, startRedis } from "../../test/helpers/redis.ts";
-import { freePort } from "../../test/helpers/runtimes.ts";
+import { ROOT, type RunningServer, startServer } from "../../test/helpers/runtimes.ts";
+import { findTools, machineInfo } from "../machine.ts";
+import { cpuSeconds } from "../proc.ts";
+import { median, paired } from "../stats.ts";
 import type { LoadConfig, LoadResult, Phase } from "./load.ts";
 import type { ServerKind } from "./wire.ts";
 
@@ -97,19 +99,16 @@ export interface FanoutTarget {
 export interface FanoutReport {
   mode: "quick" | "full";
   date: string;
-  machine: { cpus: number; model: string; loadAverage: number[] };
+  /** bench/machine.ts's description (versions, CPU), with the load average at the end of the run. */
+  machine: Record<string, string | number | undefined>;
   settings: Omit<LoadConfig, "kind" | "servers"> & { rounds: number; pinning: string };
   rows: FanoutRow[];
   targets: FanoutTarget[];
 }
 
-/** The repository: the first folder up with a package.json (from bench/fanout or dist/bench/fanout). */
-const ROOT = repositoryRoot(import.meta.dirname);
-const BIN = resolve(ROOT, "node_modules/.bin");
-const SERVER_CPU = "0";
-const CLIENT_CPU = "1";
+const SERVER_CPU = 0;
+const CLIENT_CPU = 1;
 const PINNING = `both servers on CPU ${SERVER_CPU}; Redis and the load client on CPU ${CLIENT_CPU}`;
-const HEALTH_TIMEOUT_MS = 45_000;
 /** The load client's own phases are bounded; this is on top of warm-up and window. */
 const CLIENT_SLACK_MS = 150_000;
 
@@ -161,18 +160,16 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
   return {
     mode,
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", loadAverage: loadavg() },
+    machine: {
+      ...machineInfo(findTools()),
+      client: "bench/fanout/load.ts on Node (ws)",
+      pinning: PINNING,
+      loadAverage: loadavg().map((load) => load.toFixed(1)).join(" "),
+    },
     settings: { ...settings, rounds, pinning: PINNING },
     rows,
     targets: targetsOf(rows),
   };
-}
-
-function repositoryRoot(from: string): string {
-  for (let folder = from; folder !== dirname(folder); folder = dirname(folder)) {
-    if (existsSync(resolve(folder, "package.json"))) return folder;
-  }
-  throw new Error(`no package.json above ${from}`);
 }
 
 /** `edgesocket (bun)` */
@@ -187,11 +184,18 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 
 async function runSystem(system: FanoutSystem, settings: (typeof MODES)["full"]): Promise<Omit<FanoutRun, "round">> {
   const redis = await startRedis();
-  const servers: ServerProcess[] = [];
+  const servers: RunningServer[] = [];
   try {
     pin(await redisPid(redis), CLIENT_CPU);
-    for (let index = 0; index < 2; index++) servers.push(await startServer(system, redis.url));
-    return await drive({ ...settings, kind: system.kind, servers: servers.map((server) => server.url) }, servers);
+    for (let index = 0; index < 2; index++) {
+      servers.push(
+        await startServer(system.runtime, resolve(ROOT, system.entry), {
+          cpu: SERVER_CPU,
+          env: { REDIS_URL: redis.url },
+        }),
+      );
+    }
+    return await drive({ ...settings, kind: system.kind, servers: servers.map((server) => server.wsURL) }, servers);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await redis.stop();
@@ -209,94 +213,23 @@ async function redisPid(redis: RunningRedis): Promise<number> {
   }
 }
 
-/** Pins every thread of `pid` to `cpu` (threads it starts later inherit it). */
-function pin(pid: number, cpu: string): void {
-  const result = spawnSync("taskset", ["-a", "-p", "-c", cpu, String(pid)], { encoding: "utf8" });
+/** Pins every thread of `pid` to `cpu`. */
+function pin(pid: number, cpu: number): void {
+  const result = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`taskset failed for ${pid}: ${result.stderr || result.error}`);
 }
 
-interface ServerProcess {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-function serverCommand(system: FanoutSystem): string[] {
-  const entry = resolve(ROOT, system.entry);
-  if (system.runtime === "bun") return [`${BIN}/bun`, "run", entry];
-  if (system.runtime === "deno") {
-    return [`${BIN}/deno`, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", entry];
-  }
-  return [process.execPath, entry];
-}
-
-/** Spawns one server pinned to the server CPU and waits until `/health` answers its pid. */
-async function startServer(system: FanoutSystem, redisUrl: string): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn("taskset", ["-c", SERVER_CPU, ...serverCommand(system)], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, NO_COLOR: "1" },
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const server = { url: `ws://127.0.0.1:${port}`, pid: 0, stop: () => stopProcess(child) };
-  try {
-    server.pid = await waitForHealth(port, child);
-    pin(server.pid, SERVER_CPU);
-    return server;
-  } catch (error) {
-    await server.stop();
-    throw new Error(`${labelOf(system)} did not start: ${String(error)}\n${output}`);
-  }
-}
-
-async function waitForHealth(port: number, child: ChildProcess): Promise<number> {
-  const deadline = performance.now() + HEALTH_TIMEOUT_MS;
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return Number(await response.text());
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`no answer on /health within ${HEALTH_TIMEOUT_MS} ms`);
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once("exit", done));
-  process.kill(-child.pid!, "SIGKILL");
-  await exited;
-}
-
-const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
-
-/** User plus system CPU seconds of a process so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of proc(5), counted from the state (field 3) here.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 /** Runs the load client pinned to the client CPU and samples the servers' CPU time over its saturation window. */
-async function drive(config: LoadConfig, servers: ServerProcess[]): Promise<Omit<FanoutRun, "round">> {
-  const serverCpu = () => servers.reduce((sum, server) => sum + cpuSeconds(server.pid), 0);
+async function drive(config: LoadConfig, servers: RunningServer[]): Promise<Omit<FanoutRun, "round">> {
+  const serverCpu = () => cpuSeconds(servers.map((server) => server.pid));
   const entry = resolve(ROOT, "dist/bench/fanout/load-main.js");
-  const child = spawn("taskset", ["-c", CLIENT_CPU, process.execPath, entry, JSON.stringify(config)], {
+  const child = spawn("taskset", ["-c", String(CLIENT_CPU), process.execPath, entry, JSON.stringify(config)], {
     cwd: ROOT,
-    detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let errors = "";
   child.stderr!.on("data", (chunk) => (errors += chunk));
-  const timer = setTimeout(() => void stopProcess(child), 2 * (config.warmupMs + config.measureMs) + CLIENT_SLACK_MS);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 2 * (config.warmupMs + config.measureMs) + CLIENT_SLACK_MS);
   const window = { cpu: 0, start: 0, seconds: 0 };
   let result: LoadResult | undefined;
   try {
@@ -320,15 +253,8 @@ async function drive(config: LoadConfig, servers: ServerProcess[]): Promise<Omit
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 function summarize(system: FanoutSystem, runs: FanoutRun[], errors: string[]): FanoutRow {
-  const medianOf = (value: (run: FanoutRun) => number) => median(runs.map(value));
+  const medianOf = (value: (run: FanoutRun) => number) => median(runs.map(value)) ?? NaN;
   return {
     system,
     runs,
@@ -344,12 +270,16 @@ function summarize(system: FanoutSystem, runs: FanoutRun[], errors: string[]): F
   };
 }
 
+/** The runs by round, with holes where a round failed. */
+function byRound(runs: FanoutRun[]): (FanoutRun | undefined)[] {
+  const rounds: (FanoutRun | undefined)[] = [];
+  for (const run of runs) rounds[run.round] = run;
+  return rounds;
+}
+
 /** The median over the rounds in which both have a run of `value(a) / value(b)`. */
 function pairedRatio(a: FanoutRun[], b: FanoutRun[], value: (run: FanoutRun) => number): number {
-  return median(a.flatMap((run) => {
-    const other = b.find((candidate) => candidate.round === run.round);
-    return other ? [value(run) / value(other)] : [];
-  }));
+  return paired(byRound(a), byRound(b), (run, base) => value(run) / value(base))?.median ?? NaN;
 }
 
 function targetsOf(rows: FanoutRow[]): FanoutTarget[] {

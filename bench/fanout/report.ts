@@ -36,8 +36,8 @@ export function fanoutMarkdown(report: FanoutReport): string {
     } deliveries/s, fixed rate); each phase ${settings.warmupMs / 1000} s warm-up, ${
       settings.measureMs / 1000
     } s measured, ` +
-    `median of ${settings.rounds} round(s). ${settings.pinning}. ${machine.cpus} × ${machine.model}, ` +
-    `load average ${machine.loadAverage.map((load) => load.toFixed(1)).join(" ")}.`,
+    `median of ${settings.rounds} round(s). ${settings.pinning}. ${machine.cores} × ${machine.cpu}, ` +
+    `Node ${machine.node}, Bun ${machine.bun}, ${machine.deno}; load average at the end ${machine.loadAverage}.`,
     "",
     "| system (runtime) | deliveries/s (saturation) | vs Socket.IO | p99 ms (saturation) | p50 ms (fixed rate) | " +
     "p99 ms (fixed rate) | server CPU µs/delivery | server core busy | client core busy | deliveries checked |",
