@@ -18,7 +18,7 @@ const { values } = parseArgs({
     runtimes: { type: "string", default: "node,bun,deno" },
     systems: { type: "string", default: "edgesocket,socketio,crossws" },
     rounds: { type: "string", default: "1" },
-    inflight: { type: "string", default: "2" },
+    inflight: { type: "string", default: "16" },
     out: { type: "string", default: "bench/fanout/results" },
   },
 });

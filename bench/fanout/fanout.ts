@@ -34,7 +34,7 @@ export interface FanoutOptions {
   runtimes: string[];
   /** Which servers to run (default all): `edgesocket`, `socketio`, `crossws`. */
   kinds?: ServerKind[];
-  /** Publications in flight per publisher (default 2): more loads the servers harder, and lengthens every delivery's wait. */
+  /** Publications in flight per publisher (default 16): more loads the servers harder, and lengthens every delivery's wait. */
   inflight?: number;
   /** Rounds, every system once per round in a rotating order; medians are reported. Default 1. */
   rounds?: number;
@@ -113,8 +113,8 @@ const PINNING = `both servers on CPU ${SERVER_CPU}; Redis and the load client on
 const CLIENT_SLACK_MS = 150_000;
 
 const MODES = {
-  quick: { rooms: 20, subscribers: 200, inflight: 2, rate: 100, warmupMs: 1000, measureMs: 2000 },
-  full: { rooms: 100, subscribers: 2000, inflight: 2, rate: 300, warmupMs: 3000, measureMs: 10_000 },
+  quick: { rooms: 20, subscribers: 200, inflight: 16, rate: 100, warmupMs: 1000, measureMs: 2000 },
+  full: { rooms: 100, subscribers: 2000, inflight: 16, rate: 300, warmupMs: 3000, measureMs: 10_000 },
 };
 
 /** Every system, in the order of the report. */
