@@ -19,7 +19,7 @@
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import WebSocket from "ws";
-import { type Role, type ServerKind, type Wire, wireOf } from "./wire.ts";
+import { type Role, type Sender, type ServerKind, type Wire, wireOf } from "./wire.ts";
 
 /** What the runner asks of the load client. */
 export interface LoadConfig {
@@ -86,7 +86,7 @@ interface Publisher {
   readonly room: number;
   /** Which server it is on, also its slot in a subscriber's `next`. */
   readonly server: number;
-  socket?: WebSocket;
+  socket?: Sender;
   sent: number;
   completed: number;
   /** Sequence → subscribers that have not got it yet. */
@@ -103,7 +103,8 @@ interface Subscriber {
   readonly probed: boolean[];
 }
 
-class LatencyHistogram {
+/** Publish-to-deliver latencies in 10 µs buckets (exported for its tests). */
+export class LatencyHistogram {
   readonly #counts = new Uint32Array(HISTOGRAM_BUCKETS);
   #total = 0;
 
@@ -126,8 +127,8 @@ class LatencyHistogram {
   }
 }
 
-/** The state of one run and the checks on every delivery. */
-class FanoutLoad {
+/** The state of one run and the checks on every delivery (exported for its tests). */
+export class FanoutLoad {
   readonly wire: Wire;
   readonly publishers: Publisher[] = [];
   readonly subscribers: Subscriber[] = [];
@@ -307,14 +308,15 @@ async function connectAll(load: FanoutLoad): Promise<WebSocket[]> {
   );
   const publishers = load.publishers.map((publisher) => async () => {
     const url = load.wire.url(servers[publisher.server]!, "pub", roomName(publisher.room));
-    publisher.socket = await open(
+    const socket = await open(
       load,
       url,
       "pub",
       publisher.room,
       (publication) => load.problem(`publisher got "${publication}"`),
     );
-    return publisher.socket;
+    publisher.socket = socket;
+    return socket;
   });
   return inBatches([...subscribers, ...publishers], CONNECT_CONCURRENCY);
 }
