@@ -1,14 +1,16 @@
 /**
- * `npm run bench:fanout -- [--quick] [--runtimes node,bun,deno] [--systems edgesocket,socketio,crossws] [--rounds N] [--inflight N] [--out DIR]`: runs the
- * fan-out benchmark, prints its tables and writes `fanout.json` and `fanout.md` to DIR
- * (default bench/fanout/results). Exits with 1 when a delivery was missing or wrong.
+ * `npm run bench:fanout -- [options]`: runs the fan-out benchmark, prints its tables and writes `fanout.json` and
+ * `fanout.md` to `--out` (default bench/fanout/results). Exits with 1 when a delivery was missing or wrong.
+ *
+ * Options: `--quick`, `--runtimes node,bun,deno`, `--systems edgesocket,socketio,crossws`, `--rounds N`,
+ * `--inflight N`, `--out DIR`; `--rewrite` writes the tables again from DIR/fanout.json without measuring.
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { runFanout } from "./fanout.ts";
+import { type FanoutReport, fanoutTargets, runFanout } from "./fanout.ts";
 import { fanoutMarkdown } from "./report.ts";
 import type { ServerKind } from "./wire.ts";
 
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "1" },
     inflight: { type: "string", default: "16" },
     out: { type: "string", default: "bench/fanout/results" },
+    rewrite: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -32,14 +35,24 @@ if (!Number.isInteger(inflight) || inflight < 1 || inflight > 1000) {
   throw new RangeError(`--inflight must be 1 to 1000, got ${values.inflight}`);
 }
 
-const report = await runFanout({
-  inflight,
-  quick: values.quick,
-  runtimes: values.runtimes.split(","),
-  kinds: values.systems.split(",") as ServerKind[],
-  rounds,
-  log: (line) => console.error(line),
-});
+async function measure(): Promise<FanoutReport> {
+  return await runFanout({
+    inflight,
+    quick: values.quick,
+    runtimes: values.runtimes.split(","),
+    kinds: values.systems.split(",") as ServerKind[],
+    rounds,
+    log: (line) => console.error(line),
+  });
+}
+
+/** `--rewrite`: the tables again from DIR/fanout.json, with the targets computed by this code. */
+function reread(): FanoutReport {
+  const report = JSON.parse(readFileSync(resolve(values.out, "fanout.json"), "utf8")) as FanoutReport;
+  return { ...report, targets: fanoutTargets(report.rows) };
+}
+
+const report = values.rewrite ? reread() : await measure();
 const markdown = fanoutMarkdown(report);
 mkdirSync(values.out, { recursive: true });
 writeFileSync(resolve(values.out, "fanout.json"), `${JSON.stringify(report, null, 2)}\n`);

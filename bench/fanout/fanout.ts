@@ -91,6 +91,8 @@ export interface FanoutTarget {
   ratio: number;
   /** edgesocket's p99 at the fixed rate over Socket.IO's. */
   p99Ratio: number;
+  /** Socket.IO's server CPU time per delivery over edgesocket's: the ratio of deliveries/s had both a whole core. */
+  cpuRatio: number;
   throughputMet: boolean;
   p99Met: boolean;
 }
@@ -108,7 +110,7 @@ export interface FanoutReport {
 
 const SERVER_CPU = 0;
 const CLIENT_CPU = 1;
-const PINNING = `both servers on CPU ${SERVER_CPU}; Redis and the load client on CPU ${CLIENT_CPU}`;
+const PINNING = `Both servers on CPU ${SERVER_CPU}; Redis and the load client on CPU ${CLIENT_CPU}`;
 /** The load client's own phases are bounded; this is on top of warm-up and window. */
 const CLIENT_SLACK_MS = 150_000;
 
@@ -168,7 +170,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
     },
     settings: { ...settings, rounds, pinning: PINNING },
     rows,
-    targets: targetsOf(rows),
+    targets: fanoutTargets(rows),
   };
 }
 
@@ -282,12 +284,21 @@ function pairedRatio(a: FanoutRun[], b: FanoutRun[], value: (run: FanoutRun) => 
   return paired(byRound(a), byRound(b), (run, base) => value(run) / value(base))?.median ?? NaN;
 }
 
-function targetsOf(rows: FanoutRow[]): FanoutTarget[] {
+/** The targets from the rows (also to re-read a saved report with newer code). */
+export function fanoutTargets(rows: FanoutRow[]): FanoutTarget[] {
   const socketIo = rows.find((row) => row.system.kind === "socketio");
   if (!socketIo) return [];
   return rows.filter((row) => row.system.kind === "edgesocket").map((row) => {
     const ratio = pairedRatio(row.runs, socketIo.runs, (run) => run.saturation.deliveriesPerSecond);
     const p99Ratio = pairedRatio(row.runs, socketIo.runs, (run) => run.fixedRate.p99Ms);
-    return { runtime: row.system.runtime, ratio, p99Ratio, throughputMet: ratio >= 1.5, p99Met: p99Ratio < 1 };
+    const cpuRatio = pairedRatio(row.runs, socketIo.runs, (run) => 1 / run.serverMicrosPerDelivery);
+    return {
+      runtime: row.system.runtime,
+      ratio,
+      p99Ratio,
+      cpuRatio,
+      throughputMet: ratio >= 1.5,
+      p99Met: p99Ratio < 1,
+    };
   });
 }
