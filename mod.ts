@@ -26,11 +26,20 @@ if (import.meta.main) {
   // The demo is loaded only when run, not when imported as a library.
   const { app, demoPort } = await import("./src/demo/app.ts");
   const port = demoPort({ PORT: Deno.env.get("PORT") });
-  // With REDIS_URL set, chat rooms span every demo process that uses the same Redis.
-  const backplane = Deno.env.get("REDIS_URL") ? (await import("./src/pubsub/redis.ts")).redisBackplane() : undefined;
+  // With REDIS_URL (one server) or REDIS_CLUSTER (host:port,…), chat rooms span every demo process.
+  const env = Deno.env.toObject();
+  const backplane = env.REDIS_URL || env.REDIS_CLUSTER
+    ? (await import("./src/backplane/redis.ts")).redisBackplaneFromEnv(env)
+    : undefined;
+  // REUSE_PORT=1 (with `deno run --unstable-net`): one process per core on one port, rooms joined by the backplane.
+  const reusePort = env.REUSE_PORT === "1";
+  if (reusePort && !backplane) {
+    throw new Error("REUSE_PORT needs REDIS_URL or REDIS_CLUSTER: rooms must span the processes");
+  }
   const server = serve(app, {
     port,
     backplane,
+    reusePort,
     onListen: () => console.log(`edgesocket demo on Deno: http://localhost:${port}/`),
   });
   // Graceful shutdown: every socket gets 1001 "server shutting down", every onClose runs, then exit.

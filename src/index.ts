@@ -6,7 +6,7 @@
  */
 export { WebSocketHandler } from "./core/handler.ts";
 export { type HandlerClass, websocket } from "./core/route.ts";
-export { publish, subscribers } from "./core/route-pubsub.ts";
+export { publish, subscribers, subscribersEverywhere } from "./core/route-pubsub.ts";
 export type { Backplane, PublishOptions } from "./core/pubsub.ts";
 export type { FetchApp, ListenOptions } from "./core/runtime.ts";
 export { CloseCode, ReadyState } from "./core/constants.ts";

@@ -21,6 +21,11 @@ export interface ServeOptions extends ListenOptions {
    * `server.reload`) the first time a route added later with a larger limit upgrades, so that none is cut short.
    */
   maxMessageSize?: number;
+  /**
+   * Lets several processes listen on the same port (`SO_REUSEPORT`, Linux): one process per core,
+   * topics carried between them by a backplane. Default `false`.
+   */
+  reusePort?: boolean;
 }
 
 export type { FetchApp, ListenOptions };
@@ -54,6 +59,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connect
   const server: Server<Connection> = Bun.serve<Connection>({
     port: options.port ?? DEFAULT_LISTEN.port,
     hostname: options.hostname ?? DEFAULT_LISTEN.hostname,
+    reusePort: options.reusePort,
     ...bunOptions(payloadLimit.bytes),
   });
   const stopAccepting = () => server.stop();

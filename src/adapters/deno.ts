@@ -14,6 +14,11 @@ import { forwardEvents, openOnOpenEvent } from "./whatwg-socket.ts";
 export interface ServeOptions extends ListenOptions {
   /** Called once the server listens. */
   onListen?: (address: { hostname: string; port: number }) => void;
+  /**
+   * Lets several processes listen on the same port (`SO_REUSEPORT`, Linux): one process per core,
+   * topics carried between them by a backplane. Default `false`.
+   */
+  reusePort?: boolean;
 }
 
 export type { FetchApp, ListenOptions };
@@ -44,6 +49,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServe
       port: options.port ?? DEFAULT_LISTEN.port,
       hostname: options.hostname ?? DEFAULT_LISTEN.hostname,
       onListen: options.onListen,
+      reusePort: options.reusePort,
     },
     (request) => app.fetch(request, env),
   );

@@ -24,10 +24,22 @@ export interface TopicEngine {
  * other servers publish through `deliver`, and never hands a server back its own publications.
  */
 export interface Backplane {
-  /** Starts relaying; `deliver` sends a publication of another server to this server's subscribers. */
-  start(deliver: (topic: string, data: SendData) => void): void;
+  /**
+   * Starts relaying; `deliver` sends a publication of another server to this server's subscribers,
+   * `localSubscribers` tells how many connections of this server are in a topic.
+   */
+  start(deliver: (topic: string, data: SendData) => void, localSubscribers: (topic: string) => number): void;
+  /**
+   * This server's first subscriber of `topic` joined: relay its publications here from now on.
+   * Called again for a topic already relayed, it changes nothing. A backplane without it relays every topic.
+   */
+  subscribe?(topic: string): void;
+  /** This server's last subscriber of `topic` left: stop relaying it here. Called again, it changes nothing. */
+  unsubscribe?(topic: string): void;
   /** Hands a publication of this server to the others. Never throws; while disconnected it may drop. */
   publish(topic: string, data: SendData): void;
+  /** How many connections of every server, this one included, are subscribed to `topic`. */
+  subscribers?(topic: string): Promise<number>;
   /** Stops relaying and releases connections. */
   close(): Promise<void>;
 }
@@ -72,7 +84,7 @@ export class PubSub {
   ) {
     this.maxTopicsPerConnection = maxTopicsPerConnection;
     this.#onChange = onChange;
-    backplane?.start((topic, data) => engine.publish(topic, data));
+    backplane?.start((topic, data) => engine.publish(topic, data), (topic) => engine.subscribers(topic));
   }
 
   /** The topics `connection` is in; after it closed, the topics it was in (so that `onClose` can announce to them). */
@@ -98,13 +110,14 @@ export class PubSub {
     if (!topics) this.#topicsOf.set(connection, topics = new Set());
     topics.add(topic);
     this.engine.subscribe(connection, topic);
+    this.#joined(topic);
     this.#onChange?.(connection);
   }
 
   /** Removes `connection` from `topic`, if it was in it. */
   unsubscribe(connection: Connection, topic: string): void {
     if (!this.#topicsOf.get(connection)?.delete(topic)) return;
-    this.engine.unsubscribe(connection, topic);
+    this.#leave(connection, topic);
     this.#onChange?.(connection);
   }
 
@@ -114,7 +127,10 @@ export class PubSub {
    */
   restore(connection: Connection, topics: readonly string[]): void {
     this.#topicsOf.set(connection, new Set(topics));
-    for (const topic of topics) this.engine.subscribe(connection, topic);
+    for (const topic of topics) {
+      this.engine.subscribe(connection, topic);
+      this.#joined(topic);
+    }
   }
 
   /**
@@ -123,7 +139,17 @@ export class PubSub {
    */
   leaveAll(connection: Connection): void {
     const topics = this.#topicsOf.get(connection);
-    if (topics) { for (const topic of topics) this.engine.unsubscribe(connection, topic); }
+    if (topics) { for (const topic of topics) this.#leave(connection, topic); }
+  }
+
+  /** After a subscribe: this server's first subscriber of `topic` asks the backplane to relay it here. */
+  #joined(topic: string): void {
+    if (this.backplane?.subscribe && this.engine.subscribers(topic) === 1) this.backplane.subscribe(topic);
+  }
+
+  #leave(connection: Connection, topic: string): void {
+    this.engine.unsubscribe(connection, topic);
+    if (this.backplane?.unsubscribe && this.engine.subscribers(topic) === 0) this.backplane.unsubscribe(topic);
   }
 
   /**
@@ -139,6 +165,15 @@ export class PubSub {
   /** How many connections of this server are subscribed to `topic`. */
   subscribers(topic: string): number {
     return this.engine.subscribers(topic);
+  }
+
+  /**
+   * How many connections of every server are subscribed to `topic`: the backplane's count when it
+   * has one, else this server's.
+   */
+  subscribersEverywhere(topic: string): Promise<number> {
+    assertTopic(topic);
+    return this.backplane?.subscribers?.(topic) ?? Promise.resolve(this.subscribers(topic));
   }
 }
 

@@ -24,6 +24,20 @@ export function subscribers(c: Context, topic: string): number {
   return pubsubOf(c).subscribers(topic);
 }
 
+/**
+ * How many connections of every server are subscribed to `topic`, e.g. for a "42 online" page.
+ * With a backplane that can count (`redisBackplane()`), it asks the other servers (see its cost
+ * there); without one, it is {@link subscribers}.
+ *
+ * @example
+ * ```ts
+ * app.get("/rooms/:room/online", async (c) => c.json({ online: await subscribersEverywhere(c, c.req.param("room")) }));
+ * ```
+ */
+export function subscribersEverywhere(c: Context, topic: string): Promise<number> {
+  return pubsubOf(c).subscribersEverywhere(topic);
+}
+
 function pubsubOf(c: Context): PubSub {
   const pubsub = runtimeOf(c)?.pubsub;
   if (!pubsub) {

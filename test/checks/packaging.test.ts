@@ -91,7 +91,7 @@ describe("the npm package", () => {
       "adapter",
       "testing",
       ...sources("core"),
-      ...sources("pubsub"),
+      ...sources("backplane"),
       ...sources("client"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
@@ -129,6 +129,14 @@ describe("the npm package", () => {
     const ran = await run("node", ["--input-type=module", "-e", 'await import("edgesocket/node")'], { cwd: workerApp });
     expect(ran.code).not.toBe(0);
     expect(ran.stderr).toContain("npm install ws @hono/node-server");
+  });
+
+  test("edgesocket/redis without @redis/client installed fails at import with the npm install line to run", async () => {
+    const ran = await run("node", ["--input-type=module", "-e", 'await import("edgesocket/redis")'], {
+      cwd: workerApp,
+    });
+    expect(ran.code).not.toBe(0);
+    expect(ran.stderr).toContain("edgesocket/redis needs @redis/client: npm install @redis/client");
   });
 
   test("a Node consumer (npm install edgesocket hono ws @hono/node-server) type-checks with tsc and echoes over a real socket to edgesocket/client", async () => {

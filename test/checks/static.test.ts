@@ -10,7 +10,7 @@ import { ROOT } from "../helpers/runtimes.ts";
 import { run, withoutTypeWarnings } from "./run.ts";
 
 /** The modules of the public API: what JSR and the npm package export, every adapter among them. */
-const PUBLIC_ENTRIES = ["mod.ts", "src/adapter.ts", "src/testing.ts", "src/pubsub/redis.ts", "src/client/index.ts"]
+const PUBLIC_ENTRIES = ["mod.ts", "src/adapter.ts", "src/testing.ts", "src/backplane/redis.ts", "src/client/index.ts"]
   .concat(
     readdirSync(join(ROOT, "src/adapters")).filter((f) => f.endsWith(".ts")).map((f) => `src/adapters/${f}`),
   );

@@ -289,15 +289,7 @@ describe("#websocket", () => {
       const upgrade = vi.fn<RuntimeOptions["upgrade"]>(() => new Response("upgraded"));
       const app = new Hono();
       app.get("/ws", websocket(Handler, { maxMessageSize: 10 }));
-      const request = () =>
-        new Request("http://localhost/ws", {
-          headers: {
-            upgrade: "websocket",
-            connection: "Upgrade",
-            "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-            "sec-websocket-version": "13",
-          },
-        });
+      const request = wsUpgrade;
       const env = { [RUNTIME]: new Runtime({ upgrade }) };
       expect(await (await app.fetch(request(), env)).text()).toBe("upgraded");
       await app.fetch(request(), env);
@@ -318,15 +310,7 @@ describe("maxConnections", () => {
   it("answers 503 once the server holds maxConnections open connections; other servers are not counted", async () => {
     const app = new Hono();
     app.get("/ws", websocket(Handler, { maxConnections: 1 }));
-    const request = () =>
-      new Request("http://localhost/ws", {
-        headers: {
-          upgrade: "websocket",
-          connection: "Upgrade",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-          "sec-websocket-version": "13",
-        },
-      });
+    const request = wsUpgrade;
     const full = new Runtime({
       upgrade: (_c, connection) => (connection.open({ send() {}, close() {} }), new Response("up")),
     });
@@ -350,3 +334,15 @@ describe("largestMessageSize", () => {
     expect(largestMessageSize({})).toBe(1024 * 1024);
   });
 });
+
+/** A valid upgrade request for `/ws`. */
+function wsUpgrade(): Request {
+  return new Request("http://localhost/ws", {
+    headers: {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "sec-websocket-version": "13",
+    },
+  });
+}

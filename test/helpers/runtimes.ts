@@ -61,7 +61,8 @@ export async function freePort(): Promise<number> {
   throw new Error("no free port found in 20000-31999");
 }
 
-function isFree(port: number): Promise<boolean> {
+/** Whether `port` on 127.0.0.1 can be bound now. */
+export function isFree(port: number): Promise<boolean> {
   return new Promise((done) => {
     const server = createServer();
     server.once("error", () => done(false));
@@ -74,16 +75,22 @@ export type Command = [file: string, args: string[]];
 
 /**
  * The command that serves `entry` on `runtime` at `port`. `wranglerConfig`: a wrangler configuration file for
- * workerd in place of the repository's wrangler.toml (whose Durable Object bindings need the demo's classes).
+ * workerd in place of the repository's wrangler.toml (whose Durable Object bindings need the demo's classes);
+ * `flags`: Deno's flags before the entry, e.g. `--unstable-net`.
  */
 function runtimeCommand(
   runtime: RuntimeName,
   entry: string,
-  { port, inspectorPort, wranglerConfig }: { port: number; inspectorPort: number; wranglerConfig?: string },
+  { port, inspectorPort, wranglerConfig, flags = [] }: {
+    port: number;
+    inspectorPort: number;
+    wranglerConfig?: string;
+    flags?: string[];
+  },
 ): Command {
   switch (runtime) {
     case "deno":
-      return [`${BIN}/deno`, ["run", ...denoPermissions(entry), entry]];
+      return [`${BIN}/deno`, ["run", ...denoPermissions(entry), ...flags, entry]];
     case "bun":
       return [`${BIN}/bun`, ["run", entry]];
     case "node":
@@ -124,12 +131,15 @@ export interface StartOptions {
   /** How long the server may take to become ready, in ms (default 45 s). */
   startupTimeout?: number;
   env?: Record<string, string>;
-  /** A fixed port (to restart a server where its clients expect it) instead of a free one. */
+  /** A given port instead of a free one: to restart a server where its clients expect it, or one that another
+   * process shares with `reusePort`. */
   port?: number;
   /** Runs the server on this CPU alone (`taskset -c`). */
   cpu?: number;
   /** See {@link runtimeCommand}. */
   wranglerConfig?: string;
+  /** Deno's flags before the entry, e.g. `--unstable-net`. */
+  flags?: string[];
 }
 
 /**
@@ -143,7 +153,7 @@ export function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   return startCommand(
-    (port, inspectorPort) => runtimeCommand(runtime, entry, { port, inspectorPort, ...options }),
+    (port, inspectorPort) => runtimeCommand(runtime, entry, { ...options, port, inspectorPort }),
     options,
   );
 }

@@ -34,6 +34,7 @@ const ROOT_API = [
   "parseMessage",
   "publish",
   "subscribers",
+  "subscribersEverywhere",
   "websocket",
 ];
 
@@ -74,7 +75,7 @@ const EXPECTED: Record<string, string[]> = {
     "durableObject",
     "toDurableObject",
   ],
-  "src/pubsub/redis.ts": ["RedisBackplaneOptions", "redisBackplane"],
+  "src/backplane/redis.ts": ["RedisBackplaneOptions", "redisBackplane", "redisBackplaneFromEnv"],
   "src/client/index.ts": [
     "BackoffOptions",
     "CloseInfo",

@@ -1,0 +1,69 @@
+/**
+ * The channels one process wants from Redis, and the batching of their changes: joins and leaves
+ * within one window become one `SUBSCRIBE` and one `UNSUBSCRIBE` (per slot group on a cluster),
+ * however many connections caused them.
+ * @module
+ */
+
+/** Applies one batch of changes; rejects if Redis could not take them (they are retried on `retry()`). */
+export type ApplyChanges = (subscribe: string[], unsubscribe: string[]) => Promise<void>;
+
+/** The wanted channels of one process and the changes not yet sent. */
+export class Subscriptions {
+  readonly #wanted = new Set<string>();
+  readonly #changed = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** `window` ms: how long changes are collected before they are sent together. */
+  constructor(readonly apply: ApplyChanges, readonly window: number) {}
+
+  /** The channels this process wants now. */
+  get wanted(): ReadonlySet<string> {
+    return this.#wanted;
+  }
+
+  /** Wants `channel`; nothing changes if it is wanted already. */
+  add(channel: string): void {
+    if (this.#wanted.has(channel)) return;
+    this.#wanted.add(channel);
+    this.#mark(channel);
+  }
+
+  /** No longer wants `channel`; nothing changes if it was not wanted. */
+  delete(channel: string): void {
+    if (!this.#wanted.delete(channel)) return;
+    this.#mark(channel);
+  }
+
+  /**
+   * Sends every wanted channel again, e.g. after a reconnection: the client skips those it still
+   * has, so only lost subscriptions cost a command.
+   */
+  retry(): void {
+    for (const channel of this.#wanted) this.#mark(channel);
+  }
+
+  /** Forgets what is not sent yet. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#changed.clear();
+  }
+
+  #mark(channel: string): void {
+    this.#changed.add(channel);
+    this.#timer ??= setTimeout(() => this.#flush(), this.window);
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const subscribe: string[] = [];
+    const unsubscribe: string[] = [];
+    for (const channel of this.#changed) (this.#wanted.has(channel) ? subscribe : unsubscribe).push(channel);
+    this.#changed.clear();
+    // A failed batch waits for `retry()` (the next reconnection); a failed unsubscribe is retried with it.
+    this.apply(subscribe, unsubscribe).catch(() => {
+      for (const channel of unsubscribe) if (!this.#wanted.has(channel)) this.#changed.add(channel);
+    });
+  }
+}
