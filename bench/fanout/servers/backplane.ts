@@ -3,4 +3,4 @@
  * backplane moves, only this line changes.
  * @module
  */
-export { redisBackplane } from "../../../src/pubsub/redis.ts";
+export { redisBackplane } from "../../../src/backplane/redis.ts";
