@@ -1,0 +1,7 @@
+import { serve } from "../../../src/adapters/bun.ts";
+import { redisBackplane } from "./backplane.ts";
+import { fanoutApp } from "./edgesocket-app.ts";
+import { benchPort } from "../../servers/listen-port.ts";
+
+// PORT and REDIS_URL come from the runner.
+serve(fanoutApp, { port: benchPort(process.env.PORT), hostname: "127.0.0.1", backplane: redisBackplane() });
