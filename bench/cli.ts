@@ -114,11 +114,16 @@ export interface Args {
   docs: boolean;
   /** Runs nothing: writes the report (and with `docs` the document's block) again from `<out>/latest.json`. */
   rewrite: boolean;
+  /** `--scenarios fanout`: also run the fan-out benchmark (bench/fanout/, two processes behind one Redis). */
+  fanout: boolean;
 }
+
+/** The scenario that runs the fan-out benchmark of bench/fanout/ (its own servers, Redis and load client). */
+export const FANOUT = "fanout";
 
 /** The usage line. */
 export const USAGE =
-  "npm run bench -- [--quick | --smoke] [--servers bun-raw,bun-edgesocket] [--scenarios idle,latency] [--repeats N] [--out DIR] [--readme] [--rewrite]";
+  "npm run bench -- [--quick | --smoke] [--servers bun-raw,bun-edgesocket] [--scenarios idle,latency,fanout] [--repeats N] [--out DIR] [--readme] [--rewrite]";
 
 function list(value: string | undefined): string[] {
   return (value ?? "").split(",").filter(Boolean);
@@ -126,13 +131,22 @@ function list(value: string | undefined): string[] {
 
 /** Parses `argv` (without node and the script); throws on anything unknown. */
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { mode: "full", out: path.join(ROOT, "bench", "results"), docs: false, rewrite: false };
+  const args: Args = {
+    mode: "full",
+    out: path.join(ROOT, "bench", "results"),
+    docs: false,
+    rewrite: false,
+    fanout: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--quick" || arg === "--smoke") args.mode = arg === "--quick" ? "quick" : "smoke";
     else if (arg === "--servers") args.servers = list(argv[++i]);
-    else if (arg === "--scenarios") args.scenarios = list(argv[++i]) as ScenarioName[];
-    else if (arg === "--repeats") args.repeats = Number(argv[++i]);
+    else if (arg === "--scenarios") {
+      const names = list(argv[++i]);
+      args.fanout = names.includes(FANOUT);
+      args.scenarios = names.filter((name) => name !== FANOUT) as ScenarioName[];
+    } else if (arg === "--repeats") args.repeats = Number(argv[++i]);
     else if (arg === "--out") args.out = path.resolve(argv[++i] ?? "");
     else if (arg === "--readme") args.docs = true;
     else if (arg === "--rewrite") args.rewrite = true;

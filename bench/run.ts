@@ -141,11 +141,29 @@ function writeReport(report: Report, args: Args, tools: Tools): void {
   process.stdout.write(md);
 }
 
+/** `--scenarios fanout`: the fan-out benchmark's own command line (compiled by `npm run bench`), quick if asked. */
+function runFanoutBenchmark(args: Args): Promise<void> {
+  const cli = path.join(ROOT, "dist", "bench", "fanout", "cli.js");
+  // A quick run checks that everything runs: its figures do not replace the committed full run's.
+  const quick = ["--quick", "--out", path.join(os.tmpdir(), "edgesocket-fanout-quick")];
+  const child = spawn(process.execPath, [cli, ...(args.mode === "full" ? [] : quick)], { stdio: "inherit" });
+  return new Promise((resolve, reject) => {
+    child.once(
+      "exit",
+      (code) => (code === 0 ? resolve() : reject(new Error(`the fan-out benchmark exited with ${code}`))),
+    );
+  });
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const tools = findTools();
   if (args.rewrite) {
     return writeReport(JSON.parse(readFileSync(path.join(args.out, "latest.json"), "utf8")), args, tools);
+  }
+  if (args.fanout) {
+    await runFanoutBenchmark(args);
+    if (args.scenarios?.length === 0) return;
   }
   const started = Date.now();
   const scenarios = selectedScenarios(args);
