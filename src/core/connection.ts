@@ -287,7 +287,8 @@ export class Connection {
   /** After a send: closes a slow consumer (1008); `true` while the buffer is at or below `highWaterMark`. */
   #checkSendBuffer(): boolean {
     const buffered = this.#transport!.bufferedAmount;
-    if (buffered === undefined) return true;
+    // The common case first: nothing waiting (0), or a runtime that does not report its buffer (undefined).
+    if (!buffered) return true;
     const max = this.limits.maxBufferedAmount;
     if (buffered > max && (max > 0 || buffered === Number.POSITIVE_INFINITY)) {
       this.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER_REASON);
@@ -388,7 +389,8 @@ export class Connection {
   }
 
   #await(result: unknown): void {
-    if (isPromiseLike(result)) {
+    // Most hooks return nothing: one comparison instead of a call (measured on the message path).
+    if (result !== undefined && isPromiseLike(result)) {
       // Made on the first async hook only: a connection whose hooks are all sync keeps no closures.
       this.#onSettled ??= () => this.#settled();
       this.#onFailed ??= (error) => this.#failed(error);
