@@ -14,6 +14,7 @@ import type { SendData } from "../core/message.ts";
 import { DEFAULT_LIMITS, type Limits, resolveOptions } from "../core/options.ts";
 import type { TopicEngine } from "../core/pubsub.ts";
 import type { HandlerClass } from "../core/route.ts";
+import { socketPair, switchingProtocols } from "./cloudflare-pair.ts";
 import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
 
 // --- types ---
@@ -74,7 +75,6 @@ interface WorkerdWebSocket extends WebSocket {
   deserializeAttachment(): unknown;
 }
 
-declare const WebSocketPair: { new (): { 0: WebSocket; 1: WebSocket } };
 declare const WebSocketRequestResponsePair: { new (request: string, response: string): unknown };
 
 /** Marks the env of an app served inside a Durable Object. */
@@ -192,7 +192,7 @@ class DurableRooms {
   #restore(ws: WebSocket, { __es: saved, state }: Attachment): Connection | undefined {
     const Handler = this.handlers[saved.handler];
     if (!Handler) {
-      closeQuietly(ws, 1011, "handler class no longer listed");
+      closeQuietly(ws, CloseCode.INTERNAL_ERROR, "handler class no longer listed");
       return undefined;
     }
     const { topics, ...base } = saved;
@@ -209,7 +209,7 @@ class DurableRooms {
     if (index < 0) {
       throw new Error(`edgesocket: list ${connection.handler.constructor.name} in durableObject(app, { handlers })`);
     }
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    const [client, server] = socketPair();
     this.ctx.acceptWebSocket(server, [TAG]);
     this.#connections.set(server, connection);
     this.#attachments.set(connection, {
@@ -224,8 +224,7 @@ class DurableRooms {
     } catch (error) {
       connection.fail(error); // e.g. state or params over the attachment's 2 KiB
     }
-    const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
-    return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
+    return switchingProtocols(client, connection);
   }
 
   /** Writes the connection's topics and `state` into its socket's attachment (at most 2 KiB in all). */

@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { Connection } from "../core/connection.ts";
 import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
+import { socketPair, switchingProtocols } from "./cloudflare-pair.ts";
 import { forwardEvents } from "./whatwg-socket.ts";
 
 // --- types ---
@@ -21,12 +22,11 @@ export interface Worker {
 // --- adapter ---
 
 function upgrade(_c: Context, connection: Connection): Response {
-  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  const [client, server] = socketPair();
   forwardEvents(server, connection);
   (server as WebSocket & { accept(): void }).accept();
   connection.open(server);
-  const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
-  return new Response(null, { status: 101, webSocket: client, headers });
+  return switchingProtocols(client, connection);
 }
 
 /** Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`. */
