@@ -138,8 +138,7 @@ export class PubSub {
    * `onClose` can still see (and announce to) the topics it was in.
    */
   leaveAll(connection: Connection): void {
-    const topics = this.#topicsOf.get(connection);
-    if (topics) { for (const topic of topics) this.#leave(connection, topic); }
+    for (const topic of this.#topicsOf.get(connection) ?? []) this.#leave(connection, topic);
   }
 
   /** After a subscribe: this server's first subscriber of `topic` asks the backplane to relay it here. */
