@@ -17,11 +17,6 @@ export class Subscriptions {
   /** `window` ms: how long changes are collected before they are sent together. */
   constructor(readonly apply: ApplyChanges, readonly window: number) {}
 
-  /** The channels this process wants now. */
-  get wanted(): ReadonlySet<string> {
-    return this.#wanted;
-  }
-
   /** Wants `channel`; nothing changes if it is wanted already. */
   add(channel: string): void {
     if (this.#wanted.has(channel)) return;
