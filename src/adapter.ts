@@ -5,9 +5,18 @@
  * `src/adapters/` are the worked examples. Its names may change in a minor release, the root entry's may not.
  * @module
  */
-export { type CloseListener, Connection, type SavedConnection, type Transport } from "./core/connection.ts";
+export {
+  type CloseListener,
+  Connection,
+  type SavedConnection,
+  type SessionHook,
+  type SocketEvents,
+  type Transport,
+} from "./core/connection.ts";
+export { Session, SessionLink, type SessionPhase, SessionStore } from "./core/session.ts";
+export { RESUME_PROTOCOL } from "./protocol/resume.ts";
 export { CONNECTION } from "./core/handler.ts";
-export { Heartbeat } from "./core/heartbeat.ts";
+export { Heartbeat, type Watched } from "./core/heartbeat.ts";
 export { resolveOptions } from "./core/options.ts";
 export { MemoryTopics, NO_PUBSUB, PubSub, type PubSubOptions, type TopicEngine } from "./core/pubsub.ts";
 export { ConnectionRegistry } from "./core/registry.ts";

@@ -13,7 +13,15 @@ export type { FetchApp, ListenOptions } from "./core/runtime.ts";
 export { CloseCode, ReadyState } from "./core/constants.ts";
 export { RATE_EXCEEDED_REASON, SLOW_CONSUMER_REASON } from "./core/connection.ts";
 export { WebSocketClosedError } from "./core/errors.ts";
-export { DEFAULT_LIMITS, type Limits, type WebSocketOptions } from "./core/options.ts";
+export {
+  DEFAULT_LIMITS,
+  DEFAULT_RESUME,
+  type Limits,
+  type ResumeLimits,
+  type ResumeOptions,
+  type WebSocketOptions,
+} from "./core/options.ts";
+export { NOT_FOUND_REASON, REPLAY_FULL_REASON, SESSION_EXPIRED_REASON } from "./core/session.ts";
 export type { Message, SendData } from "./core/message.ts";
 export { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "./core/schema.ts";
 export { type Shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./core/shutdown.ts";

@@ -147,7 +147,8 @@ export function testServer(options: TestServerOptions = {}): TestServer {
   const runtime = new Runtime({
     backplane: options.backplane,
     upgrade(c, connection) {
-      upgrades.set(c.req.raw, connection);
+      // The in-memory client never offers the resume protocol: every upgrade here is a plain Connection.
+      upgrades.set(c.req.raw, connection as Connection);
       const headers = new Headers({ "x-edgesocket-testing": "upgraded" });
       if (connection.protocol) headers.set("sec-websocket-protocol", connection.protocol);
       return new Response(null, { status: 200, headers });

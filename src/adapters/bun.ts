@@ -4,7 +4,7 @@
  */
 import type { Server, ServerWebSocket, WebSocketHandler as BunWebSocketHandler } from "bun";
 import { ReadyState } from "../core/constants.ts";
-import type { Connection, Transport } from "../core/connection.ts";
+import type { Connection, SocketEvents, Transport } from "../core/connection.ts";
 import type { SendData } from "../core/message.ts";
 import type { TopicEngine } from "../core/pubsub.ts";
 import { largestMessageSize } from "../core/route.ts";
@@ -30,7 +30,7 @@ export interface ServeOptions extends ListenOptions {
 
 export type { FetchApp, ListenOptions };
 
-type Peer = ServerWebSocket<Connection>;
+type Peer = ServerWebSocket<SocketEvents>;
 
 // --- adapter ---
 
@@ -38,14 +38,14 @@ type Peer = ServerWebSocket<Connection>;
  * Serves `app` over HTTP and WebSocket with `Bun.serve`; returns Bun's server with `shutdown()`
  * (stop accepting, close every socket with 1001, wait for each `onClose`).
  */
-export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connection> & Shutdown {
+export function serve(app: FetchApp, options: ServeOptions = {}): Server<SocketEvents> & Shutdown {
   const payloadLimit = new PayloadLimit(options.maxMessageSize, largestMessageSize(app));
   const runtime = new Runtime({
-    upgrade(c, connection) {
-      payloadLimit.fit(connection.limits.maxMessageSize, server, bunOptions);
+    upgrade(c, events) {
+      payloadLimit.fit(events.limits.maxMessageSize, server, bunOptions);
       // An empty header stops Bun from choosing the first offered subprotocol by itself.
-      const headers = { "sec-websocket-protocol": connection.protocol };
-      if (server.upgrade(c.req.raw, { data: connection, headers })) return new Response(null);
+      const headers = { "sec-websocket-protocol": events.protocol };
+      if (server.upgrade(c.req.raw, { data: events, headers })) return new Response(null);
       return new Response("WebSocket upgrade failed", { status: 400 });
     },
     topics: nativeTopics(() => server),
@@ -56,7 +56,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server<Connect
     fetch: (request: Request) => app.fetch(request, env),
     websocket: peerHandlers(maxPayloadLength),
   });
-  const server: Server<Connection> = Bun.serve<Connection>({
+  const server: Server<SocketEvents> = Bun.serve<SocketEvents>({
     port: options.port ?? DEFAULT_LISTEN.port,
     hostname: options.hostname ?? DEFAULT_LISTEN.hostname,
     reusePort: options.reusePort,
@@ -81,8 +81,8 @@ class PayloadLimit {
   /** Raises the limit to `routeLimit` (Bun's `reload` applies it to open sockets too), unless it was given. */
   fit(
     routeLimit: number,
-    server: Server<Connection>,
-    bunOptions: (maxPayloadLength: number) => Parameters<Server<Connection>["reload"]>[0],
+    server: Server<SocketEvents>,
+    bunOptions: (maxPayloadLength: number) => Parameters<Server<SocketEvents>["reload"]>[0],
   ): void {
     if (this.#fixed || routeLimit <= this.bytes) return;
     this.bytes = routeLimit;
@@ -91,7 +91,7 @@ class PayloadLimit {
 }
 
 /** Bun's own topics: `ws.subscribe` and one native publish, no loop in JavaScript. */
-function nativeTopics(server: () => Server<Connection>): TopicEngine {
+function nativeTopics(server: () => Server<SocketEvents>): TopicEngine {
   return {
     subscribe(connection, topic) {
       peerOf(connection).subscribe(topic);
@@ -104,7 +104,8 @@ function nativeTopics(server: () => Server<Connection>): TopicEngine {
       // Bun's types take only ArrayBuffer-backed views; at run time it takes every view SendData allows.
       const payload = data as string | ArrayBuffer;
       // `ws.publish` leaves its own socket out (Bun's `publishToSelf` is off); a closed sender cannot publish.
-      if (except && except.readyState === ReadyState.OPEN) peerOf(except).publish(topic, payload);
+      // A resumable session is not in Bun's topics (the core delivers to it), so it needs no leaving out here.
+      if (except?.readyState === ReadyState.OPEN && !except.transport?.replays) peerOf(except).publish(topic, payload);
       else server().publish(topic, payload);
     },
     subscribers: (topic) => server().subscriberCount(topic),
@@ -117,7 +118,7 @@ function peerOf(connection: Connection): Peer {
   return (connection.transport as BunTransport).peer;
 }
 
-function peerHandlers(maxPayloadLength: number): BunWebSocketHandler<Connection> {
+function peerHandlers(maxPayloadLength: number): BunWebSocketHandler<SocketEvents> {
   return {
     maxPayloadLength,
     // The core's heartbeat pings per route (`idleTimeout`), so Bun's own server-wide one is off.
@@ -139,13 +140,13 @@ function peerHandlers(maxPayloadLength: number): BunWebSocketHandler<Connection>
 const CONNECTION = Symbol("edgesocket.connection");
 
 interface LinkedPeer extends Peer {
-  [CONNECTION]: Connection;
+  [CONNECTION]: SocketEvents;
 }
 
 function peerOnOpen(peer: Peer): void {
   peer.binaryType = "arraybuffer";
-  const connection = ((peer as LinkedPeer)[CONNECTION] = peer.data);
-  connection.open(new BunTransport(peer));
+  const events = ((peer as LinkedPeer)[CONNECTION] = peer.data);
+  events.open(new BunTransport(peer));
 }
 
 function peerOnMessage(peer: Peer, message: string | ArrayBuffer | Uint8Array): void {

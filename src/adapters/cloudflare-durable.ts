@@ -164,9 +164,10 @@ class DurableRooms {
   /** What each connection's attachment holds besides its topics, set on upgrade or restore. */
   readonly #attachments = new WeakMap<Connection, Omit<Attachment["__es"], "topics">>();
   readonly runtime: Runtime = new Runtime({
-    upgrade: (_c, connection) => this.#upgrade(connection),
+    upgrade: (_c, connection) => this.#upgrade(connection as Connection),
     topics: this.#topicEngine(),
     persist: (connection) => this.persist(connection),
+    sessions: false,
   });
 
   constructor(
@@ -258,14 +259,14 @@ class DurableRooms {
 // --- peer ---
 
 /** The limits an open connection still applies (origins were checked at the upgrade). */
-type RouteLimits = Omit<Limits, "allowedOrigins">;
+type RouteLimits = Omit<Limits, "allowedOrigins" | "resume">;
 
 /** Only the route's limits that differ from the defaults: the attachment holds 2 KiB at most. */
 function routeLimits(limits: Limits): Partial<RouteLimits> {
   const changed: Partial<Record<keyof RouteLimits, number>> = {};
   for (const key of Object.keys(limits) as (keyof Limits)[]) {
     const value = limits[key];
-    if (key !== "allowedOrigins" && typeof value === "number" && value !== DEFAULT_LIMITS[key]) changed[key] = value;
+    if (typeof value === "number" && value !== DEFAULT_LIMITS[key]) changed[key as keyof RouteLimits] = value;
   }
   return changed;
 }

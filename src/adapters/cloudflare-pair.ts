@@ -3,7 +3,6 @@
  * adapter keeps, and the 101 response that hands the client end to the runtime.
  * @module
  */
-import type { Connection } from "../core/connection.ts";
 
 declare const WebSocketPair: { new (): { 0: WebSocket; 1: WebSocket } };
 
@@ -13,8 +12,8 @@ export function socketPair(): [client: WebSocket, server: WebSocket] {
   return [pair[0], pair[1]];
 }
 
-/** The 101 answer that gives `client` to the runtime, with the subprotocol `connection` chose, if any. */
-export function switchingProtocols(client: WebSocket, connection: Connection): Response {
-  const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
+/** The 101 answer that gives `client` to the runtime, with the subprotocol chosen at the upgrade, if any. */
+export function switchingProtocols(client: WebSocket, { protocol }: { protocol: string }): Response {
+  const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
   return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import type { Context } from "hono";
-import type { Connection } from "../core/connection.ts";
+import type { SocketEvents } from "../core/connection.ts";
+import { resumableRoutes } from "../core/route.ts";
 import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
 import { socketPair, switchingProtocols } from "./cloudflare-pair.ts";
 import { forwardEvents } from "./whatwg-socket.ts";
@@ -21,18 +22,28 @@ export interface Worker {
 
 // --- adapter ---
 
-function upgrade(_c: Context, connection: Connection): Response {
+function upgrade(_c: Context, events: SocketEvents): Response {
   const [client, server] = socketPair();
-  forwardEvents(server, connection);
+  forwardEvents(server, events);
   (server as WebSocket & { accept(): void }).accept();
-  connection.open(server);
-  return switchingProtocols(client, connection);
+  events.open(server);
+  return switchingProtocols(client, events);
 }
 
-/** Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`. */
+/**
+ * Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`.
+ * @throws Error when a route of `app` keeps sessions (`resume`): a plain Worker keeps nothing between requests.
+ */
 export function worker(app: FetchApp): Worker {
+  const resumable = resumableRoutes(app);
+  if (resumable.length > 0) {
+    throw new Error(
+      `edgesocket: ${resumable.join(", ")} keeps sessions (resume), which a plain Worker cannot: it keeps nothing ` +
+        "between requests. Serve the route from a Durable Object (durableObject() from edgesocket/cloudflare-durable)",
+    );
+  }
   // No pub/sub: workerd refuses to send on a socket of another request. Rooms live in a Durable Object.
-  const runtime = new Runtime({ upgrade, topics: false });
+  const runtime = new Runtime({ upgrade, topics: false, sessions: false });
   return {
     fetch(request, bindings, ctx) {
       const env = Object.create(bindings as object, { [RUNTIME]: { value: runtime } });

@@ -3,7 +3,7 @@
  * @module
  */
 import type { Context } from "hono";
-import type { Connection } from "../core/connection.ts";
+import type { SocketEvents } from "../core/connection.ts";
 import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
 import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
 import { forwardEvents, openOnOpenEvent } from "./whatwg-socket.ts";
@@ -25,13 +25,13 @@ export type { FetchApp, ListenOptions };
 
 // --- adapter ---
 
-function upgrade(c: Context, connection: Connection): Response {
+function upgrade(c: Context, events: SocketEvents): Response {
   // Deno's own `protocol` option rejects lists written without spaces ("a,b"), so the header is set here.
   const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
-    idleTimeout: connection.limits.idleTimeout,
+    idleTimeout: events.limits.idleTimeout,
   });
-  if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
-  forwardEvents(socket, connection);
+  if (events.protocol) response.headers.set("sec-websocket-protocol", events.protocol);
+  forwardEvents(socket, events);
   openOnOpenEvent(socket);
   return response;
 }

@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket, WebSocketServer as WsServer } from "ws";
-import type { Connection } from "../core/connection.ts";
+import type { SocketEvents } from "../core/connection.ts";
 import type { Limits } from "../core/options.ts";
 import type { Backplane } from "../core/pubsub.ts";
 import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
@@ -81,12 +81,12 @@ function nodeRuntime(backplane?: Backplane): Runtime {
   const servers = new Map<string, WsServer>();
   return new Runtime({
     backplane,
-    upgrade(c, connection) {
+    upgrade(c, events) {
       const env = c.env as UpgradeEnv;
       env.upgraded = true;
-      const wss = serverFor(servers, connection.limits);
-      env.incoming[PROTOCOL] = connection.protocol;
-      wss.handleUpgrade(env.incoming, env.socket, env.head, (ws) => attach(ws, connection));
+      const wss = serverFor(servers, events.limits);
+      env.incoming[PROTOCOL] = events.protocol;
+      wss.handleUpgrade(env.incoming, env.socket, env.head, (ws) => attach(ws, events));
       return new Response(null);
     },
   });
@@ -122,17 +122,17 @@ declare module "node:http" {
 }
 
 interface Peer extends WebSocket {
-  [CONNECTION]: Connection;
+  [CONNECTION]: SocketEvents;
 }
 
-function attach(ws: WebSocket, connection: Connection): void {
+function attach(ws: WebSocket, events: SocketEvents): void {
   const peer = ws as Peer;
-  peer[CONNECTION] = connection;
+  peer[CONNECTION] = events;
   peer.on("message", peerOnMessage);
   peer.on("pong", peerOnPong);
   peer.on("close", peerOnClose);
   peer.on("error", ignore); // 'close' follows with the code ws chose (1002, 1007, 1009)
-  connection.open(peer);
+  events.open(peer);
 }
 
 function peerOnMessage(this: WebSocket, data: RawData, isBinary: boolean): void {

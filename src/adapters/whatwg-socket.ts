@@ -4,23 +4,23 @@
  * @module
  */
 import { CloseCode } from "../core/constants.ts";
-import type { Connection } from "../core/connection.ts";
+import type { SocketEvents } from "../core/connection.ts";
 
 const CONNECTION = Symbol("edgesocket.connection");
 
 interface Peer extends WebSocket {
-  [CONNECTION]: Connection;
+  [CONNECTION]: SocketEvents;
 }
 
-/** Forwards `socket`'s message and close events to `connection`; binary arrives as `ArrayBuffer`. */
-export function forwardEvents(socket: WebSocket, connection: Connection): void {
-  (socket as Peer)[CONNECTION] = connection;
+/** Forwards `socket`'s message and close events to `events`; binary arrives as `ArrayBuffer`. */
+export function forwardEvents(socket: WebSocket, events: SocketEvents): void {
+  (socket as Peer)[CONNECTION] = events;
   socket.binaryType = "arraybuffer";
   socket.addEventListener("message", peerOnMessage);
   socket.addEventListener("close", peerOnClose);
 }
 
-/** Opens `connection` when `socket` reports its open event (Deno; workerd has none). */
+/** Opens the socket's events when `socket` reports its open event (Deno; workerd has none). */
 export function openOnOpenEvent(socket: WebSocket): void {
   socket.addEventListener("open", peerOnOpen);
 }

@@ -5,7 +5,14 @@
  * @module
  */
 import { type BackoffOptions, retryDelay } from "./backoff.ts";
-import { EdgeSocketCloseEvent, EdgeSocketErrorEvent, InvalidMessageEvent, ReconnectingEvent } from "./events.ts";
+import {
+  EdgeSocketCloseEvent,
+  EdgeSocketErrorEvent,
+  type EdgeSocketOpenEvent,
+  InvalidMessageEvent,
+  ReconnectingEvent,
+} from "./events.ts";
+import { control, escape, PLAIN_PROTOCOL, readFrame, RESUME_LATER, RESUME_PROTOCOL } from "../protocol/resume.ts";
 import { type CloseInfo, defaultShouldReconnect, statusOf } from "./policy.ts";
 import { decode, type MessageSchema } from "./schema.ts";
 
@@ -60,18 +67,29 @@ export interface EdgeSocketOptions<T = unknown> extends Partial<BackoffOptions> 
    */
   shouldReconnect?: (info: CloseInfo) => boolean;
   /**
+   * Resume the session where the server offers it (a route with `resume`): after a drop, the same handler, and
+   * what either side missed, exactly once and in order (docs/resume.md). Default `true`: the client offers
+   * edgesocket's subprotocols, which every edgesocket route answers. `false` connects as a plain `WebSocket`
+   * would: needed for a server that is not edgesocket's, since browsers, Bun and `ws` fail a handshake whose
+   * offered subprotocols the server ignores.
+   */
+  resume?: boolean;
+  /**
    * A Standard Schema for incoming messages: each is parsed as JSON and checked; `event.data` of `message` is the
    * schema's output, and a message that fails fires `invalidmessage` instead.
    */
   schema?: MessageSchema<T>;
 }
 
+/** The close code with which the client leaves a server that broke the resume protocol (browsers cannot send 1002). */
+const PROTOCOL_VIOLATION = 4002;
+
 type Phase = "waiting" | "resolving" | "connecting" | "open" | "closing" | "closed";
 
 /** The events of an {@link EdgeSocket}, by type. */
 export interface EdgeSocketEventMap<T> {
-  /** A connection opened (after the queue was flushed). */
-  open: Event;
+  /** A connection opened (after the queue was flushed); `resumed` says whether it continues the last session. */
+  open: EdgeSocketOpenEvent;
   /** A message; `data` is the schema's output when there is a schema. */
   message: MessageEvent<T>;
   /** A connection ended. */
@@ -126,7 +144,7 @@ export class EdgeSocket<T = any> extends EventTarget {
   readonly CLOSED = 3;
 
   /** Called on `open`, before the listeners. */
-  onopen: ((event: Event) => void) | null = null;
+  onopen: ((event: EdgeSocketOpenEvent) => void) | null = null;
   /** Called on `message`, before the listeners. */
   onmessage: ((event: MessageEvent<T>) => void) | null = null;
   /** Called on `close`, before the listeners. */
@@ -172,9 +190,24 @@ export class EdgeSocket<T = any> extends EventTarget {
   #generation = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #uptimeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * What waits: on a plain connection, what was sent while not open; in a session, also what was sent and not yet
+   * confirmed by the server (the first `#inFlight` messages, numbered up to `#sent`).
+   */
   #queue: SendData[] = [];
   #binaryType: string | undefined;
   #inbox: Promise<void> = Promise.resolve();
+  // The resumable session (docs/resume.md), once a server that offers resume has welcomed this client.
+  /** The session id: a capability, kept in memory only. */
+  #sessionId: string | undefined;
+  /** The current socket speaks the resume protocol (the server chose it). */
+  #resuming = false;
+  /** Messages received from the server in the session, and how many of them the server was told about. */
+  #received = 0;
+  #acknowledged = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #sent = 0;
+  #inFlight = 0;
 
   /**
    * Starts connecting at once (unless `startClosed`).
@@ -211,14 +244,20 @@ export class EdgeSocket<T = any> extends EventTarget {
     return this.#socket?.url ?? this.#lastURL;
   }
 
-  /** The subprotocol the server chose (`""` if none or not open). */
+  /** The subprotocol the server chose (`""` if none or not open; edgesocket's own are not shown). */
   get protocol(): string {
-    return this.#socket?.protocol ?? "";
+    const protocol = this.#socket?.protocol ?? "";
+    return protocol.startsWith("edgesocket.") ? "" : protocol;
   }
 
   /** The extensions the server chose. */
   get extensions(): string {
     return this.#socket?.extensions ?? "";
+  }
+
+  /** On a resumable session: how many messages sent are not yet confirmed by the server (kept to send again). */
+  get unconfirmed(): number {
+    return this.#sessionId === undefined ? 0 : this.#queue.length;
   }
 
   /** Bytes waiting: the socket's send buffer plus the messages queued while not open. */
@@ -245,20 +284,28 @@ export class EdgeSocket<T = any> extends EventTarget {
    */
   send(data: SendData): void {
     // A socket the server is closing is still "open" here until its close event: what is sent then waits too.
-    if (this.#phase === "open" && this.#socket!.readyState === 1) return this.#socket!.send(data as never);
+    const open = this.#phase === "open" && this.#socket!.readyState === 1;
+    if (open && this.#sessionId === undefined) return this.#socket!.send(data as never);
     if (this.#phase === "closing" || this.#phase === "closed") {
       throw new Error("EdgeSocket is closed: call reconnect() to connect again");
     }
-    if (this.#queue.length >= this.#options.maxQueued) {
+    if (!open && this.#queue.length >= this.#options.maxQueued) {
       throw new Error(`EdgeSocket: ${this.#queue.length} messages already wait for the connection (maxQueued)`);
     }
+    // In a session, a message is kept until the server confirms it, and sent again on the next socket if needed.
     this.#queue.push(data);
+    if (open) {
+      this.#sent++;
+      this.#inFlight++;
+      this.#socket!.send(escape(data) as never);
+    }
   }
 
   /** Closes for good (no more retries) with `code` (default 1000). Queued messages stay until `reconnect()`. */
   close(code?: number, reason?: string): void {
     this.#socket?.close(code, reason); // first: an invalid code throws, as WebSocket.close does, and changes nothing
     this.#stop();
+    this.#forgetSession();
     if (this.#socket) this.#phase = "closing";
     else if (this.#phase !== "closed") {
       this.#phase = "closed";
@@ -268,10 +315,14 @@ export class EdgeSocket<T = any> extends EventTarget {
     }
   }
 
-  /** Closes the current connection (if any) with `code` and connects again at once, with the retry count reset. */
+  /**
+   * Closes the current connection (if any) with `code` and connects again at once, with the retry count reset.
+   * Without a `code`, a resumable session continues on the new connection.
+   */
   reconnect(code?: number, reason?: string): void {
     const wasOpen = this.#phase === "open";
-    this.#socket?.close(code, reason);
+    this.#socket?.close(code ?? (this.#resuming ? RESUME_LATER : undefined), reason);
+    if (code !== undefined) this.#forgetSession();
     this.#stop();
     this.#socket = undefined;
     this.#retryCount = this.#steps = 0;
@@ -295,12 +346,19 @@ export class EdgeSocket<T = any> extends EventTarget {
     const generation = ++this.#generation;
     this.#phase = "resolving";
     this.#opened = false;
+    this.#resuming = false;
     this.#status = undefined;
     Promise.all([resolve(this.#url), resolve(this.#protocols)]).then(([url, protocols]) => {
-      if (generation === this.#generation) this.#open(url, protocols);
+      if (generation === this.#generation) this.#open(url, this.#withResume(protocols));
     }, (error) => {
       if (generation === this.#generation) this.#ended(1006, `no URL: ${error}`, false);
     });
+  }
+
+  /** The protocols to offer: the caller's, and the resume protocol unless `resume: false`. */
+  #withResume(protocols: string | string[] | undefined): string | string[] | undefined {
+    if (this.#options.resume === false) return protocols;
+    return [protocols ?? [], RESUME_PROTOCOL, PLAIN_PROTOCOL].flat();
   }
 
   #open(url: string, protocols: string | string[] | undefined): void {
@@ -318,7 +376,7 @@ export class EdgeSocket<T = any> extends EventTarget {
     this.#phase = "connecting";
     this.#timer = setTimeout(() => {
       this.#socket = undefined;
-      socket.close();
+      socket.close(this.#resuming ? RESUME_LATER : undefined);
       this.#ended(1006, "connection timeout", false);
     }, this.#options.connectionTimeout);
   }
@@ -327,30 +385,92 @@ export class EdgeSocket<T = any> extends EventTarget {
   handleEvent(event: Event): void {
     if (event.target !== (this.#socket as unknown)) return;
     if (event.type === "open") {
-      if (this.#phase === "connecting") this.#onOpen(); // not after close() was called meanwhile
-    } else if (event.type === "message") this.#onMessage((event as MessageEvent).data);
-    else if (event.type === "error") {
+      if (this.#phase !== "connecting") return; // not after close() was called meanwhile
+      this.#resuming = this.#socket!.protocol === RESUME_PROTOCOL;
+      if (this.#resuming) this.#socket!.send(control("h", this.#received, this.#sessionId ?? "") as never);
+      else this.#onOpen();
+    } else if (event.type === "message") {
+      if (this.#resuming) this.#onFrame((event as MessageEvent).data);
+      else this.#onMessage((event as MessageEvent).data);
+    } else if (event.type === "error") {
       const message = String((event as ErrorEvent).message ?? "");
       this.#status ??= statusOf(message);
       this.#emit(new EdgeSocketErrorEvent(message));
     } else {
       const { code, reason, wasClean } = event as CloseEvent;
       this.#socket = undefined;
+      this.#stopAcknowledging();
       // Deno reports 0 for a connection that dropped: 1006, as everywhere else.
       this.#ended(code > 999 ? code : 1006, reason, wasClean);
     }
   }
 
-  #onOpen(): void {
+  /** A frame of a resumable session: the server's welcome and acknowledgements, or a data message. */
+  #onFrame(data: unknown): void {
+    const frame = readFrame(data);
+    if (!Array.isArray(frame)) {
+      // Acknowledged after 64 messages, or 100 ms after the first one not acknowledged.
+      if (++this.#received - this.#acknowledged >= 64) this.#acknowledge();
+      else this.#ackTimer ??= setTimeout(() => this.#acknowledge(), 100);
+      this.#onMessage(frame);
+    } else if (frame[0] === "a") this.#confirmed(frame[1]!);
+    else if (frame[0] === "w" && this.#phase === "connecting") this.#welcome(frame);
+    else this.#socket!.close(PROTOCOL_VIOLATION, "unexpected frame");
+  }
+
+  /**
+   * The server's welcome: on a resumed session, sends again what the server did not receive; on a new one, starts
+   * counting afresh, and tells what the previous session never confirmed.
+   */
+  #welcome([, received, resumed, id]: string[]): void {
+    this.#acknowledged = this.#received;
+    let unconfirmed: SendData[] = [];
+    if (resumed === "1") this.#confirmed(received!);
+    else {
+      unconfirmed = this.#forgetSession();
+      this.#sessionId = id;
+    }
+    this.#onOpen(resumed === "1", unconfirmed);
+  }
+
+  /** The server confirmed `received` of the client's messages. */
+  #confirmed(received: string): void {
+    const count = Math.min(Number(received), this.#sent) - this.#sent + this.#inFlight;
+    if (count > 0) this.#inFlight -= this.#queue.splice(0, count).length;
+  }
+
+  /** Leaves the session: returns what it sent and the server never confirmed, which is dropped. */
+  #forgetSession(): SendData[] {
+    this.#sessionId = undefined;
+    this.#sent = this.#received = this.#acknowledged = 0;
+    const unconfirmed = this.#queue.splice(0, this.#inFlight);
+    this.#inFlight = 0;
+    return unconfirmed;
+  }
+
+  #acknowledge(): void {
+    this.#stopAcknowledging();
+    this.#acknowledged = this.#received;
+    this.#socket?.send(control("a", this.#received) as never);
+  }
+
+  #stopAcknowledging(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+  }
+
+  #onOpen(resumed = false, unconfirmed: SendData[] = []): void {
     clearTimeout(this.#timer);
     this.#phase = "open";
     this.#opened = true;
     this.#lastClose = this.#nextAttemptAt = undefined;
     this.#uptimeTimer = setTimeout(() => (this.#retryCount = this.#steps = 0), this.#options.minUptime);
-    const queued = this.#queue;
-    this.#queue = [];
-    for (const data of queued) this.#socket!.send(data as never);
-    this.#emit(new Event("open"));
+    // Sent now: what waited, and in a resumed session what the server had not received.
+    for (const data of this.#queue) this.#socket!.send((this.#resuming ? escape(data) : data) as never);
+    if (!this.#resuming) this.#queue = [];
+    this.#sent += this.#queue.length - this.#inFlight;
+    this.#inFlight = this.#queue.length;
+    this.#emit(Object.assign(new Event("open"), { resumed, unconfirmed }));
   }
 
   #onMessage(data: unknown): void {
@@ -394,7 +514,7 @@ export class EdgeSocket<T = any> extends EventTarget {
   /** Calls `on<type>`, then the listeners; a throwing `on<type>` is reported without breaking the client. */
   #emit(event: Event): void {
     try {
-      this[`on${event.type}` as "onopen"]?.call(this, event);
+      (this as unknown as Record<string, ((event: Event) => void) | null>)[`on${event.type}`]?.call(this, event);
     } catch (error) {
       setTimeout(() => {
         throw error;

@@ -5,6 +5,21 @@
 import type { CloseInfo } from "./policy.ts";
 import type { SchemaIssue } from "./schema.ts";
 
+/** `open`: a connection opened. On a resumable route it says whether the last session continued. */
+export interface EdgeSocketOpenEvent extends Event {
+  /**
+   * True when the connection continues the previous session: what either side missed has been sent again.
+   * False on a first connection, on a route without resume, and when the session could not be resumed (its
+   * window passed, the server restarted): then the server started a new session.
+   */
+  readonly resumed: boolean;
+  /**
+   * When a session could not be resumed: the messages sent in it that the server never confirmed (they may or
+   * may not have reached the old session; none is sent again by itself). Empty otherwise.
+   */
+  readonly unconfirmed: readonly unknown[];
+}
+
 /** `close`: a connection ended. `willRetry` says whether the client will try again. */
 export class EdgeSocketCloseEvent extends Event implements CloseInfo {
   /** Made by the client. */

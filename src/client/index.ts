@@ -24,6 +24,12 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./edgesocket.ts";
-export { EdgeSocketCloseEvent, EdgeSocketErrorEvent, InvalidMessageEvent, ReconnectingEvent } from "./events.ts";
+export {
+  EdgeSocketCloseEvent,
+  EdgeSocketErrorEvent,
+  type EdgeSocketOpenEvent,
+  InvalidMessageEvent,
+  ReconnectingEvent,
+} from "./events.ts";
 export { type CloseInfo, defaultShouldReconnect } from "./policy.ts";
 export type { MessageSchema, SchemaIssue, SchemaResult } from "./schema.ts";

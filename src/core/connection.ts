@@ -34,6 +34,40 @@ export interface Transport {
   ping?(): unknown;
   /** Drops the connection at once, without a closing handshake. */
   terminate?(): unknown;
+  /**
+   * True when the transport keeps what it sends for replay (a resumable session): a runtime's own topic
+   * engine, which writes to sockets directly (Bun's), must leave such a connection to the core's.
+   */
+  readonly replays?: boolean;
+}
+
+/**
+ * What an adapter drives for each runtime socket: a {@link Connection}, or one socket of a resumable session
+ * (`SessionLink`). The adapter reports the socket's events; it reads only the route's limits and subprotocol.
+ */
+export interface SocketEvents {
+  /** The route's limits. */
+  readonly limits: Limits;
+  /** The subprotocol chosen at the upgrade, or `""`. */
+  readonly protocol: string;
+  /** The runtime socket is open. */
+  open(transport: Transport): void;
+  /** A whole message arrived. */
+  receive(message: Message): void;
+  /** The runtime socket is closed, whoever closed it. */
+  closed(code: number, reason: string): void;
+  /** A pong arrived. */
+  pong(): void;
+  /** The runtime's send buffer drained. */
+  writable(): void;
+}
+
+/** The hooks a resumable session calls between messages, in order with them. */
+export type SessionHook = "onDisconnect" | "onResume";
+
+/** A queued call of a {@link SessionHook}, told apart from queued messages by its class. */
+class HookCall {
+  constructor(readonly hook: SessionHook) {}
 }
 
 /** Called once a connection has closed and its `onClose` has run. */
@@ -56,7 +90,7 @@ export interface SavedConnection {
  * time in order, a throwing hook closes with 1011, and `onClose` runs exactly once. Every change of
  * `readyState` goes through one method, which also drops what a closing connection no longer needs.
  */
-export class Connection {
+export class Connection implements SocketEvents {
   #readyState: ReadyState = ReadyState.CONNECTING;
   #protocol = "";
   #transport: Transport | undefined;
@@ -68,7 +102,7 @@ export class Connection {
 
   /** True while a hook runs (sync or async): the next event waits. */
   #busy = false;
-  #queue: Message[] | undefined;
+  #queue: (Message | HookCall)[] | undefined;
   #queueHead = 0;
   /** The close the runtime reported while a hook still ran: `onClose` gets it once the hook settles. */
   #pendingClose: { code: number; reason: string } | undefined;
@@ -237,6 +271,28 @@ export class Connection {
     if (was === ReadyState.CONNECTING) return;
     this.#pendingClose = { code, reason };
     if (!this.#busy) this.#finish();
+  }
+
+  /**
+   * A resumable session's socket dropped (`onDisconnect`) or came back (`onResume`): runs the hook in order
+   * with the messages, as any other hook.
+   */
+  notify(hook: SessionHook): void {
+    if (this.#readyState !== ReadyState.OPEN) return;
+    if (this.#busy) (this.#queue ??= []).push(new HookCall(hook));
+    else this.#runHook(hook);
+  }
+
+  #runHook(hook: SessionHook): void {
+    this.#busy = true;
+    let result: unknown;
+    try {
+      result = this.handler[hook]();
+    } catch (error) {
+      this.#failed(error);
+      return;
+    }
+    this.#await(result);
   }
 
   /** A pong arrived: the peer is alive. Adapters whose runtime reports pongs call it. */
@@ -418,7 +474,8 @@ export class Connection {
     while (!this.#busy && queue && this.#queueHead < queue.length && this.#readyState === ReadyState.OPEN) {
       const message = queue[this.#queueHead]!;
       queue[this.#queueHead++] = undefined!;
-      this.#deliver(message);
+      if (message instanceof HookCall) this.#runHook(message.hook);
+      else this.#deliver(message);
     }
     if (queue && this.#queueHead === queue.length) {
       this.#queue = undefined;

@@ -3,6 +3,7 @@ import type { Connection } from "./connection.ts";
 import type { ReadyState } from "./constants.ts";
 import { isSameOrigin } from "./handshake.ts";
 import type { Message, SendData } from "./message.ts";
+import { PLAIN_PROTOCOL } from "../protocol/resume.ts";
 import { NO_PUBSUB, type PublishOptions, type PubSub } from "./pubsub.ts";
 
 /** Where a handler finds its connection; set by the connection itself before any hook runs. */
@@ -41,6 +42,15 @@ export class WebSocketHandler<E extends Env = any, S = any> {
 
   /** The connection closed, with the close code and reason the runtime reports. Runs exactly once. */
   onClose(_code: number, _reason: string): void | Promise<void> {}
+
+  /**
+   * On a resumable route (`resume` option): the session's connection dropped. The session lives on for the
+   * route's `window`; what is sent meanwhile is kept for the client. `onClose` runs only if it does not come back.
+   */
+  onDisconnect(): void | Promise<void> {}
+
+  /** On a resumable route: the client came back within the window; what it missed has been sent again. */
+  onResume(): void | Promise<void> {}
 
   /** A hook threw or rejected; the connection is then closed with 1011. The default logs the error. */
   onError(error: unknown): void {
@@ -112,7 +122,8 @@ export class WebSocketHandler<E extends Env = any, S = any> {
 
   /** The subprotocol chosen by `selectSubprotocol`, or `""` when none. */
   get protocol(): string {
-    return this[CONNECTION].protocol;
+    const protocol = this[CONNECTION].protocol;
+    return protocol === PLAIN_PROTOCOL ? "" : protocol;
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */

@@ -1,4 +1,16 @@
-import type { Connection } from "./connection.ts";
+import type { Limits } from "./options.ts";
+
+/** What the heartbeat watches: a connection, or one socket of a resumable session. */
+export interface Watched {
+  /** Its route's limits (`idleTimeout`). */
+  readonly limits: Limits;
+  /** How many times the peer was heard from: messages and pongs. */
+  readonly heard: number;
+  /** Sends a ping. */
+  ping(): void;
+  /** Drops the socket without a closing handshake. */
+  terminate(): void;
+}
 
 /**
  * The heartbeat of one server, for runtimes that let it ping (`ws`, Bun): every `idleTimeout / 2`
@@ -10,7 +22,7 @@ export class Heartbeat {
   readonly #groups = new Map<number, HeartbeatGroup>();
 
   /** Starts watching an open connection whose transport can ping. */
-  watch(connection: Connection): void {
+  watch(connection: Watched): void {
     const seconds = connection.limits.idleTimeout;
     let group = this.#groups.get(seconds);
     if (!group) this.#groups.set(seconds, group = new HeartbeatGroup(seconds, () => this.#groups.delete(seconds)));
@@ -18,7 +30,7 @@ export class Heartbeat {
   }
 
   /** Stops watching a closed connection. */
-  unwatch(connection: Connection): void {
+  unwatch(connection: Watched): void {
     this.#groups.get(connection.limits.idleTimeout)?.delete(connection);
   }
 
@@ -32,13 +44,13 @@ export class Heartbeat {
 const NOT_YET_CHECKED = -1;
 
 class HeartbeatGroup {
-  /** Each connection's {@link Connection.heard} count at the last round. */
-  readonly #heardAtLastRound = new Map<Connection, number>();
+  /** Each connection's `heard` count at the last round. */
+  readonly #heardAtLastRound = new Map<Watched, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(readonly idleTimeout: number, readonly onEmpty: () => void) {}
 
-  add(connection: Connection): void {
+  add(connection: Watched): void {
     this.#heardAtLastRound.set(connection, NOT_YET_CHECKED);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#beat(), (this.idleTimeout * 1000) / 2);
@@ -46,7 +58,7 @@ class HeartbeatGroup {
     }
   }
 
-  delete(connection: Connection): void {
+  delete(connection: Watched): void {
     this.#heardAtLastRound.delete(connection);
     if (this.#heardAtLastRound.size > 0) return;
     if (this.#timer !== undefined) clearInterval(this.#timer);

@@ -75,6 +75,11 @@ export class PubSub {
   readonly maxTopicsPerConnection: number;
   readonly #topicsOf = new WeakMap<Connection, Set<string>>();
   readonly #onChange: ((connection: Connection) => void) | undefined;
+  /**
+   * Where the subscribers that keep what they are sent (resumable sessions) are, when the runtime's engine is
+   * not the in-memory one: a runtime's own engine (Bun's) writes to sockets directly and would bypass them.
+   */
+  readonly #sessionTopics: MemoryTopics | undefined;
 
   /** With a `backplane`, starts relaying other servers' publications to this server's subscribers at once. */
   constructor(
@@ -84,7 +89,8 @@ export class PubSub {
   ) {
     this.maxTopicsPerConnection = maxTopicsPerConnection;
     this.#onChange = onChange;
-    backplane?.start((topic, data) => engine.publish(topic, data), (topic) => engine.subscribers(topic));
+    if (!(engine instanceof MemoryTopics)) this.#sessionTopics = new MemoryTopics();
+    backplane?.start((topic, data) => this.#publishHere(topic, data), (topic) => this.subscribers(topic));
   }
 
   /** The topics `connection` is in; after it closed, the topics it was in (so that `onClose` can announce to them). */
@@ -109,7 +115,7 @@ export class PubSub {
     }
     if (!topics) this.#topicsOf.set(connection, topics = new Set());
     topics.add(topic);
-    this.engine.subscribe(connection, topic);
+    this.#engineOf(connection).subscribe(connection, topic);
     this.#joined(topic);
     this.#onChange?.(connection);
   }
@@ -128,7 +134,7 @@ export class PubSub {
   restore(connection: Connection, topics: readonly string[]): void {
     this.#topicsOf.set(connection, new Set(topics));
     for (const topic of topics) {
-      this.engine.subscribe(connection, topic);
+      this.#engineOf(connection).subscribe(connection, topic);
       this.#joined(topic);
     }
   }
@@ -143,12 +149,22 @@ export class PubSub {
 
   /** After a subscribe: this server's first subscriber of `topic` asks the backplane to relay it here. */
   #joined(topic: string): void {
-    if (this.backplane?.subscribe && this.engine.subscribers(topic) === 1) this.backplane.subscribe(topic);
+    if (this.backplane?.subscribe && this.subscribers(topic) === 1) this.backplane.subscribe(topic);
   }
 
   #leave(connection: Connection, topic: string): void {
-    this.engine.unsubscribe(connection, topic);
-    if (this.backplane?.unsubscribe && this.engine.subscribers(topic) === 0) this.backplane.unsubscribe(topic);
+    this.#engineOf(connection).unsubscribe(connection, topic);
+    if (this.backplane?.unsubscribe && this.subscribers(topic) === 0) this.backplane.unsubscribe(topic);
+  }
+
+  #engineOf(connection: Connection): TopicEngine {
+    return this.#sessionTopics && connection.transport?.replays ? this.#sessionTopics : this.engine;
+  }
+
+  /** Delivers to this server's subscribers of `topic` except `except`. */
+  #publishHere(topic: string, data: SendData, except?: Connection): void {
+    this.engine.publish(topic, data, except);
+    this.#sessionTopics?.publish(topic, data, except);
   }
 
   /**
@@ -157,13 +173,13 @@ export class PubSub {
    */
   publish(topic: string, data: SendData, sender?: Connection, options: PublishOptions = {}): void {
     assertTopic(topic);
-    this.engine.publish(topic, data, options.self ? undefined : sender);
+    this.#publishHere(topic, data, options.self ? undefined : sender);
     this.backplane?.publish(topic, data);
   }
 
   /** How many connections of this server are subscribed to `topic`. */
   subscribers(topic: string): number {
-    return this.engine.subscribers(topic);
+    return this.engine.subscribers(topic) + (this.#sessionTopics?.subscribers(topic) ?? 0);
   }
 
   /**

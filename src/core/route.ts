@@ -4,6 +4,8 @@ import type { WebSocketHandler } from "./handler.ts";
 import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } from "./handshake.ts";
 import { DEFAULT_LIMITS, type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
 import { type Runtime, runtimeOf } from "./runtime.ts";
+import { PLAIN_PROTOCOL, RESUME_PROTOCOL } from "../protocol/resume.ts";
+import { SessionLink } from "./session.ts";
 
 /** A handler class with a no-argument constructor. */
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
@@ -29,16 +31,28 @@ export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options
 const ROUTE_LIMITS = Symbol("edgesocket.routeLimits");
 
 /**
+ * The paths of an app's routes that keep sessions (`resume`): a runtime that cannot keep them (a plain Worker)
+ * refuses such an app at setup.
+ */
+export function resumableRoutes(app: object): string[] {
+  return routeLimitsOf(app).filter(({ limits }) => limits.resume).map(({ path }) => path);
+}
+
+function routeLimitsOf(app: object): { path: string; limits: Limits }[] {
+  const routes = (app as { routes?: readonly { path: string; handler: unknown }[] }).routes ?? [];
+  return routes.flatMap(({ path, handler }) => {
+    const limits = (handler as { [ROUTE_LIMITS]?: Limits } | undefined)?.[ROUTE_LIMITS];
+    return limits ? [{ path, limits }] : [];
+  });
+}
+
+/**
  * The largest `maxMessageSize` of the `websocket()` routes a Hono app has now (read from its `routes`), and at
  * least the default: what a runtime whose message limit is server-wide (Bun) must allow at start.
  */
 export function largestMessageSize(app: object): number {
-  const routes = (app as { routes?: readonly { handler: unknown }[] }).routes ?? [];
   let largest = DEFAULT_LIMITS.maxMessageSize;
-  for (const { handler } of routes) {
-    const limits = (handler as { [ROUTE_LIMITS]?: Limits } | undefined)?.[ROUTE_LIMITS];
-    if (limits) largest = Math.max(largest, limits.maxMessageSize);
-  }
+  for (const { limits } of routeLimitsOf(app)) largest = Math.max(largest, limits.maxMessageSize);
   return largest;
 }
 
@@ -60,7 +74,14 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
     if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
       return refuse(403, "origin not allowed");
     }
-    connection.selectProtocol(chooseSubprotocol(handler, c.req.header("sec-websocket-protocol") ?? null) ?? "");
+    const offered = offeredSubprotocols(c.req.header("sec-websocket-protocol") ?? null);
+    // A client that offers the resume protocol (EdgeSocket) gets a session; any other, a plain connection.
+    if (limits.resume && runtime.sessions && offered.includes(RESUME_PROTOCOL)) {
+      return runtime.upgrade(c, new SessionLink(connection, c.req.routePath));
+    }
+    const chosen = chooseSubprotocol(handler, offered.filter((protocol) => protocol !== RESUME_PROTOCOL));
+    // An EdgeSocket's offer that this route does not resume: answered, so that the client's handshake succeeds.
+    connection.selectProtocol(chosen ?? (offered.includes(PLAIN_PROTOCOL) ? PLAIN_PROTOCOL : ""));
   } catch (error) {
     handler.onError(error);
     return refuse(500, "internal error");
@@ -82,8 +103,8 @@ function isOriginAllowed(handler: WebSocketHandler, origin: string | undefined, 
   return isListedOrigin(origin, limits.allowedOrigins) || handler.checkOrigin(origin);
 }
 
-function chooseSubprotocol(handler: WebSocketHandler, header: string | null): string | null {
-  const offered = offeredSubprotocols(header);
+function chooseSubprotocol(handler: WebSocketHandler, offered: string[]): string | null {
+  offered = offered.filter((protocol) => protocol !== PLAIN_PROTOCOL);
   if (offered.length === 0) return null;
   const chosen = handler.selectSubprotocol(offered);
   if (chosen !== null && !offered.includes(chosen)) {

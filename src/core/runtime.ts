@@ -1,10 +1,11 @@
 import type { Context } from "hono";
-import type { Connection } from "./connection.ts";
+import type { Connection, SocketEvents } from "./connection.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type Backplane, PubSub, type TopicEngine } from "./pubsub.ts";
 import { ConnectionRegistry } from "./registry.ts";
 import { assertSendableClose } from "./close.ts";
 import { shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./shutdown.ts";
+import { SessionStore } from "./session.ts";
 
 /** A Hono app, or anything with its `fetch`: what every adapter serves. */
 export interface FetchApp {
@@ -30,8 +31,11 @@ export const DEFAULT_LISTEN: Readonly<{ port: number; hostname: string }> = Obje
 
 /** What an adapter tells the {@link Runtime} it makes: the one step that differs per runtime, and its topics. */
 export interface RuntimeOptions {
-  /** Hands the upgrade request to the runtime, wires its socket to `connection` and returns the response to send. */
-  upgrade(c: Context, connection: Connection): Response | Promise<Response>;
+  /**
+   * Hands the upgrade request to the runtime, wires its socket to `socket` (a {@link Connection}, or one socket of
+   * a resumable session) and returns the response to send.
+   */
+  upgrade(c: Context, socket: SocketEvents): Response | Promise<Response>;
   /**
    * How this server delivers to its own subscribers: an engine of the runtime's own (Bun's topics, a Durable
    * Object's sockets), the in-memory one when omitted, or `false` where the runtime has no pub/sub (a plain Worker).
@@ -41,6 +45,8 @@ export interface RuntimeOptions {
   backplane?: Backplane;
   /** The most topics one connection may be in. Default 1000. */
   maxTopicsPerConnection?: number;
+  /** Whether this server keeps resumable sessions (in memory). Default `true`; `false` where it cannot (a plain Worker). */
+  sessions?: boolean;
   /**
    * Saves a connection's `state` and topics outside memory after each change (a Durable Object's socket
    * attachment, which outlives the handler through hibernation).
@@ -60,6 +66,8 @@ export class Runtime {
   readonly heartbeat: Heartbeat = new Heartbeat();
   /** The server's topics; `undefined` where the runtime has no pub/sub. */
   readonly pubsub: PubSub | undefined;
+  /** The resumable sessions of this server; `undefined` where the runtime cannot keep them. */
+  readonly sessions: SessionStore | undefined;
   /** See {@link RuntimeOptions.persist}. */
   readonly persist: ((connection: Connection) => void) | undefined;
   readonly #upgrade: RuntimeOptions["upgrade"];
@@ -69,6 +77,7 @@ export class Runtime {
   constructor(options: RuntimeOptions) {
     this.#upgrade = options.upgrade;
     this.persist = options.persist;
+    if (options.sessions !== false) this.sessions = new SessionStore();
     if (options.topics !== false) {
       this.pubsub = new PubSub(options.topics || undefined, options.backplane, {
         maxTopicsPerConnection: options.maxTopicsPerConnection,
@@ -78,8 +87,8 @@ export class Runtime {
   }
 
   /** Hands an accepted upgrade to the runtime; see {@link RuntimeOptions.upgrade}. */
-  upgrade(c: Context, connection: Connection): Response | Promise<Response> {
-    return this.#upgrade(c, connection);
+  upgrade(c: Context, socket: SocketEvents): Response | Promise<Response> {
+    return this.#upgrade(c, socket);
   }
 
   /** True once `shutdown` has started: new upgrades are refused with 503. */

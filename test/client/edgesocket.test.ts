@@ -185,7 +185,7 @@ describe("EdgeSocket: connecting and reconnecting", () => {
     let n = 0;
     const url = vi.fn(async () => `ws://test/?token=${++n}`);
     const protocols = vi.fn(() => [`v${n}`]);
-    new EdgeSocket(url, protocols, { WebSocket: fake.WebSocket });
+    new EdgeSocket(url, protocols, { WebSocket: fake.WebSocket, resume: false });
     await settle();
     await failAttempt(1300);
     await failAttempt(2197);
@@ -196,6 +196,16 @@ describe("EdgeSocket: connecting and reconnecting", () => {
     ]);
     expect(url).toHaveBeenCalledTimes(3);
     expect(protocols).toHaveBeenCalledTimes(3);
+  });
+
+  test("by default edgesocket's subprotocols follow the caller's: resume first, then the plain one", async () => {
+    new EdgeSocket("ws://test/", "chat", { WebSocket: fake.WebSocket });
+    new EdgeSocket("ws://test/", undefined, { WebSocket: fake.WebSocket });
+    await settle();
+    expect(fake.sockets.map((s) => s.protocols)).toEqual([
+      ["chat", "edgesocket.resume.v1", "edgesocket.v1"],
+      ["edgesocket.resume.v1", "edgesocket.v1"],
+    ]);
   });
 
   test("a URL provider that rejects counts as a failed attempt", async () => {

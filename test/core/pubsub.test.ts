@@ -216,7 +216,7 @@ describe("WebSocketHandler", () => {
     const app = new Hono().get("/", websocket(Lonely));
     let accepted: Connection | undefined;
     const withoutPubSub = new Runtime({
-      upgrade: (_c, connection) => ((accepted = connection), new Response(null)),
+      upgrade: (_c, connection) => ((accepted = connection as Connection), new Response(null)),
       topics: false,
     });
     await app.fetch(upgradeRequest(), { [RUNTIME]: withoutPubSub });

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
+import type { Connection } from "../../src/core/connection.ts";
 import { WebSocketHandler } from "../../src/core/handler.ts";
 import { largestMessageSize, websocket } from "../../src/core/route.ts";
 import { RUNTIME, Runtime, type RuntimeOptions } from "../../src/core/runtime.ts";
@@ -293,7 +294,7 @@ describe("#websocket", () => {
       const env = { [RUNTIME]: new Runtime({ upgrade }) };
       expect(await (await app.fetch(request(), env)).text()).toBe("upgraded");
       await app.fetch(request(), env);
-      const [first, second] = upgrade.mock.calls.map(([, connection]) => connection);
+      const [first, second] = upgrade.mock.calls.map(([, connection]) => connection as Connection);
       expect(first!.limits.maxMessageSize).toBe(10);
       expect(first!.handler).toBeInstanceOf(Handler);
       expect(first!.handler).not.toBe(second!.handler);

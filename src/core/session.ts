@@ -1,0 +1,411 @@
+import { control, escape, readFrame, RESUME_LATER, RESUME_PROTOCOL } from "../protocol/resume.ts";
+import { CloseCode } from "./constants.ts";
+import type { Connection, SocketEvents, Transport } from "./connection.ts";
+import type { Message, SendData } from "./message.ts";
+import type { Limits, ResumeLimits } from "./options.ts";
+import type { Runtime } from "./runtime.ts";
+
+/** The close reason of a session whose replay buffer reached `maxMessages` or `maxBytes`. */
+export const REPLAY_FULL_REASON = "session ended: replay buffer full";
+/** The reason `onClose` gets when a dropped session was not resumed within its window. */
+export const SESSION_EXPIRED_REASON = "session expired: not resumed within the window";
+/** Why a `hello` asking for a session did not resume it. */
+export const NOT_FOUND_REASON = "session not found: expired, ended or unknown";
+
+/** A side acknowledges after this many messages, or {@link ACK_DELAY_MS} after the first unacknowledged one. */
+const ACK_EVERY = 64;
+const ACK_DELAY_MS = 100;
+/** How long a new socket may take to send its `hello`. */
+const HELLO_TIMEOUT_MS = 10_000;
+/** 144 random bits, base64url: 24 characters. */
+const SESSION_ID_BYTES = 18;
+
+/** Where a session is in its life: see {@link Session}. */
+export type SessionPhase = "attached" | "detached" | "ended";
+
+/**
+ * One resumable session: the transport of its handler's {@link Connection} for the session's whole life, across
+ * the sockets ({@link SessionLink}s) that carry it. It counts what each side sent, keeps what the client has not
+ * confirmed for replay, and owns the session's state machine: `attached` (a socket carries it) ⇄ `detached` (the
+ * socket dropped; the window runs) → `ended` (closed on purpose, window over, or replay buffer full).
+ */
+export class Session implements Transport {
+  readonly replays = true;
+  #phase: SessionPhase = "attached";
+  #link: SessionLink | undefined;
+  /** The server closed the session on purpose: the next socket close ends it. */
+  #closing = false;
+  /** Messages sent to the client in this session, and those received from it. */
+  #sent = 0;
+  #received = 0;
+  #receivedAcknowledged = 0;
+  /** What the client has not confirmed: the messages numbered `#sent - pending + 1` to `#sent`. */
+  readonly #replay = new ReplayBuffer();
+  /** While attached: when to acknowledge what was received. While detached: when the window ends. */
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #windowTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    /** The session id: a capability (never log it). */
+    readonly id: string,
+    /** The handler's connection, opened on this session. */
+    readonly connection: Connection,
+    /** The route it belongs to: a session resumes only through the same route. */
+    readonly route: string,
+    readonly limits: ResumeLimits,
+    readonly store: SessionStore,
+    link: SessionLink,
+  ) {
+    this.#link = link;
+  }
+
+  /** `attached`, `detached` or `ended`. */
+  get phase(): SessionPhase {
+    return this.#phase;
+  }
+
+  /** How many messages wait for the client's confirmation. */
+  get pending(): number {
+    return this.#replay.length;
+  }
+
+  // --- the connection's transport ---
+
+  send(data: SendData): void {
+    if (this.#phase === "ended") return;
+    this.#sent++;
+    this.#replay.push(data);
+    if (this.#replay.length > this.limits.maxMessages || this.#replay.bytes > this.limits.maxBytes) {
+      this.#overflow();
+      return;
+    }
+    this.#link?.send(data);
+  }
+
+  get bufferedAmount(): number {
+    return this.#link?.bufferedAmount ?? 0;
+  }
+
+  close(code?: number, reason?: string): void {
+    this.#closing = true;
+    if (this.#link) this.#link.closeSocket(code, reason);
+    else this.#end(code ?? CloseCode.NORMAL, reason ?? "");
+  }
+
+  terminate(): void {
+    this.#closing = true;
+    if (this.#link) this.#link.terminate();
+    else this.#end(CloseCode.ABNORMAL, "");
+  }
+
+  // --- from its links ---
+
+  /** A data message from the client. */
+  received(message: Message): void {
+    const unacknowledged = ++this.#received - this.#receivedAcknowledged;
+    this.connection.receive(message);
+    if (unacknowledged >= ACK_EVERY) this.#acknowledge();
+    else if (unacknowledged === 1) this.#ackTimer ??= setTimeout(() => this.#acknowledge(), ACK_DELAY_MS);
+  }
+
+  /** The client confirmed `received` of the server's messages: they need no replay. */
+  confirmed(received: number): boolean {
+    const first = this.#sent - this.#replay.length;
+    if (received < first || received > this.#sent) return false;
+    this.#replay.drop(received - first);
+    return true;
+  }
+
+  /**
+   * A new socket's `hello` asks for this session: replays what the client missed on `link` and attaches it.
+   * Returns why it cannot (then the client gets a new session).
+   */
+  resume(link: SessionLink, clientReceived: number): string | undefined {
+    if (this.#phase === "ended" || this.#closing) return NOT_FOUND_REASON;
+    if (!this.confirmed(clientReceived)) return "session counts do not match";
+    const previous = this.#link;
+    this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#link = link;
+    this.#receivedAcknowledged = this.#received;
+    link.sendControl(control("w", this.#received, 1, this.id));
+    for (const data of this.#replay) link.send(data);
+    if (previous) {
+      // A socket the server had not yet seen drop: the client has moved on from it.
+      previous.abandon();
+      return undefined;
+    }
+    this.#phase = "attached";
+    this.connection.notify("onResume");
+    return undefined;
+  }
+
+  /** The socket of `link` closed: the session ends if it was closed on purpose, else it waits for its client. */
+  linkClosed(link: SessionLink, code: number, reason: string): void {
+    if (link !== this.#link) return;
+    this.#link = undefined;
+    if (this.#closing || !isResumable(code)) return this.#end(code, reason);
+    this.#phase = "detached";
+    this.#ackTimer = clearTimer(this.#ackTimer);
+    this.#windowTimer = setTimeout(
+      () => this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON),
+      this.limits.window * 1000,
+    );
+    (this.#windowTimer as { unref?: () => void }).unref?.();
+    this.connection.notify("onDisconnect");
+  }
+
+  /** The runtime's send buffer of the current socket drained. */
+  writable(): void {
+    this.connection.writable();
+  }
+
+  // --- inside ---
+
+  #acknowledge(): void {
+    this.#ackTimer = clearTimer(this.#ackTimer);
+    this.#receivedAcknowledged = this.#received;
+    this.#link?.sendControl(control("a", this.#received));
+  }
+
+  #overflow(): void {
+    this.#replay.clear();
+    // Retried by the client (1013), which then gets a new session.
+    this.connection.close(CloseCode.TRY_AGAIN_LATER, REPLAY_FULL_REASON);
+  }
+
+  #end(code: number, reason: string): void {
+    if (this.#phase === "ended") return;
+    this.#phase = "ended";
+    this.#ackTimer = clearTimer(this.#ackTimer);
+    this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#replay.clear();
+    this.store.delete(this);
+    this.connection.closed(code, reason);
+  }
+}
+
+/** Stops `timer` if set; returns `undefined`, to assign. */
+function clearTimer(timer: ReturnType<typeof setTimeout> | undefined): undefined {
+  if (timer !== undefined) clearTimeout(timer);
+  return undefined;
+}
+
+/** A dropped TCP connection (no close frame) and a client moving to a new socket keep the session. */
+function isResumable(code: number): boolean {
+  return code === CloseCode.ABNORMAL || code === RESUME_LATER;
+}
+
+/**
+ * One socket of a resumable session, as the adapter sees it ({@link SocketEvents}): it waits for the client's
+ * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
+ */
+export class SessionLink implements SocketEvents {
+  readonly protocol = RESUME_PROTOCOL;
+  #transport: Transport | undefined;
+  #session: Session | undefined;
+  #heard = 0;
+  #helloTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
+  constructor(readonly fresh: Connection, readonly route: string) {}
+
+  get limits(): Limits {
+    return this.fresh.limits;
+  }
+
+  get runtime(): Runtime {
+    return this.fresh.runtime!;
+  }
+
+  /** How many times the client was heard from on this socket: the heartbeat watches it. */
+  get heard(): number {
+    return this.#heard;
+  }
+
+  open(transport: Transport): void {
+    this.#transport = transport;
+    if (this.limits.idleTimeout > 0 && transport.ping) this.runtime.heartbeat.watch(this);
+    this.#helloTimer = setTimeout(() => this.closeSocket(CloseCode.POLICY_VIOLATION, "no hello"), HELLO_TIMEOUT_MS);
+    (this.#helloTimer as { unref?: () => void }).unref?.();
+  }
+
+  receive(message: Message): void {
+    this.#heard++;
+    const session = this.#session;
+    const frame = readFrame(message);
+    if (!Array.isArray(frame)) {
+      if (session) session.received(frame);
+      else this.closeSocket(CloseCode.PROTOCOL_ERROR, "expected hello");
+    } else if (!this.#control(frame)) {
+      this.closeSocket(CloseCode.PROTOCOL_ERROR, "unexpected control frame");
+    }
+  }
+
+  closed(code: number, reason: string): void {
+    this.#helloTimer = clearTimer(this.#helloTimer);
+    this.runtime.heartbeat.unwatch(this);
+    this.#session?.linkClosed(this, code, reason);
+  }
+
+  pong(): void {
+    this.#heard++;
+  }
+
+  writable(): void {
+    this.#session?.writable();
+  }
+
+  // --- toward the client ---
+
+  /** Sends a data message of the session. */
+  send(data: SendData): void {
+    this.#write(escape(data));
+  }
+
+  /** Sends a control frame (made by `control()`). */
+  sendControl(frame: string): void {
+    this.#write(frame);
+  }
+
+  #write(frame: SendData): void {
+    try {
+      this.#transport!.send(frame);
+    } catch {
+      // the socket is closing: its close event detaches the session
+    }
+  }
+
+  get bufferedAmount(): number {
+    return this.#transport?.bufferedAmount ?? 0;
+  }
+
+  closeSocket(code?: number, reason?: string): void {
+    try {
+      this.#transport?.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  ping(): void {
+    try {
+      this.#transport?.ping?.();
+    } catch {
+      // closing
+    }
+  }
+
+  terminate(): void {
+    if (this.#transport?.terminate) this.#transport.terminate();
+    else this.closeSocket(RESUME_LATER, "");
+  }
+
+  /** The session moved to another socket: this one is closed and its events no longer reach the session. */
+  abandon(): void {
+    this.#session = undefined;
+    this.closeSocket(CloseCode.POLICY_VIOLATION, "session resumed on another connection");
+  }
+
+  // --- inside ---
+
+  /** Handles a control frame `[kind, ...fields]`; false when it breaks the protocol. */
+  #control([kind, count, id]: string[]): boolean {
+    const received = Number(count);
+    if (!Number.isSafeInteger(received) || received < 0) return false;
+    if (kind === "a" && this.#session) return this.#session.confirmed(received);
+    if (kind !== "h" || this.#session) return false;
+    this.#helloTimer = clearTimer(this.#helloTimer);
+    this.#hello(id || undefined, received);
+    return true;
+  }
+
+  #hello(id: string | undefined, received: number): void {
+    const store = this.runtime.sessions!;
+    let reason: string | undefined;
+    if (id !== undefined) {
+      const found = store.get(id);
+      reason = found && found.route === this.route ? found.resume(this, received) : NOT_FOUND_REASON;
+      if (!reason) {
+        this.#session = found;
+        return;
+      }
+    }
+    const session = store.create(this.fresh, this.route, this.limits.resume!, this);
+    this.#session = session;
+    this.sendControl(control("w", 0, 0, session.id, reason ?? ""));
+    this.fresh.open(session);
+  }
+}
+
+/** The sessions of one server (in memory): what a `hello` looks up. */
+export class SessionStore {
+  readonly #sessions = new Map<string, Session>();
+
+  /** How many sessions live now, attached or detached. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** The live session `id`, if any. */
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /** A new session of `route` on `connection`, carried first by `link`, under a new random id. */
+  create(connection: Connection, route: string, limits: ResumeLimits, link: SessionLink): Session {
+    const session = new Session(newSessionId(), connection, route, limits, this, link);
+    this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Forgets an ended session. */
+  delete(session: Session): void {
+    if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+  }
+}
+
+/** A new session id: 144 random bits from the runtime's CSPRNG, base64url. */
+export function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/** A queue of the messages a session keeps for replay, with their size. */
+class ReplayBuffer implements Iterable<SendData> {
+  #items: SendData[] = [];
+  #head = 0;
+  bytes = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(data: SendData): void {
+    this.#items.push(data);
+    this.bytes += typeof data === "string" ? data.length : data.byteLength;
+  }
+
+  /** Drops the `count` oldest messages. */
+  drop(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const data = this.#items[this.#head]!;
+      this.bytes -= typeof data === "string" ? data.length : data.byteLength;
+      this.#items[this.#head++] = undefined!;
+    }
+    if (this.#head === this.#items.length) this.clear();
+    else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.bytes = 0;
+  }
+
+  *[Symbol.iterator](): Iterator<SendData> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * A TCP proxy on 127.0.0.1 that the chaos tests put between a client and a server, to cut connections at a
+ * random byte: a cut can fall in the middle of a WebSocket frame, and both ends see the TCP connection drop.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { connect } from "node:net";
+
+export interface ChaosProxy {
+  /** The proxy's port: connect to it instead of the server's. */
+  readonly port: number;
+  /** How many cuts were made so far. */
+  readonly cuts: number;
+  /**
+   * Cuts every open connection once `bytes` more bytes have passed the proxy (either way), in the middle of the
+   * chunk that crosses the mark: the part before it is forwarded, the rest never is.
+   */
+  cutAfter(bytes: number): void;
+  /** Cuts every open connection now. */
+  cutNow(): void;
+  /** Stops listening and drops every connection. */
+  close(): Promise<void>;
+}
+
+/** Starts a proxy to `127.0.0.1:targetPort`. */
+export async function startChaosProxy(targetPort: number): Promise<ChaosProxy> {
+  const pairs = new Set<[Socket, Socket]>();
+  let budget = Number.POSITIVE_INFINITY;
+  let cutting = false;
+  let cuts = 0;
+
+  const cutAll = () => {
+    budget = Number.POSITIVE_INFINITY;
+    cutting = false;
+    if (pairs.size > 0) cuts++;
+    for (const [a, b] of pairs) {
+      a.resetAndDestroy();
+      b.resetAndDestroy();
+    }
+    pairs.clear();
+  };
+
+  /** Forwards `chunk` from one side to `to`, or the part of it before the cut. */
+  const forward = (chunk: Buffer, to: Socket) => {
+    if (cutting) return; // between the last forwarded byte and the cut: dropped
+    if (chunk.length < budget) {
+      budget -= chunk.length;
+      to.write(chunk);
+      return;
+    }
+    const part = chunk.subarray(0, budget);
+    cutting = true;
+    if (part.length > 0) to.write(part, () => cutAll());
+    else cutAll();
+  };
+
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, "127.0.0.1");
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const drop = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("data", (chunk) => forward(chunk, upstream));
+    upstream.on("data", (chunk) => forward(chunk, client));
+    for (const socket of pair) {
+      socket.on("error", drop);
+      socket.on("close", drop);
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    get cuts() {
+      return cuts;
+    },
+    cutAfter(bytes) {
+      budget = bytes;
+    },
+    cutNow: cutAll,
+    close: () => {
+      cutAll();
+      return new Promise((done) => server.close(() => done()));
+    },
+  };
+}
