@@ -5,7 +5,8 @@ import { type Backplane, PubSub, type TopicEngine } from "./pubsub.ts";
 import { ConnectionRegistry } from "./registry.ts";
 import { assertSendableClose } from "./close.ts";
 import { shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./shutdown.ts";
-import { SessionStore } from "./session.ts";
+import { Session, SessionStore } from "./session.ts";
+import type { SessionEngine } from "./session-engine.ts";
 
 /** A Hono app, or anything with its `fetch`: what every adapter serves. */
 export interface FetchApp {
@@ -21,6 +22,11 @@ export interface ListenOptions {
   hostname?: string;
   /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
   backplane?: Backplane;
+  /**
+   * Shares resumable sessions with other servers, e.g. `redisSessions(backplane)` from `edgesocket/redis`: a client
+   * that comes back to another server resumes there. Default: each server keeps its own sessions, in memory.
+   */
+  sessions?: SessionEngine;
 }
 
 /** The port and hostname `serve()` listens on when none are given. */
@@ -45,8 +51,11 @@ export interface RuntimeOptions {
   backplane?: Backplane;
   /** The most topics one connection may be in. Default 1000. */
   maxTopicsPerConnection?: number;
-  /** Whether this server keeps resumable sessions (in memory). Default `true`; `false` where it cannot (a plain Worker). */
-  sessions?: boolean;
+  /**
+   * Whether this server keeps resumable sessions: `true` (the default) in memory, an engine to share them with other
+   * servers, `false` where it cannot keep them (a plain Worker).
+   */
+  sessions?: boolean | SessionEngine;
   /**
    * Saves a connection's `state` and topics outside memory after each change (a Durable Object's socket
    * attachment, which outlives the handler through hibernation).
@@ -76,14 +85,17 @@ export class Runtime {
   /** A server of the adapter that gives `options`. */
   constructor(options: RuntimeOptions) {
     this.#upgrade = options.upgrade;
-    this.persist = options.persist;
-    if (options.sessions !== false) this.sessions = new SessionStore();
+    const engine = typeof options.sessions === "object" ? options.sessions : undefined;
+    // A shared session saves its state and topics through its engine.
+    this.persist = options.persist ?? (engine ? sessionChanged : undefined);
+    if (options.sessions !== false) this.sessions = new SessionStore(engine);
     if (options.topics !== false) {
       this.pubsub = new PubSub(options.topics || undefined, options.backplane, {
         maxTopicsPerConnection: options.maxTopicsPerConnection,
-        onChange: options.persist,
+        onChange: this.persist,
       });
     }
+    engine?.start(this);
   }
 
   /** Hands an accepted upgrade to the runtime; see {@link RuntimeOptions.upgrade}. */
@@ -105,6 +117,10 @@ export class Runtime {
     assertSendableClose(options?.code ?? SHUTDOWN_CLOSE.code, options?.reason ?? SHUTDOWN_CLOSE.reason);
     return (this.#shutdown ??= shutdown(this.connections, stopAccepting, options));
   }
+}
+
+function sessionChanged(connection: Connection): void {
+  if (connection.transport instanceof Session) connection.transport.changed();
 }
 
 /** The key under which an adapter puts its {@link Runtime} into Hono's `c.env`. */

@@ -4,6 +4,7 @@ import type { Connection, SocketEvents, Transport } from "./connection.ts";
 import type { Message, SendData } from "./message.ts";
 import type { Limits, ResumeLimits } from "./options.ts";
 import type { Runtime } from "./runtime.ts";
+import type { SavedSession, SessionEngine, SessionJournal } from "./session-engine.ts";
 
 /** The close reason of a session whose replay buffer reached `maxMessages` or `maxBytes`. */
 export const REPLAY_FULL_REASON = "session ended: replay buffer full";
@@ -20,6 +21,9 @@ const HELLO_TIMEOUT_MS = 10_000;
 /** 144 random bits, base64url: 24 characters. */
 const SESSION_ID_BYTES = 18;
 
+/** The counts a rebuilt session continues from: see {@link SavedSession}. */
+export type SessionCounts = Pick<SavedSession, "sent" | "received" | "replay">;
+
 /** Where a session is in its life: see {@link Session}. */
 export type SessionPhase = "attached" | "detached" | "ended";
 
@@ -28,6 +32,10 @@ export type SessionPhase = "attached" | "detached" | "ended";
  * the sockets ({@link SessionLink}s) that carry it. It counts what each side sent, keeps what the client has not
  * confirmed for replay, and owns the session's state machine: `attached` (a socket carries it) ⇄ `detached` (the
  * socket dropped; the window runs) → `ended` (closed on purpose, window over, or replay buffer full).
+ *
+ * With a {@link SessionEngine} (sessions shared by several servers), it reports its changes to its
+ * {@link SessionJournal}, may be handed over to another server ({@link Session.handOver}), and is rebuilt there
+ * from what was saved (a `Session` made with `saved` counts starts detached).
  */
 export class Session implements Transport {
   readonly replays = true;
@@ -44,7 +52,13 @@ export class Session implements Transport {
   /** While attached: when to acknowledge what was received. While detached: when the window ends. */
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Where the session reports its changes, when its store has an engine. */
+  readonly #journal: SessionJournal | undefined;
 
+  /**
+   * A new session carried by `link`; or, with `saved` counts and no link, a session rebuilt from what another
+   * server saved, detached until its client's socket attaches it (`resume`).
+   */
   constructor(
     /** The session id: a capability (never log it). */
     readonly id: string,
@@ -54,9 +68,17 @@ export class Session implements Transport {
     readonly route: string,
     readonly limits: ResumeLimits,
     readonly store: SessionStore,
-    link: SessionLink,
+    link: SessionLink | undefined,
+    saved?: SessionCounts,
   ) {
     this.#link = link;
+    if (saved) {
+      this.#sent = saved.sent;
+      this.#received = this.#receivedAcknowledged = saved.received;
+      for (const data of saved.replay) this.#replay.push(data);
+    }
+    this.#journal = store.engine?.journal(this);
+    if (!link) this.#detach();
   }
 
   /** `attached`, `detached` or `ended`. */
@@ -79,6 +101,7 @@ export class Session implements Transport {
       this.#overflow();
       return;
     }
+    this.#journal?.sent(this.#sent, data);
     this.#link?.send(data);
   }
 
@@ -113,6 +136,7 @@ export class Session implements Transport {
     const first = this.#sent - this.#replay.length;
     if (received < first || received > this.#sent) return false;
     this.#replay.drop(received - first);
+    this.#journal?.confirmed(received);
     return true;
   }
 
@@ -144,14 +168,48 @@ export class Session implements Transport {
     if (link !== this.#link) return;
     this.#link = undefined;
     if (this.#closing || !isResumable(code)) return this.#end(code, reason);
-    this.#phase = "detached";
-    this.#ackTimer = clearTimer(this.#ackTimer);
-    this.#windowTimer = setTimeout(
-      () => this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON),
-      this.limits.window * 1000,
-    );
-    (this.#windowTimer as { unref?: () => void }).unref?.();
+    this.#detach();
     this.connection.notify("onDisconnect");
+  }
+
+  /** The state or topics of the session's connection changed (the runtime's `persist`). */
+  changed(): void {
+    if (this.#phase !== "ended") this.#journal?.changed();
+  }
+
+  /**
+   * Gives the session up to another server (asked through its engine), which rebuilds it from what this returns:
+   * its socket, if any, is closed, and its connection closed without `onClose`. Returns `undefined`, and keeps
+   * the session (detached), while a hook of its handler runs or messages wait for one (`onDisconnect` included):
+   * asked again once it settled, it can go. Not for an ended session.
+   */
+  handOver(): SavedSession | undefined {
+    if (this.#closing) return undefined; // ends once its socket closes
+    const link = this.#link;
+    if (link) {
+      this.#link = undefined;
+      link.abandon();
+      this.#detach();
+      this.connection.notify("onDisconnect");
+    }
+    if (!this.connection.idle || this.#phase === "ended") return undefined;
+    const { protocol, params, state, topics } = this.connection;
+    const saved: SavedSession = {
+      route: this.route,
+      protocol,
+      params,
+      state,
+      topics,
+      sent: this.#sent,
+      received: this.#received,
+      replay: [...this.#replay],
+    };
+    this.#phase = "ended";
+    this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#replay.clear();
+    this.store.delete(this);
+    this.connection.handOver();
+    return saved;
   }
 
   /** The runtime's send buffer of the current socket drained. */
@@ -161,9 +219,20 @@ export class Session implements Transport {
 
   // --- inside ---
 
+  #detach(): void {
+    this.#phase = "detached";
+    this.#ackTimer = clearTimer(this.#ackTimer);
+    this.#windowTimer = setTimeout(
+      () => this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON),
+      this.limits.window * 1000,
+    );
+    (this.#windowTimer as { unref?: () => void }).unref?.();
+  }
+
   #acknowledge(): void {
     this.#ackTimer = clearTimer(this.#ackTimer);
     this.#receivedAcknowledged = this.#received;
+    this.#journal?.received(this.#received);
     this.#link?.sendControl(control("a", this.#received));
   }
 
@@ -180,7 +249,12 @@ export class Session implements Transport {
     this.#windowTimer = clearTimer(this.#windowTimer);
     this.#replay.clear();
     this.store.delete(this);
-    this.connection.closed(code, reason);
+    if (!this.#journal) return this.connection.closed(code, reason);
+    // Shared sessions: `onClose` runs here only if no other server took the session meanwhile.
+    this.#journal.end().then(
+      (held) => held ? this.connection.closed(code, reason) : this.connection.handOver(),
+      () => this.connection.closed(code, reason),
+    );
   }
 }
 
@@ -203,6 +277,9 @@ export class SessionLink implements SocketEvents {
   readonly protocol = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
+  /** The `hello` asked for a session that the engine is moving here from another server. */
+  #takingOver = false;
+  #closed = false;
   #heard = 0;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -242,6 +319,7 @@ export class SessionLink implements SocketEvents {
   }
 
   closed(code: number, reason: string): void {
+    this.#closed = true;
     this.#helloTimer = clearTimer(this.#helloTimer);
     this.runtime.heartbeat.unwatch(this);
     this.#session?.linkClosed(this, code, reason);
@@ -313,7 +391,7 @@ export class SessionLink implements SocketEvents {
     const received = Number(count);
     if (!Number.isSafeInteger(received) || received < 0) return false;
     if (kind === "a" && this.#session) return this.#session.confirmed(received);
-    if (kind !== "h" || this.#session) return false;
+    if (kind !== "h" || this.#session || this.#takingOver) return false;
     this.#helloTimer = clearTimer(this.#helloTimer);
     this.#hello(id || undefined, received);
     return true;
@@ -324,12 +402,39 @@ export class SessionLink implements SocketEvents {
     let reason: string | undefined;
     if (id !== undefined) {
       const found = store.get(id);
+      if (!found && store.engine) return this.#takeOver(store.engine, id, received);
       reason = found && found.route === this.route ? found.resume(this, received) : NOT_FOUND_REASON;
       if (!reason) {
         this.#session = found;
         return;
       }
     }
+    this.#start(reason);
+  }
+
+  /** Asks the engine to move session `id` here from the server that holds it, then resumes it on this socket. */
+  #takeOver(engine: SessionEngine, id: string, received: number): void {
+    this.#takingOver = true;
+    const store = this.runtime.sessions!;
+    const adopt = (saved: SavedSession) => store.adopt(id, saved, this.fresh, this.limits.resume!);
+    engine.takeOver(id, this.route, adopt).then(undefined, (error) => {
+      console.error("edgesocket: a session could not be moved here:", String(error));
+      return undefined;
+    }).then((session) => {
+      this.#takingOver = false;
+      // A socket closed meanwhile: a session moved here waits (detached) for its client's next one.
+      if (this.#closed) return;
+      if (!session) return this.#start(NOT_FOUND_REASON);
+      const reason = session.resume(this, received);
+      if (!reason) this.#session = session;
+      // Its handler is taken: the client's next socket gets a new one (the same refusal, then a new session).
+      else this.closeSocket(CloseCode.TRY_AGAIN_LATER, reason);
+    });
+  }
+
+  /** Starts a new session on the connection made at the upgrade; `reason`: why the one asked for did not resume. */
+  #start(reason: string | undefined): void {
+    const store = this.runtime.sessions!;
     const session = store.create(this.fresh, this.route, this.limits.resume!, this);
     this.#session = session;
     this.sendControl(control("w", 0, 0, session.id, reason ?? ""));
@@ -340,6 +445,9 @@ export class SessionLink implements SocketEvents {
 /** The sessions of one server (in memory): what a `hello` looks up. */
 export class SessionStore {
   readonly #sessions = new Map<string, Session>();
+
+  /** With an `engine`, sessions are shared with other servers: see {@link SessionEngine}. */
+  constructor(readonly engine?: SessionEngine) {}
 
   /** How many sessions live now, attached or detached. */
   get size(): number {
@@ -355,6 +463,18 @@ export class SessionStore {
   create(connection: Connection, route: string, limits: ResumeLimits, link: SessionLink): Session {
     const session = new Session(newSessionId(), connection, route, limits, this, link);
     this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  /**
+   * Rebuilds session `id`, saved by another server, on `connection` (made at this upgrade, not opened: its handler
+   * is the new instance): opened without `open`, back in its topics, detached until `resume`.
+   */
+  adopt(id: string, saved: SavedSession, connection: Connection, limits: ResumeLimits): Session {
+    const session = new Session(id, connection, saved.route, limits, this, undefined, saved);
+    connection.reopen(saved, session);
+    connection.runtime?.pubsub?.restore(connection, saved.topics);
+    this.#sessions.set(id, session);
     return session;
   }
 
