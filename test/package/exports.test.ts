@@ -94,7 +94,13 @@ const EXPECTED: Record<string, string[]> = {
     "durableObject",
     "toDurableObject",
   ],
-  "src/backplane/redis.ts": ["RedisBackplaneOptions", "redisBackplane", "redisBackplaneFromEnv"],
+  "src/backplane/redis.ts": [
+    "RedisBackplaneOptions",
+    "RedisSessionsOptions",
+    "redisBackplane",
+    "redisBackplaneFromEnv",
+    "redisSessions",
+  ],
   "src/client/index.ts": [
     "BackoffOptions",
     "CloseInfo",
