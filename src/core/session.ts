@@ -45,6 +45,7 @@ export class Session implements Transport {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** A new session on `connection`, carried first by `link`; see {@link SessionStore.create}. */
   constructor(
     /** The session id: a capability (never log it). */
     readonly id: string,
@@ -200,7 +201,8 @@ function isResumable(code: number): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  readonly protocol = RESUME_PROTOCOL;
+  /** The subprotocol the upgrade answers with. */
+  readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
   #heard = 0;
@@ -213,6 +215,7 @@ export class SessionLink implements SocketEvents {
     return this.fresh.limits;
   }
 
+  /** The server this socket came to. */
   get runtime(): Runtime {
     return this.fresh.runtime!;
   }
@@ -275,10 +278,12 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Bytes waiting in this socket's send buffer. */
   get bufferedAmount(): number {
     return this.#transport?.bufferedAmount ?? 0;
   }
 
+  /** Closes this socket (the session decides, from the close that follows, whether it ends). */
   closeSocket(code?: number, reason?: string): void {
     try {
       this.#transport?.close(code, reason);
@@ -287,6 +292,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Pings the client, where the runtime can. */
   ping(): void {
     try {
       this.#transport?.ping?.();
@@ -295,6 +301,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Drops this socket without a closing handshake (the session waits for its client). */
   terminate(): void {
     if (this.#transport?.terminate) this.#transport.terminate();
     else this.closeSocket(RESUME_LATER, "");
