@@ -13,7 +13,7 @@ import { Connection, type Transport } from "../core/connection.ts";
 import type { SendData } from "../core/message.ts";
 import { DEFAULT_LIMITS, type Limits, resolveOptions } from "../core/options.ts";
 import type { TopicEngine } from "../core/pubsub.ts";
-import type { HandlerClass } from "../core/route.ts";
+import { type HandlerClass, SERVED_ELSEWHERE } from "../core/route.ts";
 import { socketPair, switchingProtocols } from "./cloudflare-pair.ts";
 import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
 
@@ -94,12 +94,13 @@ const TAG = "edgesocket";
  * ```
  */
 export function toDurableObject(binding: string, name: (c: Context) => string): MiddlewareHandler {
-  return async (c, next) => {
+  const forward: MiddlewareHandler = async (c, next) => {
     const env = c.env as Record<string | symbol, unknown> | undefined;
     const namespace = env?.[binding] as DurableObjectNamespace | undefined;
     if (env?.[IN_DURABLE_OBJECT] || !namespace) return next();
     return namespace.get(namespace.idFromName(name(c))).fetch(c.req.raw);
   };
+  return Object.assign(forward, { [SERVED_ELSEWHERE]: true });
 }
 
 /**

@@ -31,16 +31,30 @@ export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options
 const ROUTE_LIMITS = Symbol("edgesocket.routeLimits");
 
 /**
- * The paths of an app's routes that keep sessions (`resume`): a runtime that cannot keep them (a plain Worker)
- * refuses such an app at setup.
+ * Marks a middleware that serves its route somewhere else (`toDurableObject`): a resumable route behind it does not
+ * keep its sessions in the runtime that forwards it.
+ */
+export const SERVED_ELSEWHERE: unique symbol = Symbol.for("edgesocket.servedElsewhere");
+
+/**
+ * The paths of an app's routes that keep sessions (`resume`) where the app runs, that is, not forwarded elsewhere by
+ * a {@link SERVED_ELSEWHERE} middleware: a runtime that cannot keep sessions (a plain Worker) refuses them at setup.
  */
 export function resumableRoutes(app: object): string[] {
-  return routeLimitsOf(app).filter(({ limits }) => limits.resume).map(({ path }) => path);
+  const forwarded = new Set(appRoutes(app).filter(({ handler }) => isServedElsewhere(handler)).map(({ path }) => path));
+  return routeLimitsOf(app).filter(({ path, limits }) => limits.resume && !forwarded.has(path)).map(({ path }) => path);
+}
+
+function isServedElsewhere(handler: unknown): boolean {
+  return (handler as { [SERVED_ELSEWHERE]?: boolean } | undefined)?.[SERVED_ELSEWHERE] === true;
+}
+
+function appRoutes(app: object): readonly { path: string; handler: unknown }[] {
+  return (app as { routes?: readonly { path: string; handler: unknown }[] }).routes ?? [];
 }
 
 function routeLimitsOf(app: object): { path: string; limits: Limits }[] {
-  const routes = (app as { routes?: readonly { path: string; handler: unknown }[] }).routes ?? [];
-  return routes.flatMap(({ path, handler }) => {
+  return appRoutes(app).flatMap(({ path, handler }) => {
     const limits = (handler as { [ROUTE_LIMITS]?: Limits } | undefined)?.[ROUTE_LIMITS];
     return limits ? [{ path, limits }] : [];
   });

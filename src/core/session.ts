@@ -56,8 +56,9 @@ export class Session implements Transport {
   readonly #journal: SessionJournal | undefined;
 
   /**
-   * A new session carried by `link`; or, with `saved` counts and no link, a session rebuilt from what another
-   * server saved, detached until its client's socket attaches it (`resume`).
+   * A new session on `connection`, carried first by `link` (see {@link SessionStore.create}); or, with `saved`
+   * counts and no link, a session rebuilt from what another server saved, detached until its client's socket
+   * attaches it (`resume`; see {@link SessionStore.adopt}).
    */
   constructor(
     /** The session id: a capability (never log it). */
@@ -274,7 +275,8 @@ function isResumable(code: number): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  readonly protocol = RESUME_PROTOCOL;
+  /** The subprotocol the upgrade answers with. */
+  readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
   /** The `hello` asked for a session that the engine is moving here from another server. */
@@ -290,6 +292,7 @@ export class SessionLink implements SocketEvents {
     return this.fresh.limits;
   }
 
+  /** The server this socket came to. */
   get runtime(): Runtime {
     return this.fresh.runtime!;
   }
@@ -353,10 +356,12 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Bytes waiting in this socket's send buffer. */
   get bufferedAmount(): number {
     return this.#transport?.bufferedAmount ?? 0;
   }
 
+  /** Closes this socket (the session decides, from the close that follows, whether it ends). */
   closeSocket(code?: number, reason?: string): void {
     try {
       this.#transport?.close(code, reason);
@@ -365,6 +370,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Pings the client, where the runtime can. */
   ping(): void {
     try {
       this.#transport?.ping?.();
@@ -373,6 +379,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Drops this socket without a closing handshake (the session waits for its client). */
   terminate(): void {
     if (this.#transport?.terminate) this.#transport.terminate();
     else this.closeSocket(RESUME_LATER, "");

@@ -49,10 +49,10 @@ const connectionScript = `
     const socket = new EdgeSocket(url, undefined, options);
     current = socket;
     status.textContent = "connecting";
-    socket.addEventListener("open", () => {
+    socket.addEventListener("open", (event) => {
       clearInterval(countdown);
       status.textContent = openText;
-      note("open");
+      note(event.resumed ? "open (session resumed: nothing missed)" : "open");
     });
     socket.addEventListener("close", (event) => {
       if (socket !== current) return; // a room left for another

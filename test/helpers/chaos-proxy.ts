@@ -27,33 +27,44 @@ export interface ChaosProxy {
  */
 export async function startChaosProxy(target: number | (() => number)): Promise<ChaosProxy> {
   const pairs = new Set<[Socket, Socket]>();
+  /** Pairs past a cut's mark: what they carry is dropped until the cut destroys them. */
+  const doomed = new Set<[Socket, Socket]>();
   let budget = Number.POSITIVE_INFINITY;
-  let cutting = false;
   let cuts = 0;
+
+  /**
+   * Cuts `targets`: one cut, counted if any of them is still open (a cut decided before a reconnection never
+   * reaches the connections made after it).
+   */
+  const cut = (targets: [Socket, Socket][]) => {
+    const open = targets.filter((pair) => pairs.has(pair));
+    if (open.length > 0) cuts++;
+    for (const pair of open) {
+      pairs.delete(pair);
+      doomed.delete(pair);
+      for (const socket of pair) socket.resetAndDestroy();
+    }
+  };
 
   const cutAll = () => {
     budget = Number.POSITIVE_INFINITY;
-    cutting = false;
-    if (pairs.size > 0) cuts++;
-    for (const [a, b] of pairs) {
-      a.resetAndDestroy();
-      b.resetAndDestroy();
-    }
-    pairs.clear();
+    cut([...pairs]);
   };
 
-  /** Forwards `chunk` from one side to `to`, or the part of it before the cut. */
-  const forward = (chunk: Buffer, to: Socket) => {
-    if (cutting) return; // between the last forwarded byte and the cut: dropped
+  /** Forwards `chunk` from one side of `pair` to `to`, or the part of it before the cut. */
+  const forward = (pair: [Socket, Socket], chunk: Buffer, to: Socket) => {
+    if (doomed.has(pair)) return; // between the last forwarded byte and the cut: dropped
     if (chunk.length < budget) {
       budget -= chunk.length;
       to.write(chunk);
       return;
     }
     const part = chunk.subarray(0, budget);
-    cutting = true;
-    if (part.length > 0) to.write(part, () => cutAll());
-    else cutAll();
+    budget = Number.POSITIVE_INFINITY;
+    const targets = [...pairs];
+    for (const target of targets) doomed.add(target);
+    if (part.length > 0) to.write(part, () => cut(targets));
+    else cut(targets);
   };
 
   const server: Server = createServer((client) => {
@@ -62,11 +73,12 @@ export async function startChaosProxy(target: number | (() => number)): Promise<
     pairs.add(pair);
     const drop = () => {
       pairs.delete(pair);
+      doomed.delete(pair);
       client.destroy();
       upstream.destroy();
     };
-    client.on("data", (chunk) => forward(chunk, upstream));
-    upstream.on("data", (chunk) => forward(chunk, client));
+    client.on("data", (chunk) => forward(pair, chunk, upstream));
+    upstream.on("data", (chunk) => forward(pair, chunk, client));
     for (const socket of pair) {
       socket.on("error", drop);
       socket.on("close", drop);
