@@ -1,7 +1,8 @@
 /**
  * Resumable sessions shared through Redis (`redisSessions`): two Node processes serve the fixture
  * test/fixtures/resume-redis-app.ts with one redis-server; a TCP proxy in front of them (test/helpers/chaos-proxy.ts)
- * sends each new connection to the process the test chooses, and cuts connections.
+ * sends each new connection to the process the test chooses, and cuts connections. The chaos scenario with Redis:
+ * test/conformance/resume-chaos-redis.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
@@ -69,14 +70,6 @@ describe("Redis sessions across two Node processes", () => {
   };
   const sessionKeys = async () =>
     (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}-session:*`)).split("\n").filter(Boolean);
-  /** How many messages Redis keeps for replay, over every session. */
-  const keptInRedis = async () => {
-    let kept = 0;
-    for (const key of (await sessionKeys()).filter((key) => key.endsWith(":l"))) {
-      kept += Number(await redisCli(redis.port, "LLEN", key));
-    }
-    return kept;
-  };
   const publishOn = (server: RunningServer, topic: string, tag: string, count = 1, every = 0) =>
     fetch(`${server.httpURL}/publish/${topic}?tag=${tag}&count=${count}&every=${every}`, { method: "POST" })
       .then((response) => response.text());
@@ -118,61 +111,6 @@ describe("Redis sessions across two Node processes", () => {
       },
     };
   };
-
-  test(
-    "10,000 messages each way, 50 cuts, every reconnection on the other process: all arrive once, in order; " +
-      "open and onClose once across both",
-    async () => {
-      const MESSAGES = 10_000;
-      const CUTS = 50;
-      route = "alternate";
-      const id = `chaos-${Math.random().toString(36).slice(2)}`;
-      const client = connect(`/stream/${id}?count=${MESSAGES}`, { maxQueued: MESSAGES });
-      let outOfOrder = 0;
-      client.socket.addEventListener("message", () => {
-        if (client.received.at(-1) !== `s${client.received.length}`) outOfOrder++;
-      });
-      client.socket.addEventListener("open", () => {
-        // The next cut falls somewhere in the next few KiB, wherever a frame boundary is.
-        if (proxy.cuts < CUTS) proxy.cutAfter(50 + Math.floor(Math.random() * 3000));
-      });
-      const cutsBefore = proxy.cuts;
-      for (let sent = 0; sent < MESSAGES;) {
-        for (let i = 0; i < 50; i++) client.socket.send(`c${++sent}`);
-        await sleep(5);
-      }
-      while (proxy.cuts - cutsBefore < CUTS) {
-        await expect.poll(() => client.socket.readyState, WAIT).toBe(EdgeSocket.OPEN);
-        proxy.cutNow();
-        await sleep(20);
-      }
-      await expect.poll(() => client.received.length, WAIT).toBe(MESSAGES);
-      await expect.poll(async () => (await total(id)).live[0]?.state, WAIT)
-        .toEqual({ count: MESSAGES, sent: MESSAGES, received: MESSAGES });
-      await expect.poll(() => client.socket.readyState, WAIT).toBe(EdgeSocket.OPEN);
-      await expect.poll(async () => (await total(id)).live[0]?.pending, WAIT).toBe(0);
-      await expect.poll(() => client.socket.unconfirmed, WAIT).toBe(0);
-      await expect.poll(keptInRedis, WAIT).toBe(0);
-
-      const before = await total(id);
-      expect(proxy.cuts - cutsBefore).toBe(CUTS);
-      expect(outOfOrder).toBe(0);
-      expect(client.received.at(-1)).toBe(`s${MESSAGES}`);
-      expect(before).toMatchObject({ opened: 1, closed: 0, wrong: [] });
-      expect(before.live).toHaveLength(1);
-      // Rebuilt on each process in turn: most reconnections moved the session.
-      expect(before.each[0]!.rebuilt).toBeGreaterThan(0);
-      expect(before.each[1]!.rebuilt).toBeGreaterThan(0);
-      expect(client.opens.filter((open) => open.resumed)).toHaveLength(client.opens.length - 1);
-
-      client.socket.close(1000, "done");
-      await expect.poll(async () => (await total(id)).closed, WAIT).toBe(1);
-      await sleep(200);
-      expect(await total(id)).toMatchObject({ opened: 1, closed: 1, closes: [{ code: 1000, reason: "done" }] });
-      expect(await sessionKeys()).toEqual([]);
-    },
-    180_000,
-  );
 
   test(
     "publications from both processes while the client is away or moving arrive after the resume, once, in order",
