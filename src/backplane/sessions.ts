@@ -2,13 +2,14 @@
  * Resumable sessions shared through Redis ({@link redisSessions}): a client that comes back to another process
  * resumes its session there, with what it missed, exactly once and in order.
  *
- * **What Redis keeps.** Each session has two keys, named after a SHA-256 digest of its id (the id itself, a
- * capability, appears nowhere in Redis): a hash (`…:m`: the holder's process id, route, params, subprotocol,
- * `state`, topics, and the counts of the resume protocol) and a list (`…:l`: the messages the client has not
- * confirmed, oldest first). The holder writes what changes in batches: one `EVAL` per tick for all its sessions,
- * checked against the holder recorded in the hash, after what it published before; the list is trimmed as the
- * client confirms. Both keys expire `window` + 30 s after the holder last wrote them (it refreshes them every
- * 10 s), so a crashed holder leaves nothing behind for long.
+ * **What Redis keeps.** Each session has two keys, `<prefix>:s:{<digest>}:m` and `…:l`, named after a digest of its
+ * id (the id itself, a capability, appears nowhere in Redis): a hash (the holder's process id, route, params,
+ * subprotocol, `state`, topics, `first`: the number of the list's first message, `received`: the client's messages
+ * received as of the last acknowledgement) and a list (the messages the client has not confirmed, oldest first).
+ * The holder writes what changes in batches: one `EVAL` per tick for all its sessions, checked against the holder
+ * recorded in the hash, after what it published before; the list is trimmed as the client confirms. Both keys
+ * expire `window` + 30 s after they were made, and the holder makes that time start again every 10 s, so a crashed
+ * holder leaves nothing behind for long.
  *
  * **Hand-over.** A process B asked to resume a session that process A holds:
  * 1. reads the session's holder and topics, and subscribes to the topics' channels and to A's own channel;
@@ -78,29 +79,31 @@ const BINARY = Buffer.from("b");
 
 /**
  * The holder's writes, per session (`KEYS`: hash and list, in pairs). `ARGV[1]` is the holder; then per session
- * `create ttl fields items confirmed`, its fields (name, value) and its messages. A session whose hash names
- * another holder (or none, unless created now) is left alone and reported.
+ * `expiry ttl fields items keep`, its fields (name, value) and its messages (appended to the list). `expiry`: `c` a
+ * new session (its keys get their time to live), `r` a refresh of it, `-` neither (a list that appending creates
+ * gets it too). `keep` ≥ 0: the list keeps its last `keep` messages (the client confirmed the others). A session
+ * whose hash names another holder (or none, unless new) is left alone and reported.
  */
 const BATCH_SCRIPT = `
 local holder = ARGV[1]
 local a = 2
 local lost = {}
 for k = 1, #KEYS, 2 do
-  local create, ttl = ARGV[a], ARGV[a + 1]
-  local fields, items, confirmed = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local expiry, ttl = ARGV[a], ARGV[a + 1]
+  local fields, items, keep = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   a = a + 5
-  if create == '1' or redis.call('HGET', KEYS[k], 'owner') == holder then
+  if expiry == 'c' or redis.call('HGET', KEYS[k], 'owner') == holder then
     if fields > 0 then redis.call('HSET', KEYS[k], unpack(ARGV, a, a + 2 * fields - 1)) end
     a = a + 2 * fields
-    if items > 0 then redis.call('RPUSH', KEYS[k + 1], unpack(ARGV, a, a + items - 1)) end
-    a = a + items
-    if confirmed >= 0 then
-      local length = redis.call('LLEN', KEYS[k + 1])
-      local drop = length - (tonumber(redis.call('HGET', KEYS[k], 'sent')) - confirmed)
-      if drop > 0 then redis.call('LTRIM', KEYS[k + 1], drop, -1) end
+    if items > 0 and redis.call('RPUSH', KEYS[k + 1], unpack(ARGV, a, a + items - 1)) == items then
+      redis.call('PEXPIRE', KEYS[k + 1], ttl)
     end
-    redis.call('PEXPIRE', KEYS[k], ttl)
-    redis.call('PEXPIRE', KEYS[k + 1], ttl)
+    a = a + items
+    if keep == 0 then redis.call('DEL', KEYS[k + 1]) elseif keep > 0 then redis.call('LTRIM', KEYS[k + 1], -keep, -1) end
+    if expiry ~= '-' then
+      redis.call('PEXPIRE', KEYS[k], ttl)
+      redis.call('PEXPIRE', KEYS[k + 1], ttl)
+    end
   else
     a = a + 2 * fields + items
     lost[#lost + 1] = (k + 1) / 2
@@ -138,8 +141,8 @@ class RedisSessions implements SessionEngine, TrafficObserver {
   /** Hand-overs this process asked for, by request id. */
   readonly #takeovers = new Map<number, Takeover>();
   #nextRequest = 0;
-  /** The digest of the session being rebuilt now: its journal starts from what was saved. */
-  #adopting: string | undefined;
+  /** The session being rebuilt now: its journal starts from what was saved. */
+  #adopting: { digest: string; sent: number } | undefined;
   /** Journals with writes not yet sent. */
   readonly #dirty = new Set<RedisJournal>();
   #flushQueued = false;
@@ -156,21 +159,22 @@ class RedisSessions implements SessionEngine, TrafficObserver {
     this.#runtime = runtime;
     this.hooks.observer = this;
     const refresh = setInterval(() => {
-      for (const journal of this.#held.values()) this.queue(journal);
+      for (const journal of this.#held.values()) journal.refresh();
     }, REFRESH_MS);
     (refresh as { unref?: () => void }).unref?.();
   }
 
   journal(session: Session): SessionJournal {
     const digest = digestOf(session.id);
-    const journal = new RedisJournal(this, session, digest, this.keysOf(digest), this.#adopting !== digest);
+    const adopted = this.#adopting?.digest === digest ? this.#adopting.sent : undefined;
+    const journal = new RedisJournal(this, session, digest, this.keysOf(digest), adopted);
     this.#held.set(digest, journal);
     if (journal.unsaved) this.queue(journal);
     return journal;
   }
 
   keysOf(digest: string): SessionKeys {
-    const base = `${this.hooks.prefix}-session:{${digest}}`;
+    const base = `${this.hooks.prefix}:s:{${digest}}`;
     return { meta: `${base}:m`, list: `${base}:l` };
   }
 
@@ -352,7 +356,7 @@ class RedisSessions implements SessionEngine, TrafficObserver {
     ]);
     const saved = savedSession(route, hashOf(fields), items as Buffer[]);
     if (!saved) return undefined;
-    this.#adopting = digest;
+    this.#adopting = { digest, sent: saved.sent };
     let session: Session;
     try {
       session = adopt(saved);
@@ -433,22 +437,33 @@ class Takeover {
 /** What one session held here has to write. */
 class RedisJournal implements SessionJournal {
   #items: (string | Buffer)[] = [];
-  #sent = 0;
+  /** The number of the session's last message sent (the list's last), and of the last one confirmed. */
+  #sent: number;
   #confirmed = -1;
   #received = -1;
   #changed: boolean;
+  #refresh = false;
+  /** A new session, not yet written: its first batch creates its keys. */
+  unsaved: boolean;
   /** Why its writes failed, if they did: it can no longer be handed over (it still resumes here). */
   failure: string | undefined;
 
+  /** The journal of a new session, or of one rebuilt here whose `sent` count was saved. */
   constructor(
     readonly engine: RedisSessions,
     readonly session: Session,
     readonly digest: string,
     readonly keys: SessionKeys,
-    /** A new session, not yet written: its first batch creates its keys. */
-    public unsaved: boolean,
+    saved: number | undefined,
   ) {
-    this.#changed = unsaved;
+    this.unsaved = this.#changed = saved === undefined;
+    this.#sent = saved ?? 0;
+  }
+
+  /** Its keys' time to live starts again with the next batch. */
+  refresh(): void {
+    this.#refresh = true;
+    this.engine.queue(this);
   }
 
   sent(count: number, data: SendData): void {
@@ -485,10 +500,12 @@ class RedisJournal implements SessionJournal {
     const fields: string[] = [];
     const connection = this.session.connection;
     if (this.unsaved) {
-      fields.push("owner", this.engine.hooks.originHex, "route", this.session.route, "sent", "0", "received", "0");
+      fields.push("owner", this.engine.hooks.originHex, "route", this.session.route, "first", "1", "received", "0");
     }
     if (this.#changed) fields.push(...savedFields(connection));
     if (this.#received >= 0) fields.push("received", String(this.#received));
+    // The list holds the messages numbered `first` onwards: after a trim, those after the last one confirmed.
+    if (this.#confirmed >= 0) fields.push("first", String(this.#confirmed + 1));
     const ttl = String(this.session.limits.window * 1000 + EXPIRY_MARGIN_MS);
     const records: (string | Buffer)[][] = [];
     const items = this.#items;
@@ -496,24 +513,22 @@ class RedisJournal implements SessionJournal {
     for (let start = 0; start < items.length || records.length === 0; start += chunk) {
       const part = items.slice(start, start + chunk);
       const last = start + part.length >= items.length;
-      const recordFields = records.length === 0 ? [...fields] : [];
-      if (part.length > 0) recordFields.push("sent", String(this.#sent - (items.length - start - part.length)));
-      const create = this.unsaved && records.length === 0 ? "1" : "0";
-      const confirmed = last ? String(this.#confirmed) : "-1";
+      const recordFields = records.length === 0 ? fields : [];
+      const expiry = records.length > 0 ? "-" : this.unsaved ? "c" : this.#refresh ? "r" : "-";
+      const keep = last && this.#confirmed >= 0 ? String(this.#sent - this.#confirmed) : "-1";
       records.push([
-        create,
+        expiry,
         ttl,
         String(recordFields.length / 2),
         String(part.length),
-        confirmed,
+        keep,
         ...recordFields,
         ...part,
       ]);
     }
-    this.unsaved = false;
+    this.unsaved = this.#changed = this.#refresh = false;
     this.#items = [];
     this.#confirmed = this.#received = -1;
-    this.#changed = false;
     return records;
   }
 }
@@ -571,7 +586,7 @@ function decodeMessage(item: Buffer): SendData {
   return item.buffer.slice(item.byteOffset + 1, item.byteOffset + item.length) as ArrayBuffer;
 }
 
-/** The name of a session's keys: a digest of its id, which Redis never sees. */
+/** The name of a session's keys: a digest of its id (128 of SHA-256's bits, base64url), which Redis never sees. */
 function digestOf(id: string): string {
-  return createHash("sha256").update(id).digest("base64url");
+  return createHash("sha256").update(id).digest().subarray(0, 16).toString("base64url");
 }

@@ -69,7 +69,7 @@ describe("Redis sessions across two Node processes", () => {
     };
   };
   const sessionKeys = async () =>
-    (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}-session:*`)).split("\n").filter(Boolean);
+    (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}:s:*`)).split("\n").filter(Boolean);
   const publishOn = (server: RunningServer, topic: string, tag: string, count = 1, every = 0) =>
     fetch(`${server.httpURL}/publish/${topic}?tag=${tag}&count=${count}&every=${every}`, { method: "POST" })
       .then((response) => response.text());

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 /** The keys of every session in Redis, and how many messages its list keeps for replay. */
 async function sessionKeys(): Promise<{ key: string; kept: number }[]> {
-  const keys = (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}-session:*`)).split("\n").filter(Boolean);
+  const keys = (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}:s:*`)).split("\n").filter(Boolean);
   return Promise.all(keys.map(async (key) => ({
     key,
     kept: key.endsWith(":l") ? Number(await redisCli(redis.port, "LLEN", key)) : 0,
