@@ -1,4 +1,4 @@
 import { startServer } from "../helpers/runtimes.ts";
 import { runResumeRefusals } from "./resume-refusals.ts";
 
-runResumeRefusals(() => startServer("bun", "test/fixtures/resume-bun.ts"));
+runResumeRefusals((options) => startServer("bun", "test/fixtures/resume-bun.ts", options));

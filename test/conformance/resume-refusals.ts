@@ -12,7 +12,7 @@ import { NOT_FOUND_REASON, REPLAY_FULL_REASON, SESSION_EXPIRED_REASON } from "..
 import { RESUME_PROTOCOL } from "../../src/protocol/resume.ts";
 import { type ChaosProxy, startChaosProxy } from "../helpers/chaos-proxy.ts";
 import { type Client, openClient } from "../helpers/client.ts";
-import type { RunningServer } from "../helpers/runtimes.ts";
+import type { RunningServer, StartOptions } from "../helpers/runtimes.ts";
 import type { StreamStats } from "./resume-chaos.ts";
 
 const WAIT = { timeout: 15_000, interval: 20 };
@@ -60,8 +60,8 @@ function edgeSocket(url: string | (() => Promise<string>), options: { resume?: b
   return { socket, opens, closes, messages };
 }
 
-/** Registers the refusal tests against the server `start()` gives. */
-export function runResumeRefusals(start: () => Promise<RunningServer>): void {
+/** Registers the refusal tests against the server `start()` gives (with `options`: on a given port). */
+export function runResumeRefusals(start: (options?: StartOptions) => Promise<RunningServer>): void {
   describe("resume refusals", () => {
     let server: RunningServer;
     let proxy: ChaosProxy;
@@ -263,6 +263,36 @@ export function runResumeRefusals(start: () => Promise<RunningServer>): void {
       expect(opens.map((event) => event.resumed)).toEqual([false, false]);
       await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
       expect(await stats(id)).toMatchObject({ opened: 2, disconnects: 0, closes: [{ code: 1006 }] });
+    });
+
+    test("the server restarted (sessions in memory): the next open is a new session; the unconfirmed are handed back, not sent", async () => {
+      let restarted = await start();
+      const id = newId();
+      try {
+        const { socket, opens, messages } = edgeSocket(`${restarted.wsURL}/echo?id=${id}`);
+        sockets.push(socket);
+        await expect.poll(() => opens.length, WAIT).toBe(1);
+        socket.send("a");
+        await expect.poll(() => socket.unconfirmed, WAIT).toBe(0);
+        socket.send("b");
+        await restarted.stop();
+        restarted = await start({ port: restarted.port });
+        await expect.poll(() => opens.length, WAIT).toBe(2);
+        expect(opens[1]!.resumed).toBe(false);
+        // "b" may or may not have been confirmed before the kill: if not, it is handed back.
+        expect(["[]", '["b"]']).toContain(JSON.stringify(opens[1]!.unconfirmed));
+        expect(socket.unconfirmed).toBe(0);
+        socket.send("c");
+        await expect.poll(() => messages.at(-1), WAIT).toBe("c");
+        expect(messages.filter((message) => message === "a")).toHaveLength(1);
+        // The new process's session got nothing of the old one.
+        expect(await (await fetch(`${restarted.httpURL}/resume-stats/${id}`)).json()).toMatchObject({
+          opened: 1,
+          log: ["c"],
+        });
+      } finally {
+        await restarted.stop();
+      }
     });
 
     test("session ids: 24 base64url characters (144 bits), all different", async () => {
