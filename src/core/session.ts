@@ -45,6 +45,7 @@ export class Session implements Transport {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** A new session, carried first by `link` (made by {@link SessionStore.create}). */
   constructor(
     /** The session id: a capability (never log it). */
     readonly id: string,
@@ -200,7 +201,8 @@ function isResumable(code: number): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  readonly protocol = RESUME_PROTOCOL;
+  /** The subprotocol of every socket of a session. */
+  readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
   #heard = 0;
@@ -209,10 +211,12 @@ export class SessionLink implements SocketEvents {
   /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
   constructor(readonly fresh: Connection, readonly route: string) {}
 
+  /** The route's limits. */
   get limits(): Limits {
     return this.fresh.limits;
   }
 
+  /** The server this socket belongs to. */
   get runtime(): Runtime {
     return this.fresh.runtime!;
   }
@@ -275,10 +279,12 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Bytes waiting in the runtime's send buffer of this socket. */
   get bufferedAmount(): number {
     return this.#transport?.bufferedAmount ?? 0;
   }
 
+  /** Starts the closing handshake of this socket (the session decides what its close means). */
   closeSocket(code?: number, reason?: string): void {
     try {
       this.#transport?.close(code, reason);
@@ -287,6 +293,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Pings the client, for the heartbeat. */
   ping(): void {
     try {
       this.#transport?.ping?.();
@@ -295,6 +302,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
+  /** Drops this socket without a closing handshake where the runtime can; elsewhere closes it with RESUME_LATER. */
   terminate(): void {
     if (this.#transport?.terminate) this.#transport.terminate();
     else this.closeSocket(RESUME_LATER, "");
