@@ -144,7 +144,7 @@ export class Session implements Transport {
   linkClosed(link: SessionLink, code: number, reason: string): void {
     if (link !== this.#link) return;
     this.#link = undefined;
-    if (this.#closing || !isResumable(code)) return this.#end(code, reason);
+    if (this.#closing || !isResumable(code, reason)) return this.#end(code, reason);
     this.#phase = "detached";
     this.#ackTimer = clearTimer(this.#ackTimer);
     this.#windowTimer = setTimeout(
@@ -191,9 +191,19 @@ function clearTimer(timer: ReturnType<typeof setTimeout> | undefined): undefined
   return undefined;
 }
 
-/** A dropped TCP connection (no close frame) and a client moving to a new socket keep the session. */
-function isResumable(code: number): boolean {
-  return code === CloseCode.ABNORMAL || code === RESUME_LATER;
+/**
+ * The close Deno reports for a peer that answered no pings within `idleTimeout` (its own heartbeat): a dead peer,
+ * as a dropped TCP connection is on the runtimes whose heartbeat is the core's.
+ */
+const DENO_IDLE_CLOSE = { code: CloseCode.GOING_AWAY, reason: "No response from ping frame." };
+
+/**
+ * A dropped TCP connection (no close frame), a peer dropped by the runtime's heartbeat and a client moving to a
+ * new socket keep the session.
+ */
+function isResumable(code: number, reason: string): boolean {
+  return code === CloseCode.ABNORMAL || code === RESUME_LATER ||
+    (code === DENO_IDLE_CLOSE.code && reason === DENO_IDLE_CLOSE.reason);
 }
 
 /**

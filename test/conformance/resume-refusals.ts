@@ -233,6 +233,30 @@ export function runResumeRefusals(start: (options?: StartOptions) => Promise<Run
       });
     });
 
+    test("a peer that answers no pings is dropped by the runtime (idleTimeout 1 s): the session waits for it, and resumes", async () => {
+      const id = newId();
+      const deaf = await openClient(`${server.wsURL}/echo-idle?id=${id}`, [RESUME_PROTOCOL], { autoPong: false });
+      clients.push(deaf);
+      deaf.ws.send("\0h0 ");
+      const { id: sessionId } = readWelcome(await deaf.message(1));
+      seenIds.push(sessionId);
+      deaf.ws.send("before");
+      expect(await deaf.message(2)).toBe("before");
+      deaf.ws.send("\0a1");
+      // Not heard from (no message, no pong) within idleTimeout: dropped, whatever close the runtime reports.
+      await deaf.closed;
+      await expect.poll(async () => (await stats(id)).disconnects, WAIT).toBe(1);
+      expect(await stats(id)).toMatchObject({ opened: 1, closed: 0 });
+
+      const back = await rawSession(`/echo-idle?id=${id}`, `\0h1 ${sessionId}`);
+      expect(back.welcome).toEqual({ received: 1, resumed: true, id: sessionId, reason: "" });
+      back.client.ws.send("after");
+      expect(await back.client.message(2)).toBe("after");
+      expect(await stats(id)).toMatchObject({ opened: 1, closed: 0, resumes: 1, log: ["before", "after"] });
+      back.client.ws.close(1000);
+      await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+    });
+
     test("a plain WebSocket (no subprotocol) on a resume route is an ordinary connection", async () => {
       const id = newId();
       const client = await openClient(`${server.wsURL}/echo?id=${id}`);

@@ -327,6 +327,13 @@ describe("Session: drops and resumes", () => {
     expect(handler.log).toEqual(["open", "disconnect"]);
   });
 
+  it('Deno\'s close of a peer that answered no pings (1001 "No response from ping frame.") detaches it too', () => {
+    const { link, session, handler } = started();
+    link.closed(CloseCode.GOING_AWAY, "No response from ping frame.");
+    expect(session.phase).toBe("detached");
+    expect(handler.log).toEqual(["open", "disconnect"]);
+  });
+
   it.each([[CloseCode.NORMAL, "bye"], [CloseCode.GOING_AWAY, ""], [4000, "app"]])(
     "a close with %i ends the session: onClose once, the id forgotten",
     (code, reason) => {
