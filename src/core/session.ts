@@ -9,6 +9,11 @@ import type { Runtime } from "./runtime.ts";
 export const REPLAY_FULL_REASON = "session ended: replay buffer full";
 /** The reason `onClose` gets when a dropped session was not resumed within its window. */
 export const SESSION_EXPIRED_REASON = "session expired: not resumed within the window";
+/**
+ * The close reason of a socket whose hello would start a session while the server has `maxConnections` open
+ * (a hello that resumes one is served: it adds no connection).
+ */
+export const TOO_MANY_CONNECTIONS_REASON = "too many connections";
 /** Why a `hello` asking for a session did not resume it. */
 export const NOT_FOUND_REASON = "session not found: expired, ended or unknown";
 
@@ -347,6 +352,10 @@ export class SessionLink implements SocketEvents {
         this.#session = found;
         return;
       }
+    }
+    const { maxConnections } = this.limits;
+    if (maxConnections > 0 && this.runtime.connections.size >= maxConnections) {
+      return this.closeSocket(CloseCode.TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS_REASON);
     }
     const session = store.create(this.fresh, this.route, this.limits.resume!, this);
     this.#session = session;
