@@ -1,8 +1,10 @@
 /**
  * The refusals of resume (issue 13, "a test per refusal"), on a real runtime serving test/fixtures/resume-app.ts:
  * an expired window, an unknown and a foreign session id, a full replay buffer; each gives its documented signal
- * and a fresh session, with nothing replayed twice. Also: a plain `WebSocket` and `EdgeSocket`'s `resume: false`
- * on a resume route are ordinary connections, and session ids are 144 random bits that the server never prints.
+ * and a fresh session, with nothing replayed twice. Also: a resume within the window (state kept, publications
+ * made meanwhile delivered), a peer dropped by the runtime's heartbeat, a server restart; a plain `WebSocket` and
+ * `EdgeSocket`'s `resume: false` on a resume route are ordinary connections; session ids are 144 random bits that
+ * the server never prints.
  * Shared by the runtimes' test files; the raw tests speak the wire protocol (src/protocol/resume.ts) over `ws`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -120,6 +122,41 @@ export function runResumeRefusals(start: (options?: StartOptions) => Promise<Run
       });
       socket.close();
       await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+    });
+
+    test("what is published while the client is away arrives on resume, once, in order; plain subscribers get it too", async () => {
+      const id = newId();
+      const topic = `news-${id}`;
+      let away: Promise<void> | undefined;
+      const url = `ws://127.0.0.1:${proxy.port}/echo?id=${id}`;
+      const { socket, opens, messages } = edgeSocket(async () => (await away, url));
+      sockets.push(socket);
+      await expect.poll(() => opens.length, WAIT).toBe(1);
+      socket.send(`join:${topic}`);
+      // A plain subscriber (on Bun, in the runtime's own topics) and a publisher.
+      const plain = await openClient(`${server.wsURL}/echo`);
+      const publisher = await openClient(`${server.wsURL}/echo`);
+      clients.push(plain, publisher);
+      plain.ws.send(`join:${topic}`);
+      await expect.poll(async () => (await stats(id)).log, WAIT).toEqual([`join:${topic}`]);
+
+      let comeBack!: () => void;
+      away = new Promise((resolve) => (comeBack = resolve));
+      proxy.cutNow();
+      await expect.poll(async () => (await stats(id)).disconnects, WAIT).toBe(1);
+      for (const text of ["p1", "\0p2", "p3"]) publisher.ws.send(`pub:${topic}:${text}`);
+      expect(await publisher.message(3)).toBe("published");
+      expect(await plain.message(3)).toBe("p3");
+      expect(plain.messages).toEqual(["p1", "\0p2", "p3"]);
+      expect(messages).toEqual([]);
+
+      comeBack();
+      await expect.poll(() => opens.length, WAIT).toBe(2);
+      expect(opens[1]!.resumed).toBe(true);
+      await expect.poll(() => messages, WAIT).toEqual(["p1", "\0p2", "p3"]);
+      publisher.ws.send(`pub:${topic}:p4`);
+      await expect.poll(() => messages, WAIT).toEqual(["p1", "\0p2", "p3", "p4"]);
+      expect(await stats(id)).toMatchObject({ opened: 1, closed: 0, resumes: 1 });
     });
 
     test("expired window (1 s): the session ends with SESSION_EXPIRED_REASON; the client's next open is a new session", async () => {
