@@ -79,7 +79,11 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
       "edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter",
     );
   }
-  const unavailable = refuseWhenUnavailable(runtime, limits);
+  const offered = offeredSubprotocols(c.req.header("sec-websocket-protocol") ?? null);
+  // A client that offers the resume protocol (EdgeSocket) gets a session; any other, a plain connection.
+  const resumable = limits.resume !== undefined && runtime.sessions !== undefined && offered.includes(RESUME_PROTOCOL);
+  // A hello that resumes a session adds no connection: maxConnections is checked when a new session would start.
+  const unavailable = refuseWhenUnavailable(runtime, resumable ? 0 : limits.maxConnections);
   if (unavailable) return unavailable;
   const handler = new Handler();
   // The connection exists before the hooks run so that they can read `this.context`.
@@ -88,11 +92,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
     if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
       return refuse(403, "origin not allowed");
     }
-    const offered = offeredSubprotocols(c.req.header("sec-websocket-protocol") ?? null);
-    // A client that offers the resume protocol (EdgeSocket) gets a session; any other, a plain connection.
-    if (limits.resume && runtime.sessions && offered.includes(RESUME_PROTOCOL)) {
-      return runtime.upgrade(c, new SessionLink(connection, c.req.routePath));
-    }
+    if (resumable) return runtime.upgrade(c, new SessionLink(connection, c.req.routePath));
     const chosen = chooseSubprotocol(handler, offered.filter((protocol) => protocol !== RESUME_PROTOCOL));
     // An EdgeSocket's offer that this route does not resume: answered, so that the client's handshake succeeds.
     connection.selectProtocol(chosen ?? (offered.includes(PLAIN_PROTOCOL) ? PLAIN_PROTOCOL : ""));
@@ -103,10 +103,10 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
   return runtime.upgrade(c, connection);
 }
 
-/** 503 while the server shuts down or has `maxConnections` open. */
-function refuseWhenUnavailable(runtime: Runtime, limits: Limits): Response | undefined {
+/** 503 while the server shuts down or has `maxConnections` open (0: no limit). */
+function refuseWhenUnavailable(runtime: Runtime, maxConnections: number): Response | undefined {
   if (runtime.shuttingDown) return refuse(503, "server shutting down");
-  if (limits.maxConnections > 0 && runtime.connections.size >= limits.maxConnections) {
+  if (maxConnections > 0 && runtime.connections.size >= maxConnections) {
     return refuse(503, "too many connections");
   }
   return undefined;

@@ -9,6 +9,11 @@ import type { Runtime } from "./runtime.ts";
 export const REPLAY_FULL_REASON = "session ended: replay buffer full";
 /** The reason `onClose` gets when a dropped session was not resumed within its window. */
 export const SESSION_EXPIRED_REASON = "session expired: not resumed within the window";
+/**
+ * The close reason of a socket whose hello would start a session while the server has `maxConnections` open
+ * (a hello that resumes one is served: it adds no connection).
+ */
+export const TOO_MANY_CONNECTIONS_REASON = "too many connections";
 /** Why a `hello` asking for a session did not resume it. */
 export const NOT_FOUND_REASON = "session not found: expired, ended or unknown";
 
@@ -45,7 +50,7 @@ export class Session implements Transport {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** A new session on `connection`, carried first by `link`; see {@link SessionStore.create}. */
+  /** A new session, carried first by `link` (made by {@link SessionStore.create}). */
   constructor(
     /** The session id: a capability (never log it). */
     readonly id: string,
@@ -144,7 +149,7 @@ export class Session implements Transport {
   linkClosed(link: SessionLink, code: number, reason: string): void {
     if (link !== this.#link) return;
     this.#link = undefined;
-    if (this.#closing || !isResumable(code)) return this.#end(code, reason);
+    if (this.#closing || !isResumable(code, reason)) return this.#end(code, reason);
     this.#phase = "detached";
     this.#ackTimer = clearTimer(this.#ackTimer);
     this.#windowTimer = setTimeout(
@@ -191,9 +196,19 @@ function clearTimer(timer: ReturnType<typeof setTimeout> | undefined): undefined
   return undefined;
 }
 
-/** A dropped TCP connection (no close frame) and a client moving to a new socket keep the session. */
-function isResumable(code: number): boolean {
-  return code === CloseCode.ABNORMAL || code === RESUME_LATER;
+/**
+ * The close Deno reports for a peer that answered no pings within `idleTimeout` (its own heartbeat): a dead peer,
+ * as a dropped TCP connection is on the runtimes whose heartbeat is the core's.
+ */
+const DENO_IDLE_CLOSE = { code: CloseCode.GOING_AWAY, reason: "No response from ping frame." };
+
+/**
+ * A dropped TCP connection (no close frame), a peer dropped by the runtime's heartbeat and a client moving to a
+ * new socket keep the session.
+ */
+function isResumable(code: number, reason: string): boolean {
+  return code === CloseCode.ABNORMAL || code === RESUME_LATER ||
+    (code === DENO_IDLE_CLOSE.code && reason === DENO_IDLE_CLOSE.reason);
 }
 
 /**
@@ -201,7 +216,7 @@ function isResumable(code: number): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  /** The subprotocol the upgrade answers with. */
+  /** The subprotocol of every socket of a session. */
   readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
@@ -211,11 +226,12 @@ export class SessionLink implements SocketEvents {
   /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
   constructor(readonly fresh: Connection, readonly route: string) {}
 
+  /** The route's limits. */
   get limits(): Limits {
     return this.fresh.limits;
   }
 
-  /** The server this socket came to. */
+  /** The server this socket belongs to. */
   get runtime(): Runtime {
     return this.fresh.runtime!;
   }
@@ -278,12 +294,12 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Bytes waiting in this socket's send buffer. */
+  /** Bytes waiting in the runtime's send buffer of this socket. */
   get bufferedAmount(): number {
     return this.#transport?.bufferedAmount ?? 0;
   }
 
-  /** Closes this socket (the session decides, from the close that follows, whether it ends). */
+  /** Starts the closing handshake of this socket (the session decides what its close means). */
   closeSocket(code?: number, reason?: string): void {
     try {
       this.#transport?.close(code, reason);
@@ -292,7 +308,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Pings the client, where the runtime can. */
+  /** Pings the client, for the heartbeat. */
   ping(): void {
     try {
       this.#transport?.ping?.();
@@ -301,7 +317,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Drops this socket without a closing handshake (the session waits for its client). */
+  /** Drops this socket without a closing handshake where the runtime can; elsewhere closes it with RESUME_LATER. */
   terminate(): void {
     if (this.#transport?.terminate) this.#transport.terminate();
     else this.closeSocket(RESUME_LATER, "");
@@ -336,6 +352,10 @@ export class SessionLink implements SocketEvents {
         this.#session = found;
         return;
       }
+    }
+    const { maxConnections } = this.limits;
+    if (maxConnections > 0 && this.runtime.connections.size >= maxConnections) {
+      return this.closeSocket(CloseCode.TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS_REASON);
     }
     const session = store.create(this.fresh, this.route, this.limits.resume!, this);
     this.#session = session;

@@ -1,8 +1,10 @@
 /**
  * The refusals of resume (issue 13, "a test per refusal"), on a real runtime serving test/fixtures/resume-app.ts:
  * an expired window, an unknown and a foreign session id, a full replay buffer; each gives its documented signal
- * and a fresh session, with nothing replayed twice. Also: a plain `WebSocket` and `EdgeSocket`'s `resume: false`
- * on a resume route are ordinary connections, and session ids are 144 random bits that the server never prints.
+ * and a fresh session, with nothing replayed twice. Also: a resume within the window (state kept, publications
+ * made meanwhile delivered), a peer dropped by the runtime's heartbeat, a server restart; a plain `WebSocket` and
+ * `EdgeSocket`'s `resume: false` on a resume route are ordinary connections; session ids are 144 random bits that
+ * the server never prints.
  * Shared by the runtimes' test files; the raw tests speak the wire protocol (src/protocol/resume.ts) over `ws`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -122,6 +124,41 @@ export function runResumeRefusals(start: (options?: StartOptions) => Promise<Run
       await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
     });
 
+    test("what is published while the client is away arrives on resume, once, in order; plain subscribers get it too", async () => {
+      const id = newId();
+      const topic = `news-${id}`;
+      let away: Promise<void> | undefined;
+      const url = `ws://127.0.0.1:${proxy.port}/echo?id=${id}`;
+      const { socket, opens, messages } = edgeSocket(async () => (await away, url));
+      sockets.push(socket);
+      await expect.poll(() => opens.length, WAIT).toBe(1);
+      socket.send(`join:${topic}`);
+      // A plain subscriber (on Bun, in the runtime's own topics) and a publisher.
+      const plain = await openClient(`${server.wsURL}/echo`);
+      const publisher = await openClient(`${server.wsURL}/echo`);
+      clients.push(plain, publisher);
+      plain.ws.send(`join:${topic}`);
+      await expect.poll(async () => (await stats(id)).log, WAIT).toEqual([`join:${topic}`]);
+
+      let comeBack!: () => void;
+      away = new Promise((resolve) => (comeBack = resolve));
+      proxy.cutNow();
+      await expect.poll(async () => (await stats(id)).disconnects, WAIT).toBe(1);
+      for (const text of ["p1", "\0p2", "p3"]) publisher.ws.send(`pub:${topic}:${text}`);
+      expect(await publisher.message(3)).toBe("published");
+      expect(await plain.message(3)).toBe("p3");
+      expect(plain.messages).toEqual(["p1", "\0p2", "p3"]);
+      expect(messages).toEqual([]);
+
+      comeBack();
+      await expect.poll(() => opens.length, WAIT).toBe(2);
+      expect(opens[1]!.resumed).toBe(true);
+      await expect.poll(() => messages, WAIT).toEqual(["p1", "\0p2", "p3"]);
+      publisher.ws.send(`pub:${topic}:p4`);
+      await expect.poll(() => messages, WAIT).toEqual(["p1", "\0p2", "p3", "p4"]);
+      expect(await stats(id)).toMatchObject({ opened: 1, closed: 0, resumes: 1 });
+    });
+
     test("expired window (1 s): the session ends with SESSION_EXPIRED_REASON; the client's next open is a new session", async () => {
       const id = newId();
       const url = `ws://127.0.0.1:${proxy.port}/echo-short?id=${id}`;
@@ -231,6 +268,30 @@ export function runResumeRefusals(start: (options?: StartOptions) => Promise<Run
         closes: [{ code: 1013, reason: REPLAY_FULL_REASON }],
         log: [...sent, "after"],
       });
+    });
+
+    test("a peer that answers no pings is dropped by the runtime (idleTimeout 1 s): the session waits for it, and resumes", async () => {
+      const id = newId();
+      const deaf = await openClient(`${server.wsURL}/echo-idle?id=${id}`, [RESUME_PROTOCOL], { autoPong: false });
+      clients.push(deaf);
+      deaf.ws.send("\0h0 ");
+      const { id: sessionId } = readWelcome(await deaf.message(1));
+      seenIds.push(sessionId);
+      deaf.ws.send("before");
+      expect(await deaf.message(2)).toBe("before");
+      deaf.ws.send("\0a1");
+      // Not heard from (no message, no pong) within idleTimeout: dropped, whatever close the runtime reports.
+      await deaf.closed;
+      await expect.poll(async () => (await stats(id)).disconnects, WAIT).toBe(1);
+      expect(await stats(id)).toMatchObject({ opened: 1, closed: 0 });
+
+      const back = await rawSession(`/echo-idle?id=${id}`, `\0h1 ${sessionId}`);
+      expect(back.welcome).toEqual({ received: 1, resumed: true, id: sessionId, reason: "" });
+      back.client.ws.send("after");
+      expect(await back.client.message(2)).toBe("after");
+      expect(await stats(id)).toMatchObject({ opened: 1, closed: 0, resumes: 1, log: ["before", "after"] });
+      back.client.ws.close(1000);
+      await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
     });
 
     test("a plain WebSocket (no subprotocol) on a resume route is an ordinary connection", async () => {

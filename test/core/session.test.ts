@@ -14,6 +14,7 @@ import {
   SESSION_EXPIRED_REASON,
   SessionLink,
   SessionStore,
+  TOO_MANY_CONNECTIONS_REASON,
 } from "../../src/core/session.ts";
 import { PLAIN_PROTOCOL, RESUME_LATER, RESUME_PROTOCOL } from "../../src/protocol/resume.ts";
 
@@ -84,15 +85,17 @@ afterEach(() => {
 
 /** A new socket on `route`, opened (before its hello): its link, its handler (used if it starts a session). */
 function socket<S extends FakeSocket = FakeSocket>(
-  { route = "/r", resume = RESUME, idleTimeout = 0, transport }: {
+  { route = "/r", resume = RESUME, idleTimeout = 0, maxConnections, transport }: {
     route?: string;
     resume?: ResumeOptions;
     idleTimeout?: number;
+    maxConnections?: number;
     transport?: S;
   } = {},
 ) {
   const handler = new Recorder();
-  const connection = new Connection(handler, resolveOptions({ resume, idleTimeout }), undefined, runtime);
+  const limits = resolveOptions({ resume, idleTimeout, maxConnections });
+  const connection = new Connection(handler, limits, undefined, runtime);
   const link = new SessionLink(connection, route);
   const fake = transport ?? new FakeSocket() as S;
   link.open(fake);
@@ -174,6 +177,22 @@ describe("SessionLink: the hello", () => {
     expect(welcome).toMatchObject({ received: 0, resumed: false, reason: NOT_FOUND_REASON });
     expect(runtime.sessions!.get(welcome.id)).toBeDefined();
     expect(handler.log).toEqual(["open"]);
+  });
+
+  it("at maxConnections a hello that resumes is served, one that would start a session is closed with 1013", () => {
+    const limited = { resume: RESUME, maxConnections: 1 };
+    const first = started(limited);
+    first.link.closed(CloseCode.ABNORMAL, "");
+    const fresh = socket(limited);
+    fresh.link.receive(`\0h0 ${newSessionId()}`);
+    expect(fresh.transport.sent).toEqual([]);
+    expect(fresh.transport.closes).toEqual([[CloseCode.TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS_REASON]]);
+    fresh.link.closed(CloseCode.TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS_REASON);
+    expect(fresh.handler.log).toEqual([]);
+    const back = socket(limited);
+    back.link.receive(`\0h0 ${first.id}`);
+    expect(welcomeOf(back.transport)).toMatchObject({ resumed: true, id: first.id });
+    expect(runtime.connections.size).toBe(1);
   });
 
   it("the id of a session of another route is refused as unknown, and that session is left alone", () => {
@@ -323,6 +342,13 @@ describe("Session: drops and resumes", () => {
   it("a client moving on with RESUME_LATER (4900) detaches the session too", () => {
     const { link, session, handler } = started();
     link.closed(RESUME_LATER, "");
+    expect(session.phase).toBe("detached");
+    expect(handler.log).toEqual(["open", "disconnect"]);
+  });
+
+  it('Deno\'s close of a peer that answered no pings (1001 "No response from ping frame.") detaches it too', () => {
+    const { link, session, handler } = started();
+    link.closed(CloseCode.GOING_AWAY, "No response from ping frame.");
     expect(session.phase).toBe("detached");
     expect(handler.log).toEqual(["open", "disconnect"]);
   });
@@ -730,6 +756,21 @@ describe("websocket() with resume", () => {
     const refused = await upgraded(resumable, "/r", `${RESUME_PROTOCOL}, ${PLAIN_PROTOCOL}`, noSessions);
     expect(refused).toBeInstanceOf(Connection);
     expect(refused.protocol).toBe(PLAIN_PROTOCOL);
+  });
+
+  it("at maxConnections a plain upgrade is refused with 503, an EdgeSocket's is accepted (its hello may resume)", async () => {
+    const app = new Hono();
+    app.get("/r", websocket(Recorder, { resume: true, maxConnections: 1 }));
+    const handed: SocketEvents[] = [];
+    const full = new Runtime({ upgrade: (_c, socket) => (handed.push(socket), new Response("up")) });
+    full.connections.add(new Connection(new Recorder(), resolveOptions(), undefined, full));
+    const fetch = (protocols?: string) =>
+      app.fetch(new Request("http://localhost/r", { headers: upgradeHeaders(protocols) }), { [RUNTIME]: full });
+    const plain = await fetch();
+    expect([plain.status, await plain.text()]).toEqual([503, "too many connections"]);
+    expect(await (await fetch(`${RESUME_PROTOCOL}, ${PLAIN_PROTOCOL}`)).text()).toBe("up");
+    expect(handed).toHaveLength(1);
+    expect(handed[0]).toBeInstanceOf(SessionLink);
   });
 
   it("resumableRoutes lists the paths of the routes with resume", () => {
