@@ -8,6 +8,7 @@ import type { SocketEvents } from "../core/connection.ts";
 import { resumableRoutes } from "../core/route.ts";
 import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
 import { socketPair, switchingProtocols } from "./cloudflare-pair.ts";
+import { servedByWorker } from "./cloudflare-routes.ts";
 import { forwardEvents } from "./whatwg-socket.ts";
 
 // --- types ---
@@ -32,10 +33,11 @@ function upgrade(_c: Context, events: SocketEvents): Response {
 
 /**
  * Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`.
- * @throws Error when a route of `app` keeps sessions (`resume`): a plain Worker keeps nothing between requests.
+ * @throws Error when a route of `app` keeps sessions (`resume`) and no `toDurableObject()` hands it to a Durable
+ * Object: a plain Worker keeps nothing between requests.
  */
 export function worker(app: FetchApp): Worker {
-  const resumable = resumableRoutes(app);
+  const resumable = servedByWorker(app, resumableRoutes(app));
   if (resumable.length > 0) {
     throw new Error(
       `edgesocket: ${resumable.join(", ")} keeps sessions (resume), which a plain Worker cannot: it keeps nothing ` +
