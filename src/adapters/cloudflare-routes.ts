@@ -4,9 +4,24 @@
  * is refused in a plain Worker unless a Durable Object serves it).
  * @module
  */
+import { resumableRoutes } from "../core/route.ts";
 
 /** Marks a middleware made by `toDurableObject()`. */
 export const FORWARDS_TO_DURABLE_OBJECT: unique symbol = Symbol.for("edgesocket.toDurableObject");
+
+/**
+ * Refuses, at setup, an app that a plain Worker would serve resumable routes of: it keeps nothing between requests.
+ * @throws Error naming the routes and the fix.
+ */
+export function refuseSessionsInWorker(app: object): void {
+  const resumable = servedByWorker(app, resumableRoutes(app));
+  if (resumable.length === 0) return;
+  throw new Error(
+    `edgesocket: ${resumable.join(", ")} keeps sessions (resume), which a plain Worker cannot: it keeps nothing ` +
+      "between requests. Serve the route from a Durable Object (toDurableObject() and durableObject() from " +
+      "edgesocket/cloudflare-durable)",
+  );
+}
 
 /** The paths among `paths` that a `toDurableObject()` middleware of `app` does not cover. */
 export function servedByWorker(app: object, paths: readonly string[]): string[] {
