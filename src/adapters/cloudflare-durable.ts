@@ -38,7 +38,9 @@ export interface DurableObjectOptions {
   handlers: readonly HandlerClass[];
   /**
    * A text message the object answers itself, without waking up, e.g. a client's heartbeat.
-   * Default `{ request: "ping", response: "pong" }`; `null` for none.
+   * Default `{ request: "ping", response: "pong" }`; `null` for none. None either, and none allowed, when a route of
+   * the app keeps sessions (`resume`): the platform answers every socket of the object, a session's too, outside the
+   * session's count of messages, so a session whose client sent that text would break.
    */
   autoResponse?: { request: string; response: string } | null;
 }
@@ -117,14 +119,20 @@ export function toDurableObject(binding: string, name: (c: Context) => string): 
  * A Durable Object class that serves `app` with the Hibernation API: `export const Rooms = durableObject(app, { handlers: [Chat] })`,
  * and in `wrangler.toml` a `durable_objects` binding with `class_name = "Rooms"` and a migration
  * (`new_sqlite_classes`, which resumable routes need). The object's alarm ends the windows of detached sessions.
- * @throws Error when the object is made, if a route of `app` keeps sessions (`resume`) and the class is not
- * SQLite-backed.
+ * @throws Error if a route of `app` keeps sessions (`resume`) and `autoResponse` is set; and when the object is made,
+ * if such a route exists and the class is not SQLite-backed.
  */
 export function durableObject(app: FetchApp, options: DurableObjectOptions): DurableObjectClass {
-  const autoResponse = options.autoResponse === undefined
-    ? { request: "ping", response: "pong" }
-    : options.autoResponse;
   const resumable = resumableRoutes(app);
+  if (resumable.length > 0 && options.autoResponse) {
+    throw new Error(
+      `edgesocket: autoResponse cannot be used with ${resumable.join(", ")}, which keeps sessions (resume): the ` +
+        "platform would answer a session's message outside the session",
+    );
+  }
+  const autoResponse = options.autoResponse === undefined && resumable.length === 0
+    ? { request: "ping", response: "pong" }
+    : options.autoResponse ?? null;
   return class EdgesocketDurableObject {
     readonly #rooms: DurableRooms;
     readonly #env: object;
@@ -279,12 +287,15 @@ class DurableRooms {
   /** A socket of a session that outlived the object's memory carries its session again, if still the current one. */
   #rejoin(ws: WebSocket, { session: id, socket }: SessionSocket): SessionLink | undefined {
     const session = id === null ? undefined : this.runtime.sessions?.get(id);
-    if (!session || !this.#sessions!.isCurrent(id!, socket)) {
-      // Before its hello (the object cannot hibernate then), or a socket the client has moved on from.
+    const link = session && this.#sessions!.isCurrent(id!, socket)
+      ? SessionLink.rejoin(session, ws as Transport)
+      : undefined;
+    if (!link) {
+      // Before its hello (the object cannot hibernate then), a socket the client has moved on from, or one whose
+      // session was detached meanwhile.
       closeQuietly(ws, CloseCode.POLICY_VIOLATION, "session not carried by this connection");
       return undefined;
     }
-    const link = SessionLink.rejoin(session, ws as Transport);
     this.#sockets.set(ws, link);
     return link;
   }

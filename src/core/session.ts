@@ -247,9 +247,14 @@ export class Session implements Transport {
     return undefined;
   }
 
-  /** A socket that carried the session before its memory was lost carries it again: no replay, no hook. */
-  rejoin(link: SessionLink): void {
-    if (this.#phase !== "ended") this.#attach(link);
+  /**
+   * A socket that carried the session before its memory was lost carries it again: no replay, no hook. Only a
+   * session restored as it was then (saved with a socket, none rejoined yet, not yet {@link Session.lostLink}).
+   */
+  rejoin(link: SessionLink): boolean {
+    if (this.#phase !== "detached" || this.#deadline !== undefined || this.#link) return false;
+    this.#attach(link);
+    return true;
   }
 
   /**
@@ -356,14 +361,15 @@ export class SessionLink implements SocketEvents {
 
   /**
    * The link of a socket that carried `session` before the session's memory was lost (a Durable Object woken
-   * from hibernation), open again on `transport` without a `hello`: see {@link Session.restore}.
+   * from hibernation), open again on `transport` without a `hello`: see {@link Session.restore}. `undefined` when
+   * the session cannot take it back ({@link Session.rejoin}).
    */
-  static rejoin(session: Session, transport: Transport): SessionLink {
+  static rejoin(session: Session, transport: Transport): SessionLink | undefined {
     const link = new SessionLink(session.connection, session.route);
     link.#transport = transport;
     link.#session = session;
+    if (!session.rejoin(link)) return undefined;
     if (link.limits.idleTimeout > 0 && transport.ping) link.runtime.heartbeat.watch(link);
-    session.rejoin(link);
     return link;
   }
 

@@ -79,6 +79,20 @@ describe("resumable sessions in a Durable Object on workerd", () => {
     return { socket, received, opens };
   }
 
+  test('the object answers no text by itself: a session\'s "ping" reaches its handler like any message', async () => {
+    const received: string[] = [];
+    const socket = new EdgeSocket(`${server.wsURL}/echo`, undefined, {
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    sockets.push(socket);
+    socket.addEventListener("message", (event) => received.push(String(event.data)));
+    for (const text of ["a", "ping", "b"]) socket.send(text);
+    await expect.poll(() => received, WAIT).toEqual(["a", "ping", "b"]);
+    await expect.poll(() => socket.unconfirmed, WAIT).toBe(0);
+    expect(socket.readyState).toBe(EdgeSocket.OPEN);
+    socket.close();
+  });
+
   test(
     "evicted while a session is detached: the client resumes with every message once, on a rebuilt handler",
     async () => {

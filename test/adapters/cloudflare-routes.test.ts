@@ -70,6 +70,20 @@ describe("durableObject(app) and resumable routes", () => {
     );
   });
 
+  test("with resumable routes, no automatic answer: an explicit one is refused at once", () => {
+    const app = new Hono();
+    app.get("/chat/:room", websocket(Chat, { resume: true }));
+    expect(() => durableObject(app, { handlers: [Chat], autoResponse: { request: "hb", response: "ack" } })).toThrow(
+      /autoResponse cannot be used with \/chat\/:room, which keeps sessions/,
+    );
+    let set: unknown = "not called";
+    const Rooms = durableObject(app, { handlers: [Chat] });
+    const ctx = state({ kv: {}, setAlarm() {}, deleteAlarm() {} });
+    ctx.setWebSocketAutoResponse = (pair?: unknown) => (set = pair);
+    new Rooms(ctx, {});
+    expect(set).toBe("not called");
+  });
+
   test("without resumable routes, any class will do", () => {
     const app = new Hono();
     app.get("/chat/:room", websocket(Chat));

@@ -182,7 +182,8 @@ describe("a session restored from what a journal saved", () => {
     const { store, runtime, journal } = server(true);
     const { session, handler } = restore(store, runtime, { id: "b", route: "/room", sent: 2, received: 1 }, ["s2"]);
     const transport = new FakeBufferedTransport();
-    const link = SessionLink.rejoin(session, transport);
+    const link = SessionLink.rejoin(session, transport)!;
+    expect(SessionLink.rejoin(session, new FakeBufferedTransport())).toBeUndefined(); // one socket carries it
     expect(session.phase).toBe("attached");
     expect(session.link).toBe(link);
     expect(link.session).toBe(session);
@@ -200,6 +201,8 @@ describe("a session restored from what a journal saved", () => {
     session.lostLink();
     expect(session.phase).toBe("detached");
     expect(session.deadline).toBeGreaterThan(Date.now());
+    // Its socket's close, told late, finds no session to rejoin: onDisconnect ran once.
+    expect(SessionLink.rejoin(session, new FakeBufferedTransport())).toBeUndefined();
     expect(handler.hooks).toEqual(["disconnect"]);
     expect(journal.calls).toEqual(["detached:0/0/0"]);
   });
