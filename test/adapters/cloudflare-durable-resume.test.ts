@@ -94,6 +94,47 @@ describe("resumable sessions in a Durable Object on workerd", () => {
   });
 
   test(
+    "hibernates while a session's socket stays open: the socket carries it on, and a cut while hibernated detaches it",
+    async () => {
+      const name = `hibernate-${Math.random().toString(36).slice(2)}`;
+      const { socket, received, opens } = connect(name, "member");
+      await expect.poll(() => opens, WAIT).toEqual([false]);
+      socket.send("c1");
+      await publish(name, "p1");
+      await expect.poll(() => received, WAIT).toEqual(["p1"]);
+      await expect.poll(async () => (await sessions(name))[0]?.pending, WAIT).toBe(0);
+      const [before] = await sessions(name);
+
+      await evicted(name);
+      const [woken] = await sessions(name);
+      expect(woken).toMatchObject({ phase: "attached", sent: 1, received: 1, pending: 0, topics: ["room"] });
+      expect(woken!.instance).not.toBe(before!.instance);
+      socket.send("c2");
+      await publish(name, "p2");
+      await expect.poll(() => received, WAIT).toEqual(["p1", "p2"]);
+      await expect.poll(async () => (await sessions(name))[0]?.state.received, WAIT).toBe(2);
+
+      // Quiet for 12 s (no look: the object hibernates), then the cut is the event that wakes it.
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      proxy.cutNow();
+      await expect.poll(async () => (await sessions(name))[0]?.phase, WAIT).toBe("detached");
+      const [cut] = await sessions(name);
+      expect(cut!.instance).not.toBe(woken!.instance); // the close reached a handler rebuilt once more
+      expect(cut!.state).toMatchObject({ disconnects: 1, received: 2 });
+      await publish(name, "p3");
+      socket.reconnect();
+      await expect.poll(() => received, WAIT).toEqual(["p1", "p2", "p3"]);
+      expect(opens).toEqual([false, true]);
+      socket.send("c3");
+      await expect.poll(async () => (await sessions(name))[0]?.state, WAIT)
+        .toEqual({ opens: 1, disconnects: 1, resumes: 1, received: 3, wrong: [] });
+      socket.close(1000, "done");
+      await expect.poll(() => sessions(name), WAIT).toEqual([]);
+    },
+    150_000,
+  );
+
+  test(
     "evicted while a session is detached: the client resumes with every message once, on a rebuilt handler",
     async () => {
       const name = `evict-${Math.random().toString(36).slice(2)}`;
