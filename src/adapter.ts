@@ -13,7 +13,14 @@ export {
   type SocketEvents,
   type Transport,
 } from "./core/connection.ts";
-export { Session, SessionLink, type SessionPhase, SessionStore } from "./core/session.ts";
+export {
+  type SavedSession,
+  Session,
+  type SessionJournal,
+  SessionLink,
+  type SessionPhase,
+  SessionStore,
+} from "./core/session.ts";
 export { RESUME_PROTOCOL } from "./protocol/resume.ts";
 export { CONNECTION } from "./core/handler.ts";
 export { Heartbeat, type Watched } from "./core/heartbeat.ts";

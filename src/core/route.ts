@@ -30,23 +30,9 @@ export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options
 /** Where a route made by {@link websocket} keeps its limits, for {@link largestMessageSize}. */
 const ROUTE_LIMITS = Symbol("edgesocket.routeLimits");
 
-/**
- * Marks a middleware that serves its route somewhere else (`toDurableObject`): a resumable route behind it does not
- * keep its sessions in the runtime that forwards it.
- */
-export const SERVED_ELSEWHERE: unique symbol = Symbol.for("edgesocket.servedElsewhere");
-
-/**
- * The paths of an app's routes that keep sessions (`resume`) where the app runs, that is, not forwarded elsewhere by
- * a {@link SERVED_ELSEWHERE} middleware: a runtime that cannot keep sessions (a plain Worker) refuses them at setup.
- */
+/** The paths of an app's routes that keep sessions (`resume`): a runtime that cannot keep them refuses them at setup. */
 export function resumableRoutes(app: object): string[] {
-  const forwarded = new Set(appRoutes(app).filter(({ handler }) => isServedElsewhere(handler)).map(({ path }) => path));
-  return routeLimitsOf(app).filter(({ path, limits }) => limits.resume && !forwarded.has(path)).map(({ path }) => path);
-}
-
-function isServedElsewhere(handler: unknown): boolean {
-  return (handler as { [SERVED_ELSEWHERE]?: boolean } | undefined)?.[SERVED_ELSEWHERE] === true;
+  return routeLimitsOf(app).filter(({ limits }) => limits.resume).map(({ path }) => path);
 }
 
 function appRoutes(app: object): readonly { path: string; handler: unknown }[] {

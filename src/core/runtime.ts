@@ -45,8 +45,12 @@ export interface RuntimeOptions {
   backplane?: Backplane;
   /** The most topics one connection may be in. Default 1000. */
   maxTopicsPerConnection?: number;
-  /** Whether this server keeps resumable sessions (in memory). Default `true`; `false` where it cannot (a plain Worker). */
-  sessions?: boolean;
+  /**
+   * Whether this server keeps resumable sessions: `true` (the default) in memory, a {@link SessionStore} of the
+   * adapter's own (with a journal that keeps them outside memory: a Durable Object's storage), or `false` where it
+   * cannot keep them (a plain Worker).
+   */
+  sessions?: boolean | SessionStore;
   /**
    * Saves a connection's `state` and topics outside memory after each change (a Durable Object's socket
    * attachment, which outlives the handler through hibernation).
@@ -77,7 +81,8 @@ export class Runtime {
   constructor(options: RuntimeOptions) {
     this.#upgrade = options.upgrade;
     this.persist = options.persist;
-    if (options.sessions !== false) this.sessions = new SessionStore();
+    if (options.sessions instanceof SessionStore) this.sessions = options.sessions;
+    else if (options.sessions !== false) this.sessions = new SessionStore();
     if (options.topics !== false) {
       this.pubsub = new PubSub(options.topics || undefined, options.backplane, {
         maxTopicsPerConnection: options.maxTopicsPerConnection,

@@ -29,6 +29,48 @@ const SESSION_ID_BYTES = 18;
 export type SessionPhase = "attached" | "detached" | "ended";
 
 /**
+ * Where a runtime keeps its sessions outside memory, so that a session outlives the object or process that holds
+ * it (a Durable Object's storage; a shared store such as Redis). The {@link SessionStore} that has one calls it as
+ * each session changes, synchronously; a journal may batch its writes (e.g. until the end of the current event).
+ * What it saved comes back through {@link Session.restore}. Without a journal, sessions live in memory only.
+ */
+export interface SessionJournal {
+  /** A new session: its connection opens right after. */
+  started(session: Session): void;
+  /** The session sent its message number `session.sentCount`, `data`: keep it until the client confirms it. */
+  sent(session: Session, data: SendData): void;
+  /** The client confirmed messages: only the last `session.pending` of the `session.sentCount` remain to keep. */
+  confirmed(session: Session): void;
+  /** The session received its message number `session.receivedCount` from the client. */
+  received(session: Session): void;
+  /** The session's socket dropped: the session waits for its client until `session.deadline`. */
+  detached(session: Session): void;
+  /** A socket carries the session (again): `session.link`. */
+  attached(session: Session): void;
+  /** The session ended: forget it. */
+  ended(session: Session): void;
+  /**
+   * True when the journal ends each detached session at its deadline itself, by calling `session.expire()` (from
+   * a Durable Object's alarm, say), so that the session sets no timer of its own.
+   */
+  readonly expires?: boolean;
+}
+
+/** What a journal keeps of a session besides its handler and its replay buffer: see {@link Session.restore}. */
+export interface SavedSession {
+  /** The session id. */
+  id: string;
+  /** The route it belongs to. */
+  route: string;
+  /** Messages sent to the client in the session. */
+  sent: number;
+  /** Messages received from the client in the session. */
+  received: number;
+  /** When a detached session ends (ms since the epoch); absent for a session that had a socket when saved. */
+  deadline?: number;
+}
+
+/**
  * One resumable session: the transport of its handler's {@link Connection} for the session's whole life, across
  * the sockets ({@link SessionLink}s) that carry it. It counts what each side sent, keeps what the client has not
  * confirmed for replay, and owns the session's state machine: `attached` (a socket carries it) ⇄ `detached` (the
@@ -37,7 +79,10 @@ export type SessionPhase = "attached" | "detached" | "ended";
 export class Session implements Transport {
   readonly replays = true;
   #phase: SessionPhase = "attached";
+  #connection: Connection;
   #link: SessionLink | undefined;
+  /** While detached: when the window ends (ms since the epoch). */
+  #deadline: number | undefined;
   /** The server closed the session on purpose: the next socket close ends it. */
   #closing = false;
   /** Messages sent to the client in this session, and those received from it. */
@@ -50,19 +95,52 @@ export class Session implements Transport {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** A new session, carried first by `link` (made by {@link SessionStore.create}). */
+  /** A new session `id` of `route` on `connection`, which `link` carries first; it joins `store`. */
   constructor(
     /** The session id: a capability (never log it). */
     readonly id: string,
     /** The handler's connection, opened on this session. */
-    readonly connection: Connection,
+    connection: Connection,
     /** The route it belongs to: a session resumes only through the same route. */
     readonly route: string,
+    /** The route's resume limits. */
     readonly limits: ResumeLimits,
+    /** The store the session is in (and its journal, if any). */
     readonly store: SessionStore,
-    link: SessionLink,
+    link: SessionLink | undefined,
   ) {
+    this.#connection = connection;
     this.#link = link;
+  }
+
+  /**
+   * The one restore path of a session that outlived its memory (a Durable Object evicted or woken from
+   * hibernation): the counts and the replay buffer a journal saved, and the handler's connection that `connect`
+   * rebuilds on the session (`Connection.restore`, with the session as its transport). The session comes back
+   * detached and joins `store`: a socket that still carries it rejoins it with {@link SessionLink.rejoin}; one
+   * saved with a socket that none rejoins is detached by {@link Session.lostLink}. Runs no hook.
+   */
+  static restore(
+    saved: SavedSession,
+    limits: ResumeLimits,
+    store: SessionStore,
+    replay: Iterable<SendData>,
+    connect: (session: Session) => Connection,
+  ): Session {
+    const session = new Session(saved.id, undefined!, saved.route, limits, store, undefined);
+    session.#phase = "detached";
+    session.#sent = saved.sent;
+    session.#received = session.#receivedAcknowledged = saved.received;
+    for (const data of replay) session.#replay.push(data);
+    session.#connection = connect(session);
+    store.add(session);
+    if (saved.deadline !== undefined) session.#startWindow(saved.deadline);
+    return session;
+  }
+
+  /** The handler's connection, opened on this session. */
+  get connection(): Connection {
+    return this.#connection;
   }
 
   /** `attached`, `detached` or `ended`. */
@@ -70,9 +148,34 @@ export class Session implements Transport {
     return this.#phase;
   }
 
+  /** The socket that carries the session now, if any. */
+  get link(): SessionLink | undefined {
+    return this.#link;
+  }
+
   /** How many messages wait for the client's confirmation. */
   get pending(): number {
     return this.#replay.length;
+  }
+
+  /** How many messages were sent to the client in this session. */
+  get sentCount(): number {
+    return this.#sent;
+  }
+
+  /** How many messages were received from the client in this session. */
+  get receivedCount(): number {
+    return this.#received;
+  }
+
+  /** While detached: when the session ends unless its client comes back (ms since the epoch). */
+  get deadline(): number | undefined {
+    return this.#deadline;
+  }
+
+  /** The messages kept for the client, oldest first: those numbered `sentCount - pending + 1` to `sentCount`. */
+  unconfirmed(): Iterable<SendData> {
+    return this.#replay;
   }
 
   // --- the connection's transport ---
@@ -85,6 +188,7 @@ export class Session implements Transport {
       this.#overflow();
       return;
     }
+    this.store.journal?.sent(this, data);
     this.#link?.send(data);
   }
 
@@ -109,6 +213,7 @@ export class Session implements Transport {
   /** A data message from the client. */
   received(message: Message): void {
     const unacknowledged = ++this.#received - this.#receivedAcknowledged;
+    this.store.journal?.received(this);
     this.connection.receive(message);
     if (unacknowledged >= ACK_EVERY) this.#acknowledge();
     else if (unacknowledged === 1) this.#ackTimer ??= setTimeout(() => this.#acknowledge(), ACK_DELAY_MS);
@@ -118,7 +223,9 @@ export class Session implements Transport {
   confirmed(received: number): boolean {
     const first = this.#sent - this.#replay.length;
     if (received < first || received > this.#sent) return false;
+    if (received === first) return true;
     this.#replay.drop(received - first);
+    this.store.journal?.confirmed(this);
     return true;
   }
 
@@ -127,11 +234,12 @@ export class Session implements Transport {
    * Returns why it cannot (then the client gets a new session).
    */
   resume(link: SessionLink, clientReceived: number): string | undefined {
+    // A window whose timer (or alarm) is late is over all the same.
+    if (this.#deadline !== undefined && Date.now() >= this.#deadline) this.expire();
     if (this.#phase === "ended" || this.#closing) return NOT_FOUND_REASON;
     if (!this.confirmed(clientReceived)) return "session counts do not match";
     const previous = this.#link;
-    this.#windowTimer = clearTimer(this.#windowTimer);
-    this.#link = link;
+    this.#attach(link);
     this.#receivedAcknowledged = this.#received;
     link.sendControl(control("w", this.#received, 1, this.id));
     for (const data of this.#replay) link.send(data);
@@ -140,9 +248,31 @@ export class Session implements Transport {
       previous.abandon();
       return undefined;
     }
-    this.#phase = "attached";
     this.connection.notify("onResume");
     return undefined;
+  }
+
+  /**
+   * A socket that carried the session before its memory was lost carries it again: no replay, no hook. Only a
+   * session restored as it was then (saved with a socket, none rejoined yet, not yet {@link Session.lostLink}).
+   */
+  rejoin(link: SessionLink): boolean {
+    if (this.#phase !== "detached" || this.#deadline !== undefined || this.#link) return false;
+    this.#attach(link);
+    return true;
+  }
+
+  /**
+   * After a restore: a session that had a socket when saved, and that no socket rejoined (it closed while the
+   * memory was lost), is detached as if that socket had dropped.
+   */
+  lostLink(): void {
+    if (this.#phase === "detached" && this.#deadline === undefined) this.#detach();
+  }
+
+  /** Ends a detached session whose window is over: `onClose(1006, SESSION_EXPIRED_REASON)`. */
+  expire(): void {
+    if (this.#phase === "detached") this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON);
   }
 
   /** The socket of `link` closed: the session ends if it was closed on purpose, else it waits for its client. */
@@ -150,14 +280,7 @@ export class Session implements Transport {
     if (link !== this.#link) return;
     this.#link = undefined;
     if (this.#closing || !isResumable(code, reason)) return this.#end(code, reason);
-    this.#phase = "detached";
-    this.#ackTimer = clearTimer(this.#ackTimer);
-    this.#windowTimer = setTimeout(
-      () => this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON),
-      this.limits.window * 1000,
-    );
-    (this.#windowTimer as { unref?: () => void }).unref?.();
-    this.connection.notify("onDisconnect");
+    this.#detach();
   }
 
   /** The runtime's send buffer of the current socket drained. */
@@ -166,6 +289,29 @@ export class Session implements Transport {
   }
 
   // --- inside ---
+
+  #attach(link: SessionLink): void {
+    this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#deadline = undefined;
+    this.#link = link;
+    this.#phase = "attached";
+    this.store.journal?.attached(this);
+  }
+
+  #detach(): void {
+    this.#phase = "detached";
+    this.#ackTimer = clearTimer(this.#ackTimer);
+    this.#startWindow(Date.now() + this.limits.window * 1000);
+    this.store.journal?.detached(this);
+    this.connection.notify("onDisconnect");
+  }
+
+  #startWindow(deadline: number): void {
+    this.#deadline = deadline;
+    if (this.store.journal?.expires) return;
+    this.#windowTimer = setTimeout(() => this.expire(), Math.max(0, deadline - Date.now()));
+    (this.#windowTimer as { unref?: () => void }).unref?.();
+  }
 
   #acknowledge(): void {
     this.#ackTimer = clearTimer(this.#ackTimer);
@@ -184,8 +330,10 @@ export class Session implements Transport {
     this.#phase = "ended";
     this.#ackTimer = clearTimer(this.#ackTimer);
     this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#deadline = undefined;
     this.#replay.clear();
     this.store.delete(this);
+    this.store.journal?.ended(this);
     this.connection.closed(code, reason);
   }
 }
@@ -216,7 +364,7 @@ function isResumable(code: number, reason: string): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  /** The subprotocol of every socket of a session. */
+  /** The subprotocol a resume route chooses. */
   readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
@@ -226,12 +374,36 @@ export class SessionLink implements SocketEvents {
   /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
   constructor(readonly fresh: Connection, readonly route: string) {}
 
+  /**
+   * The link of a socket that carried `session` before the session's memory was lost (a Durable Object woken
+   * from hibernation), open again on `transport` without a `hello`: see {@link Session.restore}. `undefined` when
+   * the session cannot take it back ({@link Session.rejoin}).
+   */
+  static rejoin(session: Session, transport: Transport): SessionLink | undefined {
+    const link = new SessionLink(session.connection, session.route);
+    link.#transport = transport;
+    link.#session = session;
+    if (!session.rejoin(link)) return undefined;
+    if (link.limits.idleTimeout > 0 && transport.ping) link.runtime.heartbeat.watch(link);
+    return link;
+  }
+
+  /** The runtime socket, once open. */
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** The session this socket carries, once its `hello` was answered. */
+  get session(): Session | undefined {
+    return this.#session;
+  }
+
   /** The route's limits. */
   get limits(): Limits {
     return this.fresh.limits;
   }
 
-  /** The server this socket belongs to. */
+  /** The server the socket belongs to. */
   get runtime(): Runtime {
     return this.fresh.runtime!;
   }
@@ -299,7 +471,7 @@ export class SessionLink implements SocketEvents {
     return this.#transport?.bufferedAmount ?? 0;
   }
 
-  /** Starts the closing handshake of this socket (the session decides what its close means). */
+  /** Starts the socket's closing handshake. */
   closeSocket(code?: number, reason?: string): void {
     try {
       this.#transport?.close(code, reason);
@@ -308,7 +480,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Pings the client, for the heartbeat. */
+  /** Sends a ping where the runtime can (the heartbeat). */
   ping(): void {
     try {
       this.#transport?.ping?.();
@@ -317,7 +489,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Drops this socket without a closing handshake where the runtime can; elsewhere closes it with RESUME_LATER. */
+  /** Drops the socket without a closing handshake where the runtime can; elsewhere closes it with 4900. */
   terminate(): void {
     if (this.#transport?.terminate) this.#transport.terminate();
     else this.closeSocket(RESUME_LATER, "");
@@ -364,9 +536,15 @@ export class SessionLink implements SocketEvents {
   }
 }
 
-/** The sessions of one server (in memory): what a `hello` looks up. */
-export class SessionStore {
+/**
+ * The sessions of one server, in memory: what a `hello` looks up. With a {@link SessionJournal}, each session is
+ * also kept where it outlives the server's memory, and restored from there with {@link Session.restore}.
+ */
+export class SessionStore implements Iterable<Session> {
   readonly #sessions = new Map<string, Session>();
+
+  /** Sessions kept in memory only, or also in `journal`. */
+  constructor(readonly journal?: SessionJournal) {}
 
   /** How many sessions live now, attached or detached. */
   get size(): number {
@@ -382,7 +560,18 @@ export class SessionStore {
   create(connection: Connection, route: string, limits: ResumeLimits, link: SessionLink): Session {
     const session = new Session(newSessionId(), connection, route, limits, this, link);
     this.#sessions.set(session.id, session);
+    this.journal?.started(session);
     return session;
+  }
+
+  /** Adds a restored session (see {@link Session.restore}). */
+  add(session: Session): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  /** The live sessions, attached or detached. */
+  [Symbol.iterator](): Iterator<Session> {
+    return this.#sessions.values();
   }
 
   /** Forgets an ended session. */
