@@ -127,9 +127,9 @@ export function runResumeRefusals(start: (options?: StartOptions) => Promise<Run
     test("what is published while the client is away arrives on resume, once, in order; plain subscribers get it too", async () => {
       const id = newId();
       const topic = `news-${id}`;
-      let away: Promise<void> | undefined;
+      const gate: { away?: Promise<void> } = {};
       const url = `ws://127.0.0.1:${proxy.port}/echo?id=${id}`;
-      const { socket, opens, messages } = edgeSocket(async () => (await away, url));
+      const { socket, opens, messages } = edgeSocket(async () => (await gate.away, url));
       sockets.push(socket);
       await expect.poll(() => opens.length, WAIT).toBe(1);
       socket.send(`join:${topic}`);
@@ -141,7 +141,7 @@ export function runResumeRefusals(start: (options?: StartOptions) => Promise<Run
       await expect.poll(async () => (await stats(id)).log, WAIT).toEqual([`join:${topic}`]);
 
       let comeBack!: () => void;
-      away = new Promise((resolve) => (comeBack = resolve));
+      gate.away = new Promise((resolve) => (comeBack = resolve));
       proxy.cutNow();
       await expect.poll(async () => (await stats(id)).disconnects, WAIT).toBe(1);
       for (const text of ["p1", "\0p2", "p3"]) publisher.ws.send(`pub:${topic}:${text}`);
