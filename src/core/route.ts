@@ -5,7 +5,7 @@ import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } f
 import { DEFAULT_LIMITS, type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
 import { type Runtime, runtimeOf } from "./runtime.ts";
 import { PLAIN_PROTOCOL, RESUME_PROTOCOL } from "../protocol/resume.ts";
-import { SessionLink } from "./session.ts";
+import { FRAMING_ROOM, SessionLink } from "./session.ts";
 
 /** A handler class with a no-argument constructor. */
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
@@ -52,7 +52,10 @@ function routeLimitsOf(app: object): { path: string; limits: Limits }[] {
  */
 export function largestMessageSize(app: object): number {
   let largest = DEFAULT_LIMITS.maxMessageSize;
-  for (const { limits } of routeLimitsOf(app)) largest = Math.max(largest, limits.maxMessageSize);
+  // A resume route's sockets allow a little more, for the protocol's framing (see session.ts).
+  for (const { limits } of routeLimitsOf(app)) {
+    largest = Math.max(largest, limits.maxMessageSize + (limits.resume ? FRAMING_ROOM : 0));
+  }
   return largest;
 }
 

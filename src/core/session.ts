@@ -192,8 +192,9 @@ export class Session implements Transport {
     this.#link?.send(data);
   }
 
+  /** The socket's send buffer; while detached, the bytes kept for the client (so that `drained()` waits for it). */
   get bufferedAmount(): number {
-    return this.#link?.bufferedAmount ?? 0;
+    return this.#link ? this.#link.bufferedAmount : this.#replay.bytes;
   }
 
   close(code?: number, reason?: string): void {
@@ -354,6 +355,17 @@ const DENO_IDLE_CLOSE = { code: CloseCode.GOING_AWAY, reason: "No response from 
  * A dropped TCP connection (no close frame), a peer dropped by the runtime's heartbeat and a client moving to a
  * new socket keep the session.
  */
+/** What the protocol may add to a message: the escape of a text that starts with U+0000, a hello, an ack. */
+export const FRAMING_ROOM = 64;
+
+/**
+ * A socket's limits on a resume route: the runtime's own message limit leaves room for the protocol's framing (the
+ * session's connection applies the route's `maxMessageSize` to each message as the handler will see it).
+ */
+function withRoomForFraming(limits: Limits): Limits {
+  return { ...limits, maxMessageSize: limits.maxMessageSize + FRAMING_ROOM };
+}
+
 function isResumable(code: number, reason: string): boolean {
   return code === CloseCode.ABNORMAL || code === RESUME_LATER ||
     (code === DENO_IDLE_CLOSE.code && reason === DENO_IDLE_CLOSE.reason);
@@ -373,6 +385,8 @@ export class SessionLink implements SocketEvents {
 
   /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
   constructor(readonly fresh: Connection, readonly route: string) {}
+
+  #limits: Limits | undefined;
 
   /**
    * The link of a socket that carried `session` before the session's memory was lost (a Durable Object woken
@@ -400,7 +414,7 @@ export class SessionLink implements SocketEvents {
 
   /** The route's limits. */
   get limits(): Limits {
-    return this.fresh.limits;
+    return (this.#limits ??= withRoomForFraming(this.fresh.limits));
   }
 
   /** The server the socket belongs to. */
