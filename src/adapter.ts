@@ -13,8 +13,15 @@ export {
   type SocketEvents,
   type Transport,
 } from "./core/connection.ts";
-export { Session, type SessionCounts, SessionLink, type SessionPhase, SessionStore } from "./core/session.ts";
-export type { SavedSession, SessionEngine, SessionJournal } from "./core/session-engine.ts";
+export {
+  type SavedSession,
+  Session,
+  type SessionJournal,
+  SessionLink,
+  type SessionPhase,
+  SessionStore,
+} from "./core/session.ts";
+export type { MovedSession, SessionEngine } from "./core/session-engine.ts";
 export { RESUME_PROTOCOL } from "./protocol/resume.ts";
 export { CONNECTION } from "./core/handler.ts";
 export { Heartbeat, type Watched } from "./core/heartbeat.ts";

@@ -5,9 +5,9 @@
  */
 import type { Context } from "hono";
 import type { SocketEvents } from "../core/connection.ts";
-import { resumableRoutes } from "../core/route.ts";
 import { type FetchApp, RUNTIME, Runtime } from "../core/runtime.ts";
 import { socketPair, switchingProtocols } from "./cloudflare-pair.ts";
+import { refuseSessionsInWorker } from "./cloudflare-routes.ts";
 import { forwardEvents } from "./whatwg-socket.ts";
 
 // --- types ---
@@ -32,16 +32,11 @@ function upgrade(_c: Context, events: SocketEvents): Response {
 
 /**
  * Wraps `app` as a module worker: `export default worker(app)`. Bindings stay reachable in `c.env`.
- * @throws Error when a route of `app` keeps sessions (`resume`): a plain Worker keeps nothing between requests.
+ * @throws Error when a route of `app` keeps sessions (`resume`) and no `toDurableObject()` hands it to a Durable
+ * Object: a plain Worker keeps nothing between requests.
  */
 export function worker(app: FetchApp): Worker {
-  const resumable = resumableRoutes(app);
-  if (resumable.length > 0) {
-    throw new Error(
-      `edgesocket: ${resumable.join(", ")} keeps sessions (resume), which a plain Worker cannot: it keeps nothing ` +
-        "between requests. Serve the route from a Durable Object (durableObject() from edgesocket/cloudflare-durable)",
-    );
-  }
+  refuseSessionsInWorker(app);
   // No pub/sub: workerd refuses to send on a socket of another request. Rooms live in a Durable Object.
   const runtime = new Runtime({ upgrade, topics: false, sessions: false });
   return {

@@ -37,8 +37,8 @@ import type { SendData } from "../core/message.ts";
 import type { Backplane } from "../core/pubsub.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { Session } from "../core/session.ts";
-import type { SavedSession, SessionEngine, SessionJournal } from "../core/session-engine.ts";
-import { type BackplaneHooks, hooksOf, type TrafficObserver } from "./hooks.ts";
+import type { MovedSession, SessionEngine } from "../core/session-engine.ts";
+import { type BackplaneHooks, hooksOf } from "./hooks.ts";
 import { type Frame, Kind, publicationOf, sessionFrame, sessionFrameOf } from "./wire.ts";
 
 /** Options of {@link redisSessions}. */
@@ -131,18 +131,17 @@ interface SessionKeys {
   list: string;
 }
 
-/** The sessions of one server, shared through Redis. */
-class RedisSessions implements SessionEngine, TrafficObserver {
+/** The sessions of one server, shared through Redis: their journal, and their moves between processes. */
+class RedisSessions implements SessionEngine {
   #runtime: Runtime | undefined;
-  /** The sessions held here, by digest. */
+  /** The sessions held here, by digest, and by session. */
   readonly #held = new Map<string, RedisJournal>();
+  readonly #journals = new WeakMap<Session, RedisJournal>();
   /** Sessions being moved here, by digest. */
   readonly #incoming = new Map<string, Promise<Session | undefined>>();
   /** Hand-overs this process asked for, by request id. */
   readonly #takeovers = new Map<number, Takeover>();
   #nextRequest = 0;
-  /** The session being rebuilt now: its journal starts from what was saved. */
-  #adopting: { digest: string; sent: number } | undefined;
   /** Journals with writes not yet sent. */
   readonly #dirty = new Set<RedisJournal>();
   #flushQueued = false;
@@ -157,19 +156,55 @@ class RedisSessions implements SessionEngine, TrafficObserver {
       );
     }
     this.#runtime = runtime;
-    this.hooks.observer = this;
+    this.hooks.observer = {
+      received: (frame) => this.#received(frame),
+      published: (topic, data) => this.#published(topic, data),
+      session: (frame, own) => this.#sessionFrame(frame, own),
+    };
     const refresh = setInterval(() => {
       for (const journal of this.#held.values()) journal.refresh();
     }, REFRESH_MS);
     (refresh as { unref?: () => void }).unref?.();
   }
 
-  journal(session: Session): SessionJournal {
+  // --- the journal of the sessions held here ---
+
+  started(session: Session): void {
+    this.queue(this.#hold(session, undefined));
+  }
+
+  sent(session: Session, data: SendData): void {
+    this.#journals.get(session)?.sent(session.sentCount, data);
+  }
+
+  confirmed(session: Session): void {
+    this.#journals.get(session)?.confirmed(session.sentCount - session.pending);
+  }
+
+  received(session: Session): void {
+    this.#journals.get(session)?.received(session.receivedCount);
+  }
+
+  changed(session: Session): void {
+    this.#journals.get(session)?.changed();
+  }
+
+  /** Sessions held here expire with the core's timers; Redis's keys outlive their window by a margin. */
+  detached(): void {}
+
+  attached(): void {}
+
+  ended(session: Session): Promise<boolean> {
+    const journal = this.#journals.get(session);
+    return journal ? this.end(journal) : Promise.resolve(true);
+  }
+
+  /** `session` is held here from now on: new (`sent` undefined), or rebuilt from what was saved. */
+  #hold(session: Session, sent: number | undefined): RedisJournal {
     const digest = digestOf(session.id);
-    const adopted = this.#adopting?.digest === digest ? this.#adopting.sent : undefined;
-    const journal = new RedisJournal(this, session, digest, this.keysOf(digest), adopted);
+    const journal = new RedisJournal(this, session, digest, this.keysOf(digest), sent);
     this.#held.set(digest, journal);
-    if (journal.unsaved) this.queue(journal);
+    this.#journals.set(session, journal);
     return journal;
   }
 
@@ -246,8 +281,8 @@ class RedisSessions implements SessionEngine, TrafficObserver {
     const journal = this.#held.get(digest);
     if (!journal) return reply(this.#incoming.has(digest) ? Kind.Busy : Kind.Gone);
     if (journal.failure) return reply(Kind.Gone);
-    const saved = journal.session.handOver();
-    if (!saved) return reply(Kind.Busy);
+    const moved = journal.session.handOver();
+    if (!moved) return reply(Kind.Busy);
     this.#held.delete(digest);
     this.flush(); // what the session wrote before goes first
     const released = sessionFrame(Kind.Released, this.hooks.origin, digest, id, asker);
@@ -260,27 +295,32 @@ class RedisSessions implements SessionEngine, TrafficObserver {
       askerHex,
       this.hooks.processChannel(askerHex),
       released,
-      ...savedFields(saved),
+      ...savedFields(moved),
       "sent",
-      String(saved.sent),
+      String(moved.sent),
       "received",
-      String(saved.received),
+      String(moved.received),
     ]).catch((error) => console.error("edgesocket: a session could not be handed over:", String(error)));
   }
 
   // --- taking a session over (another process holds it) ---
 
-  takeOver(id: string, route: string, adopt: (saved: SavedSession) => Session): Promise<Session | undefined> {
+  takeOver(id: string, route: string, adopt: (moved: MovedSession) => Session): Promise<Session | undefined> {
     const digest = digestOf(id);
     const incoming = this.#incoming.get(digest);
     // Already on its way here for another socket of the same client: that one's result.
     if (incoming) return incoming.then((session) => session?.phase === "ended" ? undefined : session);
-    const moving = this.#move(digest, route, adopt).finally(() => this.#incoming.delete(digest));
+    const moving = this.#move(id, digest, route, adopt).finally(() => this.#incoming.delete(digest));
     this.#incoming.set(digest, moving);
     return moving;
   }
 
-  async #move(digest: string, route: string, adopt: (saved: SavedSession) => Session): Promise<Session | undefined> {
+  async #move(
+    id: string,
+    digest: string,
+    route: string,
+    adopt: (moved: MovedSession) => Session,
+  ): Promise<Session | undefined> {
     const keys = this.keysOf(digest);
     const deadline = Date.now() + this.takeoverTimeout;
     let gone: string | undefined;
@@ -299,7 +339,7 @@ class RedisSessions implements SessionEngine, TrafficObserver {
         holder,
         JSON.parse(topics ?? "[]"),
         deadline,
-        (takeover) => this.#adopt(keys, route, takeover, digest, adopt),
+        (takeover) => this.#adopt(keys, id, route, takeover, adopt),
       );
       if (typeof answer !== "number") return answer;
       if (answer === Kind.Gone) gone = holder;
@@ -345,42 +385,41 @@ class RedisSessions implements SessionEngine, TrafficObserver {
   /** The holder released the session: rebuilds it from Redis, then delivers what was published since. */
   async #adopt(
     keys: SessionKeys,
+    id: string,
     route: string,
     takeover: Takeover,
-    digest: string,
-    adopt: (saved: SavedSession) => Session,
+    adopt: (moved: MovedSession) => Session,
   ): Promise<Session | undefined> {
     const [fields, items] = await Promise.all([
       this.hooks.command(["HGETALL", keys.meta]),
       this.hooks.command(["LRANGE", keys.list, "0", "-1"], true),
     ]);
-    const saved = savedSession(route, hashOf(fields), items as Buffer[]);
-    if (!saved) return undefined;
-    this.#adopting = { digest, sent: saved.sent };
+    const moved = movedSession(id, route, hashOf(fields), items as Buffer[]);
+    if (!moved) return undefined;
     let session: Session;
     try {
-      session = adopt(saved);
+      session = adopt(moved);
     } finally {
-      this.#adopting = undefined;
       this.#takeovers.delete(takeover.id);
     }
+    this.#hold(session, moved.sent);
     // Kept since the hand-over, in order; only for the topics the session is still in.
-    const topics = new Set(saved.topics);
+    const topics = new Set(moved.topics);
     for (const { topic, data } of takeover.kept) if (topics.has(topic)) session.send(data);
     return session;
   }
 
   // --- what the backplane sees ---
 
-  received(frame: Frame): void {
+  #received(frame: Frame): void {
     for (const takeover of this.#takeovers.values()) takeover.received(frame);
   }
 
-  published(topic: string, data: SendData): void {
+  #published(topic: string, data: SendData): void {
     for (const takeover of this.#takeovers.values()) takeover.published(topic, data);
   }
 
-  session(frame: Frame, own: boolean): void {
+  #sessionFrame(frame: Frame, own: boolean): void {
     const { id, target } = sessionFrameOf(frame);
     if (frame.kind === Kind.Takeover) {
       if (own) this.#takeovers.get(id)?.marked();
@@ -435,7 +474,7 @@ class Takeover {
 }
 
 /** What one session held here has to write. */
-class RedisJournal implements SessionJournal {
+class RedisJournal {
   #items: (string | Buffer)[] = [];
   /** The number of the session's last message sent (the list's last), and of the last one confirmed. */
   #sent: number;
@@ -485,10 +524,6 @@ class RedisJournal implements SessionJournal {
   changed(): void {
     this.#changed = true;
     this.engine.queue(this);
-  }
-
-  end(): Promise<boolean> {
-    return this.engine.end(this);
   }
 
   broken(reason: string): void {
@@ -549,10 +584,19 @@ function savedFields(
   ];
 }
 
-/** A session as Redis keeps it (`fields` of its hash, `items` of its list), or `undefined` if it is incomplete. */
-function savedSession(route: string, fields: Record<string, string>, items: Buffer[]): SavedSession | undefined {
+/**
+ * Session `id` as its holder saved it when it gave it up (`fields` of its hash, `items` of its list), or
+ * `undefined` if it is incomplete (the id itself is not in Redis: its digest names the keys).
+ */
+function movedSession(
+  id: string,
+  route: string,
+  fields: Record<string, string>,
+  items: Buffer[],
+): MovedSession | undefined {
   if (fields.route !== route || fields.sent === undefined || fields.received === undefined) return undefined;
   return {
+    id,
     route,
     protocol: fields.protocol ?? "",
     params: JSON.parse(fields.params ?? "{}"),

@@ -339,6 +339,8 @@ export class EdgeSocket<T = any> extends EventTarget {
     this.#generation++;
     clearTimeout(this.#timer);
     clearTimeout(this.#uptimeTimer);
+    // An acknowledgement due on the socket left behind must not go out on the next one (the hello carries it).
+    this.#stopAcknowledging();
     this.#nextAttemptAt = undefined;
   }
 
@@ -388,7 +390,8 @@ export class EdgeSocket<T = any> extends EventTarget {
       if (this.#phase !== "connecting") return; // not after close() was called meanwhile
       this.#resuming = this.#socket!.protocol === RESUME_PROTOCOL;
       if (this.#resuming) this.#socket!.send(control("h", this.#received, this.#sessionId ?? "") as never);
-      else this.#onOpen();
+      // A server that no longer resumes (redeployed without it) ends the session as a new one would.
+      else this.#onOpen(false, this.#forgetSession());
     } else if (event.type === "message") {
       if (this.#resuming) this.#onFrame((event as MessageEvent).data);
       else this.#onMessage((event as MessageEvent).data);
@@ -399,7 +402,6 @@ export class EdgeSocket<T = any> extends EventTarget {
     } else {
       const { code, reason, wasClean } = event as CloseEvent;
       this.#socket = undefined;
-      this.#stopAcknowledging();
       // Deno reports 0 for a connection that dropped: 1006, as everywhere else.
       this.#ended(code > 999 ? code : 1006, reason, wasClean);
     }
@@ -493,6 +495,7 @@ export class EdgeSocket<T = any> extends EventTarget {
   #ended(code: number, reason: string, wasClean: boolean): void {
     clearTimeout(this.#timer);
     clearTimeout(this.#uptimeTimer);
+    this.#stopAcknowledging();
     const info: CloseInfo = { code, reason, wasClean, opened: this.#opened, status: this.#status };
     this.#lastClose = info;
     const { maxRetries, shouldReconnect = defaultShouldReconnect } = this.#options;

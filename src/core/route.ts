@@ -5,7 +5,7 @@ import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } f
 import { DEFAULT_LIMITS, type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
 import { type Runtime, runtimeOf } from "./runtime.ts";
 import { PLAIN_PROTOCOL, RESUME_PROTOCOL } from "../protocol/resume.ts";
-import { SessionLink } from "./session.ts";
+import { FRAMING_ROOM, SessionLink } from "./session.ts";
 
 /** A handler class with a no-argument constructor. */
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
@@ -30,23 +30,9 @@ export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options
 /** Where a route made by {@link websocket} keeps its limits, for {@link largestMessageSize}. */
 const ROUTE_LIMITS = Symbol("edgesocket.routeLimits");
 
-/**
- * Marks a middleware that serves its route somewhere else (`toDurableObject`): a resumable route behind it does not
- * keep its sessions in the runtime that forwards it.
- */
-export const SERVED_ELSEWHERE: unique symbol = Symbol.for("edgesocket.servedElsewhere");
-
-/**
- * The paths of an app's routes that keep sessions (`resume`) where the app runs, that is, not forwarded elsewhere by
- * a {@link SERVED_ELSEWHERE} middleware: a runtime that cannot keep sessions (a plain Worker) refuses them at setup.
- */
+/** The paths of an app's routes that keep sessions (`resume`): a runtime that cannot keep them refuses them at setup. */
 export function resumableRoutes(app: object): string[] {
-  const forwarded = new Set(appRoutes(app).filter(({ handler }) => isServedElsewhere(handler)).map(({ path }) => path));
-  return routeLimitsOf(app).filter(({ path, limits }) => limits.resume && !forwarded.has(path)).map(({ path }) => path);
-}
-
-function isServedElsewhere(handler: unknown): boolean {
-  return (handler as { [SERVED_ELSEWHERE]?: boolean } | undefined)?.[SERVED_ELSEWHERE] === true;
+  return routeLimitsOf(app).filter(({ limits }) => limits.resume).map(({ path }) => path);
 }
 
 function appRoutes(app: object): readonly { path: string; handler: unknown }[] {
@@ -66,7 +52,10 @@ function routeLimitsOf(app: object): { path: string; limits: Limits }[] {
  */
 export function largestMessageSize(app: object): number {
   let largest = DEFAULT_LIMITS.maxMessageSize;
-  for (const { limits } of routeLimitsOf(app)) largest = Math.max(largest, limits.maxMessageSize);
+  // A resume route's sockets allow a little more, for the protocol's framing (see session.ts).
+  for (const { limits } of routeLimitsOf(app)) {
+    largest = Math.max(largest, limits.maxMessageSize + (limits.resume ? FRAMING_ROOM : 0));
+  }
   return largest;
 }
 
@@ -79,7 +68,11 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
       "edgesocket: no runtime adapter; serve the app with the serve() or worker() of an edgesocket adapter",
     );
   }
-  const unavailable = refuseWhenUnavailable(runtime, limits);
+  const offered = offeredSubprotocols(c.req.header("sec-websocket-protocol") ?? null);
+  // A client that offers the resume protocol (EdgeSocket) gets a session; any other, a plain connection.
+  const resumable = limits.resume !== undefined && runtime.sessions !== undefined && offered.includes(RESUME_PROTOCOL);
+  // A hello that resumes a session adds no connection: maxConnections is checked when a new session would start.
+  const unavailable = refuseWhenUnavailable(runtime, resumable ? 0 : limits.maxConnections);
   if (unavailable) return unavailable;
   const handler = new Handler();
   // The connection exists before the hooks run so that they can read `this.context`.
@@ -88,11 +81,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
     if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
       return refuse(403, "origin not allowed");
     }
-    const offered = offeredSubprotocols(c.req.header("sec-websocket-protocol") ?? null);
-    // A client that offers the resume protocol (EdgeSocket) gets a session; any other, a plain connection.
-    if (limits.resume && runtime.sessions && offered.includes(RESUME_PROTOCOL)) {
-      return runtime.upgrade(c, new SessionLink(connection, c.req.routePath));
-    }
+    if (resumable) return runtime.upgrade(c, new SessionLink(connection, c.req.routePath));
     const chosen = chooseSubprotocol(handler, offered.filter((protocol) => protocol !== RESUME_PROTOCOL));
     // An EdgeSocket's offer that this route does not resume: answered, so that the client's handshake succeeds.
     connection.selectProtocol(chosen ?? (offered.includes(PLAIN_PROTOCOL) ? PLAIN_PROTOCOL : ""));
@@ -103,10 +92,10 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
   return runtime.upgrade(c, connection);
 }
 
-/** 503 while the server shuts down or has `maxConnections` open. */
-function refuseWhenUnavailable(runtime: Runtime, limits: Limits): Response | undefined {
+/** 503 while the server shuts down or has `maxConnections` open (0: no limit). */
+function refuseWhenUnavailable(runtime: Runtime, maxConnections: number): Response | undefined {
   if (runtime.shuttingDown) return refuse(503, "server shutting down");
-  if (limits.maxConnections > 0 && runtime.connections.size >= limits.maxConnections) {
+  if (maxConnections > 0 && runtime.connections.size >= maxConnections) {
     return refuse(503, "too many connections");
   }
   return undefined;

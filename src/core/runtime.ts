@@ -52,10 +52,11 @@ export interface RuntimeOptions {
   /** The most topics one connection may be in. Default 1000. */
   maxTopicsPerConnection?: number;
   /**
-   * Whether this server keeps resumable sessions: `true` (the default) in memory, an engine to share them with other
-   * servers, `false` where it cannot keep them (a plain Worker).
+   * Whether this server keeps resumable sessions: `true` (the default) in memory, a {@link SessionStore} of the
+   * adapter's own (with a journal that keeps them outside memory: a Durable Object's storage), an engine that shares
+   * them with other servers, or `false` where it cannot keep them (a plain Worker).
    */
-  sessions?: boolean | SessionEngine;
+  sessions?: boolean | SessionStore | SessionEngine;
   /**
    * Saves a connection's `state` and topics outside memory after each change (a Durable Object's socket
    * attachment, which outlives the handler through hibernation).
@@ -85,17 +86,18 @@ export class Runtime {
   /** A server of the adapter that gives `options`. */
   constructor(options: RuntimeOptions) {
     this.#upgrade = options.upgrade;
-    const engine = typeof options.sessions === "object" ? options.sessions : undefined;
-    // A shared session saves its state and topics through its engine.
-    this.persist = options.persist ?? (engine ? sessionChanged : undefined);
-    if (options.sessions !== false) this.sessions = new SessionStore(engine);
+    const { sessions } = options;
+    if (sessions instanceof SessionStore) this.sessions = sessions;
+    else if (sessions !== false) this.sessions = new SessionStore(sessions === true ? undefined : sessions);
+    // A journal that saves state and topics (a shared session's) hears of their changes when the adapter does not.
+    this.persist = options.persist ?? (this.sessions?.journal?.changed ? sessionChanged : undefined);
     if (options.topics !== false) {
       this.pubsub = new PubSub(options.topics || undefined, options.backplane, {
         maxTopicsPerConnection: options.maxTopicsPerConnection,
         onChange: this.persist,
       });
     }
-    engine?.start(this);
+    this.sessions?.engine?.start(this);
   }
 
   /** Hands an accepted upgrade to the runtime; see {@link RuntimeOptions.upgrade}. */

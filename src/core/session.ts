@@ -4,12 +4,17 @@ import type { Connection, SocketEvents, Transport } from "./connection.ts";
 import type { Message, SendData } from "./message.ts";
 import type { Limits, ResumeLimits } from "./options.ts";
 import type { Runtime } from "./runtime.ts";
-import type { SavedSession, SessionEngine, SessionJournal } from "./session-engine.ts";
+import type { MovedSession, SessionEngine } from "./session-engine.ts";
 
 /** The close reason of a session whose replay buffer reached `maxMessages` or `maxBytes`. */
 export const REPLAY_FULL_REASON = "session ended: replay buffer full";
 /** The reason `onClose` gets when a dropped session was not resumed within its window. */
 export const SESSION_EXPIRED_REASON = "session expired: not resumed within the window";
+/**
+ * The close reason of a socket whose hello would start a session while the server has `maxConnections` open
+ * (a hello that resumes one is served: it adds no connection).
+ */
+export const TOO_MANY_CONNECTIONS_REASON = "too many connections";
 /** Why a `hello` asking for a session did not resume it. */
 export const NOT_FOUND_REASON = "session not found: expired, ended or unknown";
 
@@ -21,26 +26,73 @@ const HELLO_TIMEOUT_MS = 10_000;
 /** 144 random bits, base64url: 24 characters. */
 const SESSION_ID_BYTES = 18;
 
-/** The counts a rebuilt session continues from: see {@link SavedSession}. */
-export type SessionCounts = Pick<SavedSession, "sent" | "received" | "replay">;
-
 /** Where a session is in its life: see {@link Session}. */
 export type SessionPhase = "attached" | "detached" | "ended";
+
+/**
+ * Where a runtime keeps its sessions outside memory, so that a session outlives the object or process that holds
+ * it (a Durable Object's storage; a shared store such as Redis). The {@link SessionStore} that has one calls it as
+ * each session changes, synchronously; a journal may batch its writes (e.g. until the end of the current event).
+ * What it saved comes back through {@link Session.restore}. Without a journal, sessions live in memory only.
+ */
+export interface SessionJournal {
+  /** A new session: its connection opens right after. */
+  started(session: Session): void;
+  /** The session sent its message number `session.sentCount`, `data`: keep it until the client confirms it. */
+  sent(session: Session, data: SendData): void;
+  /** The client confirmed messages: only the last `session.pending` of the `session.sentCount` remain to keep. */
+  confirmed(session: Session): void;
+  /** The session received its message number `session.receivedCount` from the client. */
+  received(session: Session): void;
+  /** The session's socket dropped: the session waits for its client until `session.deadline`. */
+  detached(session: Session): void;
+  /** A socket carries the session (again): `session.link`. */
+  attached(session: Session): void;
+  /**
+   * The session ended: forget it. A journal shared by several servers (a {@link SessionEngine}) returns whether
+   * this server still held the session: `onClose` runs here once it resolves `true` (or fails), and not at all when
+   * another server took the session meanwhile. Otherwise `onClose` runs at once.
+   */
+  ended(session: Session): void | Promise<boolean>;
+  /**
+   * The handler's `state` or topics changed. Called through the runtime's `persist` when the runtime has none of
+   * its own (an adapter that has one, a Durable Object's, saves them itself).
+   */
+  changed?(session: Session): void;
+  /**
+   * True when the journal ends each detached session at its deadline itself, by calling `session.expire()` (from
+   * a Durable Object's alarm, say), so that the session sets no timer of its own.
+   */
+  readonly expires?: boolean;
+}
+
+/** What a journal keeps of a session besides its handler and its replay buffer: see {@link Session.restore}. */
+export interface SavedSession {
+  /** The session id. */
+  id: string;
+  /** The route it belongs to. */
+  route: string;
+  /** Messages sent to the client in the session. */
+  sent: number;
+  /** Messages received from the client in the session. */
+  received: number;
+  /** When a detached session ends (ms since the epoch); absent for a session that had a socket when saved. */
+  deadline?: number;
+}
 
 /**
  * One resumable session: the transport of its handler's {@link Connection} for the session's whole life, across
  * the sockets ({@link SessionLink}s) that carry it. It counts what each side sent, keeps what the client has not
  * confirmed for replay, and owns the session's state machine: `attached` (a socket carries it) ⇄ `detached` (the
  * socket dropped; the window runs) → `ended` (closed on purpose, window over, or replay buffer full).
- *
- * With a {@link SessionEngine} (sessions shared by several servers), it reports its changes to its
- * {@link SessionJournal}, may be handed over to another server ({@link Session.handOver}), and is rebuilt there
- * from what was saved (a `Session` made with `saved` counts starts detached).
  */
 export class Session implements Transport {
   readonly replays = true;
   #phase: SessionPhase = "attached";
+  #connection: Connection;
   #link: SessionLink | undefined;
+  /** While detached: when the window ends (ms since the epoch). */
+  #deadline: number | undefined;
   /** The server closed the session on purpose: the next socket close ends it. */
   #closing = false;
   /** Messages sent to the client in this session, and those received from it. */
@@ -52,34 +104,53 @@ export class Session implements Transport {
   /** While attached: when to acknowledge what was received. While detached: when the window ends. */
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Where the session reports its changes, when its store has an engine. */
-  readonly #journal: SessionJournal | undefined;
 
-  /**
-   * A new session on `connection`, carried first by `link` (see {@link SessionStore.create}); or, with `saved`
-   * counts and no link, a session rebuilt from what another server saved, detached until its client's socket
-   * attaches it (`resume`; see {@link SessionStore.adopt}).
-   */
+  /** A new session `id` of `route` on `connection`, which `link` carries first; it joins `store`. */
   constructor(
     /** The session id: a capability (never log it). */
     readonly id: string,
     /** The handler's connection, opened on this session. */
-    readonly connection: Connection,
+    connection: Connection,
     /** The route it belongs to: a session resumes only through the same route. */
     readonly route: string,
+    /** The route's resume limits. */
     readonly limits: ResumeLimits,
+    /** The store the session is in (and its journal, if any). */
     readonly store: SessionStore,
     link: SessionLink | undefined,
-    saved?: SessionCounts,
   ) {
+    this.#connection = connection;
     this.#link = link;
-    if (saved) {
-      this.#sent = saved.sent;
-      this.#received = this.#receivedAcknowledged = saved.received;
-      for (const data of saved.replay) this.#replay.push(data);
-    }
-    this.#journal = store.engine?.journal(this);
-    if (!link) this.#detach();
+  }
+
+  /**
+   * The one restore path of a session that outlived its memory (a Durable Object evicted or woken from
+   * hibernation): the counts and the replay buffer a journal saved, and the handler's connection that `connect`
+   * rebuilds on the session (`Connection.restore`, with the session as its transport). The session comes back
+   * detached and joins `store`: a socket that still carries it rejoins it with {@link SessionLink.rejoin}; one
+   * saved with a socket that none rejoins is detached by {@link Session.lostLink}. Runs no hook.
+   */
+  static restore(
+    saved: SavedSession,
+    limits: ResumeLimits,
+    store: SessionStore,
+    replay: Iterable<SendData>,
+    connect: (session: Session) => Connection,
+  ): Session {
+    const session = new Session(saved.id, undefined!, saved.route, limits, store, undefined);
+    session.#phase = "detached";
+    session.#sent = saved.sent;
+    session.#received = session.#receivedAcknowledged = saved.received;
+    for (const data of replay) session.#replay.push(data);
+    session.#connection = connect(session);
+    store.add(session);
+    if (saved.deadline !== undefined) session.#startWindow(saved.deadline);
+    return session;
+  }
+
+  /** The handler's connection, opened on this session. */
+  get connection(): Connection {
+    return this.#connection;
   }
 
   /** `attached`, `detached` or `ended`. */
@@ -87,9 +158,34 @@ export class Session implements Transport {
     return this.#phase;
   }
 
+  /** The socket that carries the session now, if any. */
+  get link(): SessionLink | undefined {
+    return this.#link;
+  }
+
   /** How many messages wait for the client's confirmation. */
   get pending(): number {
     return this.#replay.length;
+  }
+
+  /** How many messages were sent to the client in this session. */
+  get sentCount(): number {
+    return this.#sent;
+  }
+
+  /** How many messages were received from the client in this session. */
+  get receivedCount(): number {
+    return this.#received;
+  }
+
+  /** While detached: when the session ends unless its client comes back (ms since the epoch). */
+  get deadline(): number | undefined {
+    return this.#deadline;
+  }
+
+  /** The messages kept for the client, oldest first: those numbered `sentCount - pending + 1` to `sentCount`. */
+  unconfirmed(): Iterable<SendData> {
+    return this.#replay;
   }
 
   // --- the connection's transport ---
@@ -102,12 +198,13 @@ export class Session implements Transport {
       this.#overflow();
       return;
     }
-    this.#journal?.sent(this.#sent, data);
+    this.store.journal?.sent(this, data);
     this.#link?.send(data);
   }
 
+  /** The socket's send buffer; while detached, the bytes kept for the client (so that `drained()` waits for it). */
   get bufferedAmount(): number {
-    return this.#link?.bufferedAmount ?? 0;
+    return this.#link ? this.#link.bufferedAmount : this.#replay.bytes;
   }
 
   close(code?: number, reason?: string): void {
@@ -127,6 +224,7 @@ export class Session implements Transport {
   /** A data message from the client. */
   received(message: Message): void {
     const unacknowledged = ++this.#received - this.#receivedAcknowledged;
+    this.store.journal?.received(this);
     this.connection.receive(message);
     if (unacknowledged >= ACK_EVERY) this.#acknowledge();
     else if (unacknowledged === 1) this.#ackTimer ??= setTimeout(() => this.#acknowledge(), ACK_DELAY_MS);
@@ -136,8 +234,9 @@ export class Session implements Transport {
   confirmed(received: number): boolean {
     const first = this.#sent - this.#replay.length;
     if (received < first || received > this.#sent) return false;
+    if (received === first) return true;
     this.#replay.drop(received - first);
-    this.#journal?.confirmed(received);
+    this.store.journal?.confirmed(this);
     return true;
   }
 
@@ -146,11 +245,12 @@ export class Session implements Transport {
    * Returns why it cannot (then the client gets a new session).
    */
   resume(link: SessionLink, clientReceived: number): string | undefined {
+    // A window whose timer (or alarm) is late is over all the same.
+    if (this.#deadline !== undefined && Date.now() >= this.#deadline) this.expire();
     if (this.#phase === "ended" || this.#closing) return NOT_FOUND_REASON;
     if (!this.confirmed(clientReceived)) return "session counts do not match";
     const previous = this.#link;
-    this.#windowTimer = clearTimer(this.#windowTimer);
-    this.#link = link;
+    this.#attach(link);
     this.#receivedAcknowledged = this.#received;
     link.sendControl(control("w", this.#received, 1, this.id));
     for (const data of this.#replay) link.send(data);
@@ -159,58 +259,81 @@ export class Session implements Transport {
       previous.abandon();
       return undefined;
     }
-    this.#phase = "attached";
     this.connection.notify("onResume");
     return undefined;
   }
 
-  /** The socket of `link` closed: the session ends if it was closed on purpose, else it waits for its client. */
-  linkClosed(link: SessionLink, code: number, reason: string): void {
-    if (link !== this.#link) return;
-    this.#link = undefined;
-    if (this.#closing || !isResumable(code)) return this.#end(code, reason);
-    this.#detach();
-    this.connection.notify("onDisconnect");
+  /**
+   * A socket that carried the session before its memory was lost carries it again: no replay, no hook. Only a
+   * session restored as it was then (saved with a socket, none rejoined yet, not yet {@link Session.lostLink}).
+   */
+  rejoin(link: SessionLink): boolean {
+    if (this.#phase !== "detached" || this.#deadline !== undefined || this.#link) return false;
+    this.#attach(link);
+    return true;
+  }
+
+  /**
+   * After a restore: a session that had a socket when saved, and that no socket rejoined (it closed while the
+   * memory was lost), is detached as if that socket had dropped.
+   */
+  lostLink(): void {
+    if (this.#phase === "detached" && this.#deadline === undefined) this.#detach();
   }
 
   /** The state or topics of the session's connection changed (the runtime's `persist`). */
   changed(): void {
-    if (this.#phase !== "ended") this.#journal?.changed();
+    if (this.#phase !== "ended") this.store.journal?.changed?.(this);
   }
 
   /**
-   * Gives the session up to another server (asked through its engine), which rebuilds it from what this returns:
-   * its socket, if any, is closed, and its connection closed without `onClose`. Returns `undefined`, and keeps
-   * the session (detached), while a hook of its handler runs or messages wait for one (`onDisconnect` included):
-   * asked again once it settled, it can go. Not for an ended session.
+   * Gives the session up to another server (asked through its engine), which rebuilds it from what this returns
+   * ({@link SessionStore.adopt}): its socket, if any, is closed (and `onDisconnect` runs), and its connection is
+   * closed without `onClose`; the journal is not told (the engine moves it). Returns `undefined`, and keeps the
+   * session, detached, while a hook of its handler runs or messages wait for one, or while the server closes it:
+   * asked again once the hook settled, it can go. Not for an ended session.
    */
-  handOver(): SavedSession | undefined {
+  handOver(): MovedSession | undefined {
     if (this.#closing) return undefined; // ends once its socket closes
     const link = this.#link;
     if (link) {
       this.#link = undefined;
       link.abandon();
       this.#detach();
-      this.connection.notify("onDisconnect");
     }
     if (!this.connection.idle || this.#phase === "ended") return undefined;
     const { protocol, params, state, topics } = this.connection;
-    const saved: SavedSession = {
+    const moved: MovedSession = {
+      id: this.id,
       route: this.route,
+      sent: this.#sent,
+      received: this.#received,
       protocol,
       params,
       state,
       topics,
-      sent: this.#sent,
-      received: this.#received,
       replay: [...this.#replay],
     };
     this.#phase = "ended";
     this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#deadline = undefined;
     this.#replay.clear();
     this.store.delete(this);
     this.connection.handOver();
-    return saved;
+    return moved;
+  }
+
+  /** Ends a detached session whose window is over: `onClose(1006, SESSION_EXPIRED_REASON)`. */
+  expire(): void {
+    if (this.#phase === "detached") this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON);
+  }
+
+  /** The socket of `link` closed: the session ends if it was closed on purpose, else it waits for its client. */
+  linkClosed(link: SessionLink, code: number, reason: string): void {
+    if (link !== this.#link) return;
+    this.#link = undefined;
+    if (this.#closing || !isResumable(code, reason)) return this.#end(code, reason);
+    this.#detach();
   }
 
   /** The runtime's send buffer of the current socket drained. */
@@ -220,20 +343,32 @@ export class Session implements Transport {
 
   // --- inside ---
 
+  #attach(link: SessionLink): void {
+    this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#deadline = undefined;
+    this.#link = link;
+    this.#phase = "attached";
+    this.store.journal?.attached(this);
+  }
+
   #detach(): void {
     this.#phase = "detached";
     this.#ackTimer = clearTimer(this.#ackTimer);
-    this.#windowTimer = setTimeout(
-      () => this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON),
-      this.limits.window * 1000,
-    );
+    this.#startWindow(Date.now() + this.limits.window * 1000);
+    this.store.journal?.detached(this);
+    this.connection.notify("onDisconnect");
+  }
+
+  #startWindow(deadline: number): void {
+    this.#deadline = deadline;
+    if (this.store.journal?.expires) return;
+    this.#windowTimer = setTimeout(() => this.expire(), Math.max(0, deadline - Date.now()));
     (this.#windowTimer as { unref?: () => void }).unref?.();
   }
 
   #acknowledge(): void {
     this.#ackTimer = clearTimer(this.#ackTimer);
     this.#receivedAcknowledged = this.#received;
-    this.#journal?.received(this.#received);
     this.#link?.sendControl(control("a", this.#received));
   }
 
@@ -248,12 +383,14 @@ export class Session implements Transport {
     this.#phase = "ended";
     this.#ackTimer = clearTimer(this.#ackTimer);
     this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#deadline = undefined;
     this.#replay.clear();
     this.store.delete(this);
-    if (!this.#journal) return this.connection.closed(code, reason);
-    // Shared sessions: `onClose` runs here only if no other server took the session meanwhile.
-    this.#journal.end().then(
-      (held) => held ? this.connection.closed(code, reason) : this.connection.handOver(),
+    const held = this.store.journal?.ended(this);
+    if (!held) return this.connection.closed(code, reason);
+    // A session shared by several servers: `onClose` runs here only if no other server took it meanwhile.
+    held.then(
+      (still) => still ? this.connection.closed(code, reason) : this.connection.handOver(),
       () => this.connection.closed(code, reason),
     );
   }
@@ -265,9 +402,30 @@ function clearTimer(timer: ReturnType<typeof setTimeout> | undefined): undefined
   return undefined;
 }
 
-/** A dropped TCP connection (no close frame) and a client moving to a new socket keep the session. */
-function isResumable(code: number): boolean {
-  return code === CloseCode.ABNORMAL || code === RESUME_LATER;
+/**
+ * The close Deno reports for a peer that answered no pings within `idleTimeout` (its own heartbeat): a dead peer,
+ * as a dropped TCP connection is on the runtimes whose heartbeat is the core's.
+ */
+const DENO_IDLE_CLOSE = { code: CloseCode.GOING_AWAY, reason: "No response from ping frame." };
+
+/**
+ * A dropped TCP connection (no close frame), a peer dropped by the runtime's heartbeat and a client moving to a
+ * new socket keep the session.
+ */
+/** What the protocol may add to a message: the escape of a text that starts with U+0000, a hello, an ack. */
+export const FRAMING_ROOM = 64;
+
+/**
+ * A socket's limits on a resume route: the runtime's own message limit leaves room for the protocol's framing (the
+ * session's connection applies the route's `maxMessageSize` to each message as the handler will see it).
+ */
+function withRoomForFraming(limits: Limits): Limits {
+  return { ...limits, maxMessageSize: limits.maxMessageSize + FRAMING_ROOM };
+}
+
+function isResumable(code: number, reason: string): boolean {
+  return code === CloseCode.ABNORMAL || code === RESUME_LATER ||
+    (code === DENO_IDLE_CLOSE.code && reason === DENO_IDLE_CLOSE.reason);
 }
 
 /**
@@ -275,7 +433,7 @@ function isResumable(code: number): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  /** The subprotocol the upgrade answers with. */
+  /** The subprotocol a resume route chooses. */
   readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
@@ -288,11 +446,38 @@ export class SessionLink implements SocketEvents {
   /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
   constructor(readonly fresh: Connection, readonly route: string) {}
 
-  get limits(): Limits {
-    return this.fresh.limits;
+  #limits: Limits | undefined;
+
+  /**
+   * The link of a socket that carried `session` before the session's memory was lost (a Durable Object woken
+   * from hibernation), open again on `transport` without a `hello`: see {@link Session.restore}. `undefined` when
+   * the session cannot take it back ({@link Session.rejoin}).
+   */
+  static rejoin(session: Session, transport: Transport): SessionLink | undefined {
+    const link = new SessionLink(session.connection, session.route);
+    link.#transport = transport;
+    link.#session = session;
+    if (!session.rejoin(link)) return undefined;
+    if (link.limits.idleTimeout > 0 && transport.ping) link.runtime.heartbeat.watch(link);
+    return link;
   }
 
-  /** The server this socket came to. */
+  /** The runtime socket, once open. */
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** The session this socket carries, once its `hello` was answered. */
+  get session(): Session | undefined {
+    return this.#session;
+  }
+
+  /** The route's limits. */
+  get limits(): Limits {
+    return (this.#limits ??= withRoomForFraming(this.fresh.limits));
+  }
+
+  /** The server the socket belongs to. */
   get runtime(): Runtime {
     return this.fresh.runtime!;
   }
@@ -356,12 +541,12 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Bytes waiting in this socket's send buffer. */
+  /** Bytes waiting in the runtime's send buffer of this socket. */
   get bufferedAmount(): number {
     return this.#transport?.bufferedAmount ?? 0;
   }
 
-  /** Closes this socket (the session decides, from the close that follows, whether it ends). */
+  /** Starts the socket's closing handshake. */
   closeSocket(code?: number, reason?: string): void {
     try {
       this.#transport?.close(code, reason);
@@ -370,7 +555,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Pings the client, where the runtime can. */
+  /** Sends a ping where the runtime can (the heartbeat). */
   ping(): void {
     try {
       this.#transport?.ping?.();
@@ -379,7 +564,7 @@ export class SessionLink implements SocketEvents {
     }
   }
 
-  /** Drops this socket without a closing handshake (the session waits for its client). */
+  /** Drops the socket without a closing handshake where the runtime can; elsewhere closes it with 4900. */
   terminate(): void {
     if (this.#transport?.terminate) this.#transport.terminate();
     else this.closeSocket(RESUME_LATER, "");
@@ -423,7 +608,7 @@ export class SessionLink implements SocketEvents {
   #takeOver(engine: SessionEngine, id: string, received: number): void {
     this.#takingOver = true;
     const store = this.runtime.sessions!;
-    const adopt = (saved: SavedSession) => store.adopt(id, saved, this.fresh, this.limits.resume!);
+    const adopt = (moved: MovedSession) => store.adopt(moved, this.fresh, this.fresh.limits.resume!);
     engine.takeOver(id, this.route, adopt).then(undefined, (error) => {
       console.error("edgesocket: a session could not be moved here:", String(error));
       return undefined;
@@ -442,6 +627,10 @@ export class SessionLink implements SocketEvents {
   /** Starts a new session on the connection made at the upgrade; `reason`: why the one asked for did not resume. */
   #start(reason: string | undefined): void {
     const store = this.runtime.sessions!;
+    const { maxConnections } = this.limits;
+    if (maxConnections > 0 && this.runtime.connections.size >= maxConnections) {
+      return this.closeSocket(CloseCode.TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS_REASON);
+    }
     const session = store.create(this.fresh, this.route, this.limits.resume!, this);
     this.#session = session;
     this.sendControl(control("w", 0, 0, session.id, reason ?? ""));
@@ -449,12 +638,21 @@ export class SessionLink implements SocketEvents {
   }
 }
 
-/** The sessions of one server (in memory): what a `hello` looks up. */
-export class SessionStore {
+/**
+ * The sessions of one server, in memory: what a `hello` looks up. With a {@link SessionJournal}, each session is
+ * also kept where it outlives the server's memory, and restored from there with {@link Session.restore}.
+ */
+export class SessionStore implements Iterable<Session> {
   readonly #sessions = new Map<string, Session>();
 
-  /** With an `engine`, sessions are shared with other servers: see {@link SessionEngine}. */
-  constructor(readonly engine?: SessionEngine) {}
+  /** Sessions kept in memory only, or also in `journal` (shared with other servers when it is an engine). */
+  constructor(readonly journal?: SessionJournal | SessionEngine) {}
+
+  /** The journal, when it shares sessions with other servers (see {@link SessionEngine}). */
+  get engine(): SessionEngine | undefined {
+    const journal = this.journal;
+    return journal && "takeOver" in journal ? journal : undefined;
+  }
 
   /** How many sessions live now, attached or detached. */
   get size(): number {
@@ -470,19 +668,32 @@ export class SessionStore {
   create(connection: Connection, route: string, limits: ResumeLimits, link: SessionLink): Session {
     const session = new Session(newSessionId(), connection, route, limits, this, link);
     this.#sessions.set(session.id, session);
+    this.journal?.started(session);
     return session;
   }
 
   /**
-   * Rebuilds session `id`, saved by another server, on `connection` (made at this upgrade, not opened: its handler
-   * is the new instance): opened without `open`, back in its topics, detached until `resume`.
+   * Rebuilds a session that another server gave up (see {@link Session.handOver}) on `connection`, made at this
+   * upgrade and not opened (its handler is the new instance): opened without `open`, with the saved protocol,
+   * params and `state`, back in its topics, detached (its window starting now) until `resume`.
    */
-  adopt(id: string, saved: SavedSession, connection: Connection, limits: ResumeLimits): Session {
-    const session = new Session(id, connection, saved.route, limits, this, undefined, saved);
-    connection.reopen(saved, session);
-    connection.runtime?.pubsub?.restore(connection, saved.topics);
-    this.#sessions.set(id, session);
-    return session;
+  adopt(moved: MovedSession, connection: Connection, limits: ResumeLimits): Session {
+    const deadline = Date.now() + limits.window * 1000;
+    return Session.restore({ ...moved, deadline }, limits, this, moved.replay, (session) => {
+      connection.reopen(moved, session);
+      connection.runtime?.pubsub?.restore(connection, moved.topics);
+      return connection;
+    });
+  }
+
+  /** Adds a restored session (see {@link Session.restore}). */
+  add(session: Session): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  /** The live sessions, attached or detached. */
+  [Symbol.iterator](): Iterator<Session> {
+    return this.#sessions.values();
   }
 
   /** Forgets an ended session. */

@@ -74,7 +74,8 @@ app.get(
 );
 // On Cloudflare each room lives in the Durable Object named after it (binding ROOMS); elsewhere, in this process.
 // A flood (over 50 messages in a second) is closed with 1008, which the pages' client does not retry.
-// Sessions resume: a member whose connection drops gets what the room said meanwhile when it comes back.
+// Sessions resume (the pages' EdgeSocket): a dropped connection misses nothing; in a Durable Object they live in
+// its storage.
 app.all(
   "/chat/:room",
   toDurableObject("ROOMS", (c) => c.req.param("room")!),

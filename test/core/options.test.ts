@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, resolveOptions } from "../../src/core/options.ts";
+import { DEFAULT_LIMITS, DEFAULT_RESUME, resolveOptions } from "../../src/core/options.ts";
 
 describe("`DEFAULT_LIMITS`", () => {
   it("limits messages to 1 MiB, idles out after 120 s and lists no extra origin", () => {
@@ -76,5 +76,26 @@ describe("#resolveOptions", () => {
     const options = { maxMessageSize: 10 };
     resolveOptions(options);
     expect(options).toEqual({ maxMessageSize: 10 });
+  });
+
+  it("resume: off by default; true for the defaults (120 s, 10,000 messages, 4 MiB); given values kept", () => {
+    expect(resolveOptions().resume).toBeUndefined();
+    expect(resolveOptions({ resume: false }).resume).toBeUndefined();
+    expect(resolveOptions({ resume: true }).resume).toEqual({
+      window: 120,
+      maxMessages: 10_000,
+      maxBytes: 4 * 1024 * 1024,
+    });
+    expect(resolveOptions({ resume: { window: 5, maxBytes: undefined } }).resume).toEqual({
+      ...DEFAULT_RESUME,
+      window: 5,
+    });
+    expect(Object.isFrozen(resolveOptions({ resume: true }).resume)).toBe(true);
+  });
+
+  it.each(["window", "maxMessages", "maxBytes"])("resume.%s must be a finite number > 0", (name) => {
+    expect(() => resolveOptions({ resume: { [name]: 0 } })).toThrow(`resume.${name} must be greater than 0`);
+    expect(() => resolveOptions({ resume: { [name]: -1 } })).toThrow(`resume.${name} must be a finite number >= 0`);
+    expect(() => resolveOptions({ resume: { [name]: Infinity } })).toThrow(RangeError);
   });
 });

@@ -12,7 +12,7 @@ import { WebSocketHandler } from "../../src/core/handler.ts";
 import type { Message, SendData } from "../../src/core/message.ts";
 import { resolveOptions } from "../../src/core/options.ts";
 import { Runtime } from "../../src/core/runtime.ts";
-import type { SavedSession, SessionEngine, SessionJournal } from "../../src/core/session-engine.ts";
+import type { MovedSession, SessionEngine } from "../../src/core/session-engine.ts";
 import { NOT_FOUND_REASON, type Session, SessionLink } from "../../src/core/session.ts";
 
 const LIMITS = resolveOptions({ idleTimeout: 0, resume: { window: 30 } });
@@ -75,21 +75,37 @@ class SharedSessions implements SessionEngine {
   start(runtime: Runtime): void {
     this.runtimes.push(runtime);
   }
-  journal(session: Session): SessionJournal {
-    const log: Entry[] = [];
-    this.journals.set(session, log);
-    return {
-      sent: (count, data) => log.push(`sent ${count} ${data}`),
-      confirmed: (count) => log.push(`confirmed ${count}`),
-      received: (count) => log.push(`received ${count}`),
-      changed: () => log.push("changed"),
-      end: () => {
-        log.push("end");
-        return this.failing ? Promise.reject(new Error("store away")) : Promise.resolve(this.held);
-      },
-    };
+  #log(session: Session, entry: Entry): void {
+    let log = this.journals.get(session);
+    if (!log) this.journals.set(session, log = []);
+    log.push(entry);
   }
-  takeOver(id: string, route: string, adopt: (saved: SavedSession) => Session): Promise<Session | undefined> {
+  started(session: Session): void {
+    this.#log(session, "started");
+  }
+  sent(session: Session, data: SendData): void {
+    this.#log(session, `sent ${session.sentCount} ${data}`);
+  }
+  confirmed(session: Session): void {
+    this.#log(session, `confirmed: ${session.pending} of ${session.sentCount} kept`);
+  }
+  received(session: Session): void {
+    this.#log(session, `received ${session.receivedCount}`);
+  }
+  changed(session: Session): void {
+    this.#log(session, "changed");
+  }
+  detached(session: Session): void {
+    this.#log(session, "detached");
+  }
+  attached(session: Session): void {
+    this.#log(session, "attached");
+  }
+  ended(session: Session): Promise<boolean> {
+    this.#log(session, "ended");
+    return this.failing ? Promise.reject(new Error("store away")) : Promise.resolve(this.held);
+  }
+  takeOver(id: string, route: string, adopt: (moved: MovedSession) => Session): Promise<Session | undefined> {
     if (this.failing) return Promise.reject(new Error("store away"));
     const holder = this.runtimes.map((runtime) => runtime.sessions!.get(id)).find(Boolean);
     const saved = holder?.route === route ? holder.handOver() : undefined;
@@ -129,21 +145,22 @@ describe("a session with an engine", () => {
     handler.send("two");
     link.receive("state=kept");
     link.receive("join=news");
-    for (let i = 0; i < 62; i++) link.receive(`c${i}`); // the 64th message is acknowledged at once
     link.receive("\0a1");
-    expect(socket.sent.at(-1)).toBe("\0a64");
-    link.closed(CloseCode.NORMAL, "bye");
+    link.closed(CloseCode.GOING_AWAY, "bye");
     await settle();
     expect(engine.journals.get(session)).toEqual([
+      "started",
       "sent 1 one",
       "sent 2 two",
+      "received 1",
       "changed",
+      "received 2",
       "changed",
-      "received 64",
-      "confirmed 1",
-      "end",
+      "confirmed: 1 of 2 kept",
+      "ended",
     ]);
-    expect(handler.log.at(-1)).toBe("close 1000 bye");
+    expect(socket.sent).toHaveLength(3); // the welcome and two messages
+    expect(handler.log.at(-1)).toBe("close 1001 bye");
   });
 
   it("ends without onClose when its engine says another server took it meanwhile", async () => {
@@ -192,7 +209,8 @@ describe("a session with an engine", () => {
     second.link.receive("after");
     expect(second.socket.sent.at(-1)).toBe("n2");
     const moved = b.runtime.sessions!.get(id)!;
-    expect(engine.journals.get(moved)).toEqual(["confirmed 1", "sent 4 n2"]);
+    // Its journal hears of it from the move on (what the holder saved, the engine saved).
+    expect(engine.journals.get(moved)).toEqual(["confirmed: 2 of 3 kept", "attached", "sent 4 n2", "received 3"]);
 
     second.link.closed(CloseCode.NORMAL, "done");
     await settle();
