@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
+import { redisBackplane, redisSessions } from "../../src/backplane/redis.ts";
+import { Runtime } from "../../src/core/runtime.ts";
 import { EdgeSocket, type EdgeSocketOptions, type WebSocketConstructor } from "../../src/client/index.ts";
 import { SESSION_EXPIRED_REASON } from "../../src/core/session.ts";
 import type { ProcessRecord } from "../fixtures/resume-redis-app.ts";
@@ -16,6 +18,18 @@ import { type RunningServer, startServer } from "../helpers/runtimes.ts";
 const PREFIX = "es-test";
 const WAIT = { timeout: 60_000, interval: 50 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("redisSessions at setup", () => {
+  test("takes only a Redis backplane of one server, and only the one its server relays through", () => {
+    expect(() => redisSessions({ start() {}, publish() {}, close: async () => {} })).toThrow(TypeError);
+    expect(() => redisSessions(redisBackplane({ cluster: ["redis://127.0.0.1:1"] }))).toThrow(/Redis Cluster/);
+    // Neither backplane connects: a Runtime starts the backplane it gets, and these throw before that.
+    const sessions = redisSessions(redisBackplane({ url: "redis://127.0.0.1:1" }));
+    expect(() => new Runtime({ upgrade: () => new Response(null), sessions })).toThrow(
+      /serve\(app, \{ backplane, sessions \}\)/,
+    );
+  });
+});
 
 describe("Redis sessions across two Node processes", () => {
   let redis: RunningRedis;
