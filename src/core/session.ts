@@ -15,6 +15,8 @@ export const NOT_FOUND_REASON = "session not found: expired, ended or unknown";
 /** A side acknowledges after this many messages, or {@link ACK_DELAY_MS} after the first unacknowledged one. */
 const ACK_EVERY = 64;
 const ACK_DELAY_MS = 100;
+/** The second character of an acknowledgement frame, `\0a<received>`. */
+const ACK_CODE = "a".charCodeAt(0);
 /** How long a new socket may take to send its `hello`. */
 const HELLO_TIMEOUT_MS = 10_000;
 /** 144 random bits, base64url: 24 characters. */
@@ -80,11 +82,19 @@ export class Session implements Transport {
       this.#overflow();
       return;
     }
-    this.#link?.send(data);
+    // Straight to the socket, not through the link: on Bun's JIT every call on the message path counts (measured:
+    // docs/performance.md, "Resume").
+    const socket = this.#link?.transport;
+    if (socket === undefined) return;
+    try {
+      socket.send(escape(data));
+    } catch {
+      // the socket is closing: its close event detaches the session
+    }
   }
 
   get bufferedAmount(): number {
-    return this.#link?.bufferedAmount ?? 0;
+    return this.#link?.transport?.bufferedAmount ?? 0;
   }
 
   close(code?: number, reason?: string): void {
@@ -106,7 +116,9 @@ export class Session implements Transport {
     const unacknowledged = ++this.#received - this.#receivedAcknowledged;
     this.connection.receive(message);
     if (unacknowledged >= ACK_EVERY) this.#acknowledge();
-    else if (unacknowledged === 1) this.#ackTimer ??= setTimeout(() => this.#acknowledge(), ACK_DELAY_MS);
+    // The timer is left running by an acknowledgement (one timer per 64 messages cost more than the counting):
+    // when it fires it acknowledges what came since, if anything, so that none waits longer than ACK_DELAY_MS.
+    else this.#ackTimer ??= setTimeout(() => this.#acknowledgeLate(), ACK_DELAY_MS);
   }
 
   /** The client confirmed `received` of the server's messages: they need no replay. */
@@ -163,9 +175,13 @@ export class Session implements Transport {
   // --- inside ---
 
   #acknowledge(): void {
-    this.#ackTimer = clearTimer(this.#ackTimer);
     this.#receivedAcknowledged = this.#received;
     this.#link?.sendControl(control("a", this.#received));
+  }
+
+  #acknowledgeLate(): void {
+    this.#ackTimer = undefined;
+    if (this.#received > this.#receivedAcknowledged) this.#acknowledge();
   }
 
   #overflow(): void {
@@ -235,6 +251,18 @@ export class SessionLink implements SocketEvents {
   receive(message: Message): void {
     this.#heard++;
     const session = this.#session;
+    if (session !== undefined) {
+      // A session's frequent frames without the general reader (measured on Bun: docs/performance.md, "Resume"): a
+      // data message (binary, or text not starting with U+0000), and an acknowledgement, one per 64 messages.
+      if (typeof message !== "string" || message.charCodeAt(0) !== 0) return session.received(message);
+      if (message.charCodeAt(1) === ACK_CODE) {
+        const received = Number(message.slice(2));
+        if (!(Number.isSafeInteger(received) && received >= 0 && session.confirmed(received))) {
+          this.closeSocket(CloseCode.PROTOCOL_ERROR, "unexpected control frame");
+        }
+        return;
+      }
+    }
     const frame = readFrame(message);
     if (!Array.isArray(frame)) {
       if (session) session.received(frame);
@@ -268,6 +296,11 @@ export class SessionLink implements SocketEvents {
   /** Sends a control frame (made by `control()`). */
   sendControl(frame: string): void {
     this.#write(frame);
+  }
+
+  /** The runtime socket, once open. */
+  get transport(): Transport | undefined {
+    return this.#transport;
   }
 
   #write(frame: SendData): void {
@@ -319,7 +352,7 @@ export class SessionLink implements SocketEvents {
   #control([kind, count, id]: string[]): boolean {
     const received = Number(count);
     if (!Number.isSafeInteger(received) || received < 0) return false;
-    if (kind === "a" && this.#session) return this.#session.confirmed(received);
+    // An acknowledgement is read by `receive`: here only before the session, out of order.
     if (kind !== "h" || this.#session) return false;
     this.#helloTimer = clearTimer(this.#helloTimer);
     this.#hello(id || undefined, received);
