@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
+import { RESUME, RESUME_RUNTIMES, RESUME_SCENARIOS, RESUME_SERVERS, resumeServers } from "./resume.ts";
 import { type ScenarioName, type ScenarioParams, SCENARIOS } from "./scenarios.ts";
 import { ALL_SERVERS, type Kind } from "./servers.ts";
 
@@ -12,6 +13,8 @@ import { ALL_SERVERS, type Kind } from "./servers.ts";
 export interface Mode {
   servers: readonly string[];
   scenarios: Partial<Record<ScenarioName, ScenarioParams>>;
+  /** The servers of `--scenarios resume` (bench/resume.ts), which runs its scenarios with the parameters above. */
+  resumeServers: readonly string[];
 }
 
 const TARGET_SERVERS = ["bun", "deno", "workerd", "node"].flatMap((runtime) =>
@@ -69,6 +72,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       settle: 500,
       load: TARGET_LOAD,
     }),
+    resumeServers: resumeServers(RESUME_RUNTIMES),
   },
   quick: {
     servers: TARGET_SERVERS,
@@ -84,6 +88,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       load: TARGET_LOAD,
       targetsOnly: true,
     }),
+    resumeServers: resumeServers(RESUME_RUNTIMES),
   },
   smoke: {
     servers: ["bun-raw", "bun-edgesocket"],
@@ -98,6 +103,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       settle: 100,
       load: { connections: 4, inflight: 4 },
     }),
+    resumeServers: resumeServers(["bun"]),
   },
 };
 
@@ -116,6 +122,8 @@ export interface Args {
   rewrite: boolean;
   /** `--scenarios fanout`: also run the fan-out benchmark (bench/fanout/, two processes behind one Redis). */
   fanout: boolean;
+  /** `--scenarios resume`: also run the resume scenario (bench/resume.ts: plain route against resume route). */
+  resume: boolean;
 }
 
 /** The scenario that runs the fan-out benchmark of bench/fanout/ (its own servers, Redis and load client). */
@@ -123,7 +131,7 @@ export const FANOUT = "fanout";
 
 /** The usage line. */
 export const USAGE =
-  "npm run bench -- [--quick | --smoke] [--servers bun-raw,bun-edgesocket] [--scenarios idle,latency,fanout] [--repeats N] [--out DIR] [--readme] [--rewrite]";
+  "npm run bench -- [--quick | --smoke] [--servers bun-raw,bun-edgesocket] [--scenarios idle,latency,fanout,resume] [--repeats N] [--out DIR] [--readme] [--rewrite]";
 
 function list(value: string | undefined): string[] {
   return (value ?? "").split(",").filter(Boolean);
@@ -137,6 +145,7 @@ export function parseArgs(argv: readonly string[]): Args {
     docs: false,
     rewrite: false,
     fanout: false,
+    resume: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -145,14 +154,17 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (arg === "--scenarios") {
       const names = list(argv[++i]);
       args.fanout = names.includes(FANOUT);
-      args.scenarios = names.filter((name) => name !== FANOUT) as ScenarioName[];
+      args.resume = names.includes(RESUME);
+      args.scenarios = names.filter((name) => name !== FANOUT && name !== RESUME) as ScenarioName[];
     } else if (arg === "--repeats") args.repeats = Number(argv[++i]);
     else if (arg === "--out") args.out = path.resolve(argv[++i] ?? "");
     else if (arg === "--readme") args.docs = true;
     else if (arg === "--rewrite") args.rewrite = true;
     else throw new Error(`unknown argument ${arg}\nusage: ${USAGE}`);
   }
-  for (const name of args.servers ?? []) if (!ALL_SERVERS.includes(name)) throw new Error(`unknown server ${name}`);
+  for (const name of args.servers ?? []) {
+    if (!ALL_SERVERS.includes(name) && !RESUME_SERVERS.includes(name)) throw new Error(`unknown server ${name}`);
+  }
   for (const name of args.scenarios ?? []) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}`);
   if (args.repeats !== undefined && !(Number.isInteger(args.repeats) && args.repeats > 0)) {
     throw new Error("--repeats takes a positive whole number");
@@ -164,5 +176,33 @@ export function parseArgs(argv: readonly string[]): Args {
 export function selectedScenarios(args: Args): [ScenarioName, ScenarioParams][] {
   const all = MODES[args.mode].scenarios;
   return SCENARIOS.filter((name) => all[name] && (!args.scenarios || args.scenarios.includes(name)))
-    .map((name) => [name, { ...all[name]!, ...(args.repeats ? { repeats: args.repeats } : {}) }]);
+    .map((name) => [name, withRepeats(all[name]!, args)]);
+}
+
+function withRepeats(params: ScenarioParams, args: Args): ScenarioParams {
+  return { ...params, ...(args.repeats ? { repeats: args.repeats } : {}) };
+}
+
+/** Whether the main run has anything to do: not when `--scenarios` named only fanout and resume. */
+export function runsMainScenarios(args: Args): boolean {
+  return args.scenarios?.length !== 0;
+}
+
+/**
+ * The resume scenario's servers (the mode's, or those of `--servers` among them) and its scenarios with the mode's
+ * parameters on every server (`repeats` if given).
+ */
+export function resumeSelection(args: Args): { servers: string[]; scenarios: [ScenarioName, ScenarioParams][] } {
+  const mode = MODES[args.mode];
+  const servers = mode.resumeServers.filter((name) => !args.servers || args.servers.includes(name));
+  const scenarios = RESUME_SCENARIOS.map((name): [ScenarioName, ScenarioParams] => {
+    const { kinds: _onEveryServer, ...params } = mode.scenarios[name]!;
+    return [name, withRepeats(params, args)];
+  });
+  return { servers, scenarios };
+}
+
+/** The servers of the main run: the mode's, or those of `--servers` that are not only the resume scenario's. */
+export function mainServers(args: Args): readonly string[] {
+  return args.servers?.filter((name) => ALL_SERVERS.includes(name)) ?? MODES[args.mode].servers;
 }

@@ -5,13 +5,25 @@
  * broke the echo: every echo is checked (opcode, length, bytes), and the count of echoes must equal the count sent.
  *
  *   load-client.js <throughput|latency|large|churn|idle|broadcast> --port P [--pids 1,2] [--duration ms] ...
+ *     [--resume true]
  *
  * @module
  */
 import { cpuSeconds, machineCpuSeconds, rssByProcess } from "./proc.ts";
 import { percentile } from "./stats.ts";
-import { type Tally, tally } from "./wire.ts";
-import { clientFrame, closeAll, type Conn, connect, connectMany, OP_BINARY, OP_TEXT, repeated } from "./wire.ts";
+import {
+  clientFrame,
+  closeAll,
+  type Conn,
+  connect,
+  connectMany,
+  type ConnectOptions,
+  OP_BINARY,
+  OP_TEXT,
+  repeated,
+  type Tally,
+  tally,
+} from "./wire.ts";
 
 /** The options of every scenario; each uses some. Times in ms, sizes in bytes. */
 export interface ClientOptions {
@@ -27,6 +39,8 @@ export interface ClientOptions {
   settle: number;
   rounds: number;
   gap: number;
+  /** Speak the resume protocol as `EdgeSocket` does (a route with `resume`): hello, welcome, acknowledgements. */
+  resume: boolean;
 }
 
 /** What every scenario reports: `value` in `unit`, and the echo check. */
@@ -49,6 +63,7 @@ const DEFAULTS: Omit<ClientOptions, "port"> = {
   settle: 1000,
   rounds: 20,
   gap: 20,
+  resume: false,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,6 +75,11 @@ function clientCpuSeconds(): number {
 
 function textPayload(size: number): Buffer {
   return Buffer.alloc(size, "edgesocket-bench-");
+}
+
+/** Where the scenario connects and what every echo must be: `payload` with `opcode`. */
+function target(opts: ClientOptions, payload: Buffer, opcode: number): ConnectOptions {
+  return { port: opts.port, expected: payload, expectedOp: opcode, resume: opts.resume };
 }
 
 async function drain(conns: Conn[], timeout: number): Promise<void> {
@@ -75,7 +95,7 @@ async function pump(opts: ClientOptions, opcode: number) {
   const payload = opcode === OP_TEXT ? textPayload(opts.size) : Buffer.alloc(opts.size, "\x00\x01\xfe\xff\x7f");
   const frame = clientFrame(opcode, payload);
   const batch = repeated(frame, opts.inflight);
-  const conns = await connectMany({ port: opts.port, expected: payload, expectedOp: opcode }, opts.connections);
+  const conns = await connectMany(target(opts, payload, opcode), opts.connections);
   let total = 0;
   let stopping = false;
   for (const conn of conns) {
@@ -129,7 +149,7 @@ async function large(opts: ClientOptions): Promise<ScenarioResult> {
 async function latency(opts: ClientOptions): Promise<ScenarioResult> {
   const payload = textPayload(opts.size);
   const frame = clientFrame(OP_TEXT, payload);
-  const conn = await connect({ port: opts.port, expected: payload, expectedOp: OP_TEXT });
+  const conn = await connect(target(opts, payload, OP_TEXT));
   const times = new Float64Array(opts.count);
   const warmup = opts.warmup;
   let deadline = Infinity; // set once the warm-up is done
@@ -176,7 +196,7 @@ async function churn(opts: ClientOptions): Promise<ScenarioResult> {
   let cycles = 0;
   let failures = 0;
   const cycle = async () => {
-    const conn = await connect({ port: opts.port, expected: payload, expectedOp: OP_TEXT, timeout: 5000 });
+    const conn = await connect({ ...target(opts, payload, OP_TEXT), timeout: 5000 });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("echo timed out")), 5000);
       conn.onMessage = () => {
@@ -214,7 +234,7 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
   const payload = textPayload(opts.size);
   const frame = clientFrame(OP_TEXT, payload);
   const openIdle = async (count: number) => {
-    const conns = await connectMany({ port: opts.port, expected: payload, expectedOp: OP_TEXT }, count, 100);
+    const conns = await connectMany(target(opts, payload, OP_TEXT), count, 100);
     for (const conn of conns) conn.send(frame, 1);
     await drain(conns, 10000);
     await sleep(opts.settle);
@@ -258,9 +278,8 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
 async function broadcast(opts: ClientOptions): Promise<ScenarioResult> {
   const payload = textPayload(opts.size);
   const frame = clientFrame(OP_TEXT, payload);
-  const target = { port: opts.port, expected: payload, expectedOp: OP_TEXT };
-  const subscribers = await connectMany({ ...target, path: "/subscribe" }, opts.count, 100);
-  const publisher = await connect({ ...target, path: "/publish" });
+  const subscribers = await connectMany({ ...target(opts, payload, OP_TEXT), path: "/subscribe" }, opts.count, 100);
+  const publisher = await connect({ ...target(opts, payload, OP_TEXT), path: "/publish" });
   // The servers subscribe in their open hook, which may run just after the client saw the 101.
   await sleep(opts.settle);
   let waiting = 0;
@@ -317,6 +336,7 @@ function parseArgs(argv: string[]): { scenario: ClientScenario; opts: ClientOpti
     const key = argv[i]!.replace(/^--/, "") as keyof ClientOptions;
     const value = argv[i + 1] ?? "";
     if (key === "pids") opts.pids = value ? value.split(",").map(Number) : [];
+    else if (key === "resume") opts.resume = value === "true";
     else if (key in opts) opts[key] = Number(value);
     else throw new Error(`unknown option --${key}`);
   }

@@ -62,7 +62,7 @@ export function findTools(): Tools {
   };
 }
 
-/** The machine and the versions measured, for the report. */
+/** The machine and the versions measured, for the report; `loadavg`: the load averages (1, 5, 15 min) now. */
 export function machineInfo(tools: Tools): Record<string, string | number | undefined> {
   const cpus = os.cpus();
   return {
@@ -83,5 +83,6 @@ export function machineInfo(tools: Tools): Record<string, string | number | unde
     "@hono/node-ws": packageVersion("@hono/node-ws"),
     client: `bench/load-client.ts on ${tools.client.runtime} (raw node:net sockets)`,
     pinning: tools.pinned ? "servers on CPU 0, client on CPU 1 (taskset)" : "none (taskset or a second CPU missing)",
+    loadavg: os.loadavg().map((load) => load.toFixed(2)).join(", "),
   };
 }

@@ -10,7 +10,7 @@ import { ROOT } from "../test/helpers/runtimes.ts";
 import { BROADCAST_NOTE, describeScenario, type Metric, METRICS, type ScenarioName } from "./scenarios.ts";
 import { BASE_KIND, type Kind, parseServerName, type Runtime } from "./servers.ts";
 import type { Spread } from "./stats.ts";
-import type { Report, ServerSummary } from "./summary.ts";
+import type { Report, RunReport, ServerSummary } from "./summary.ts";
 
 /** The document whose block between {@link DOC_START} and {@link DOC_END} `--readme` rewrites (from the root). */
 export const PERFORMANCE_DOC = "docs/performance.md";
@@ -23,41 +23,53 @@ export const DOC_END = "<!-- bench:end -->";
 
 // --- numbers ---
 
-const fmt = (value: number | undefined, digits = 0): string =>
+/** A figure as the tables show it: thousands separated, `digits` below 1,000, "–" when missing. */
+export const fmt = (value: number | undefined, digits = 0): string =>
   value === undefined || !Number.isFinite(value)
     ? "–"
     : value >= 1000
     ? Math.round(value).toLocaleString("en-US")
     : value.toFixed(digits);
-const times = (value: number) => `${value.toFixed(2)}×`;
-const kib = (bytes: number) => `${bytes >= 0 ? "+" : ""}${(bytes / 1024).toFixed(2)} KiB`;
+/** A ratio: `0.98×`. */
+export const times = (value: number): string => `${value.toFixed(2)}×`;
+/** A difference in bytes: `+1.25 KiB`. */
+export const kib = (bytes: number): string => `${bytes >= 0 ? "+" : ""}${(bytes / 1024).toFixed(2)} KiB`;
 /** `0.98× (0.95–1.01)`: a paired comparison, its median and the range of its pairs. */
-const pairedText = (s: Spread | undefined, unit: (v: number) => string = times): string =>
+export const pairedText = (s: Spread | undefined, unit: (v: number) => string = times): string =>
   s === undefined ? "–" : s.n > 1 ? `${unit(s.median)} (${unit(s.min)}–${unit(s.max)})` : unit(s.median);
 
-const DIGITS: Record<string, number> = { large: 0, broadcast: 2, cpuPerMessage: 3 };
+/** Decimals of each metric below 1,000 (1 where not listed). */
+export const DIGITS: Record<string, number> = { large: 0, broadcast: 2, cpuPerMessage: 3 };
 
+/** The server `name` is compared with in the tables: its runtime's base (none for the base itself). */
 function baseName(name: string): string | undefined {
   const { runtime, kind } = parseServerName(name);
   return kind === BASE_KIND[runtime] ? undefined : `${runtime}-${BASE_KIND[runtime]}`;
 }
 
-/** A server's median of `m`, with (in parentheses) its paired comparison with its runtime's base. */
-function cell(s: ServerSummary, name: string, m: Metric): string {
+/** A server's median of `m`, with (in parentheses) its paired comparison with `base` (its runtime's base). */
+function cell(s: ServerSummary, name: string, m: Metric, base = baseName(name)): string {
   const value = fmt(s.medians[m.key]?.median, DIGITS[m.key] ?? 1);
-  const base = baseName(name);
   const vs = base ? s.vs[parseServerName(base).kind]?.[m.key]?.median : undefined;
   return vs === undefined ? value : `${value} (${m.difference ? kib(vs) : times(vs)})`;
 }
 
 // --- tables ---
 
-function resultsTable({ summary, names, skipped }: Report): string[] {
+/**
+ * A row per server: the median of each of `metrics`, with its paired comparison with the server `baseOf(name)`
+ * (by default its runtime's base), and the echo check.
+ */
+export function resultsTable(
+  { summary, names, skipped }: Pick<RunReport, "summary" | "names" | "skipped">,
+  metrics: readonly Metric[] = METRICS,
+  baseOf: (name: string) => string | undefined = baseName,
+): string[] {
   const lines = [
-    `| server | ${METRICS.map((m) => m.label).join(" | ")} | echoes verified |`,
-    `|---|${METRICS.map(() => "---:").join("|")}|---|`,
+    `| server | ${metrics.map((m) => m.label).join(" | ")} | echoes verified |`,
+    `|---|${metrics.map(() => "---:").join("|")}|---|`,
   ];
-  const dashes = METRICS.map(() => "–").join(" | ");
+  const dashes = metrics.map(() => "–").join(" | ");
   for (const name of names) {
     const s = summary[name]!;
     if (s.error) {
@@ -65,7 +77,7 @@ function resultsTable({ summary, names, skipped }: Report): string[] {
       continue;
     }
     const check = s.verified.ok ? `✓ ${s.verified.echoes.toLocaleString("en-US")}` : `✗ ${s.failures.join("; ")}`;
-    lines.push(`| ${name} | ${METRICS.map((m) => cell(s, name, m)).join(" | ")} | ${check} |`);
+    lines.push(`| ${name} | ${metrics.map((m) => cell(s, name, m, baseOf(name))).join(" | ")} | ${check} |`);
   }
   for (const [name, reason] of Object.entries(skipped)) lines.push(`| ${name} | ${dashes} | ${reason} |`);
   return lines;
@@ -124,35 +136,49 @@ function medianOf(s: ServerSummary | undefined, key: string): number | undefined
 /** A core counts as used up above this share. */
 const SATURATED = 0.9;
 
-/** What limited the throughput window, from the CPU each side used. */
-function limit(edge: ServerSummary): string {
+/** What limited the throughput window of `edge` (named `edgeName`), from the CPU each side used. */
+function limit(edge: ServerSummary, edgeName: string): string {
   const server = edge.cpu.server?.median ?? 0;
   const client = edge.cpu.client?.median ?? 0;
   if (client >= SATURATED) return "the load client was the limit";
-  if (server >= SATURATED) return "edgesocket's server used its whole core";
+  if (server >= SATURATED) return `${edgeName}'s server used its whole core`;
   return `neither side used its whole core while other processes used ${
     fmt(edge.cpu.other?.median, 2)
   } cores: the machine's other load set the pace`;
 }
 
-/** Who did the work in the throughput window: each server's cores and CPU per message, the client's, the verdict. */
-function throughputWhy(edge: ServerSummary, other: ServerSummary, otherName: string): string {
+/**
+ * Who did the work in the throughput window: each server's cores and CPU per message, the client's, the verdict.
+ * `edge` is the server under test, named `edgeName`.
+ */
+export function throughputWhy(edge: ServerSummary, other: ServerSummary, otherName: string, edgeName = "edgesocket") {
   const cores = (s: ServerSummary) => fmt(s.cpu.server?.median, 2);
-  return `edgesocket ${cores(edge)} cores at ${fmt(medianOf(edge, "cpuPerMessage"), 3)} µs/msg, ${otherName} ${
+  return `${edgeName} ${cores(edge)} cores at ${fmt(medianOf(edge, "cpuPerMessage"), 3)} µs/msg, ${otherName} ${
     cores(other)
   } cores at ${fmt(medianOf(other, "cpuPerMessage"), 3)} µs/msg, client ${fmt(edge.cpu.client?.median, 2)} cores; ${
-    limit(edge)
+    limit(edge, edgeName)
   }`;
 }
 
-function compareWhy(edge: ServerSummary, other: ServerSummary, otherName: string, key: string): string {
+/** Both servers' medians of the metric `key`: why a comparison of them missed its target. */
+export function compareWhy(
+  edge: ServerSummary,
+  other: ServerSummary,
+  otherName: string,
+  key: string,
+  edgeName = "edgesocket",
+): string {
   const m = METRICS.find((x) => x.key === key)!;
-  return `medians: edgesocket ${fmt(medianOf(edge, key), DIGITS[key] ?? 1)}, ${otherName} ${
+  return `medians: ${edgeName} ${fmt(medianOf(edge, key), DIGITS[key] ?? 1)}, ${otherName} ${
     fmt(medianOf(other, key), DIGITS[key] ?? 1)
   } ${m.label.split(" ").pop()}`;
 }
 
-function row(
+/**
+ * A target's row: `value` (a paired comparison) against `met`, and where it is missed, `why()` (and whether some
+ * pairs met it).
+ */
+export function row(
   runtime: Runtime,
   target: string,
   value: Spread | undefined,
@@ -310,17 +336,29 @@ export function readmeBlock(report: Report): string {
 
 /** Replaces the performance document's block with this run's tables (`deno`: to align them as `deno fmt` does). */
 export function updatePerformanceDoc(report: Report, deno: string | undefined): void {
+  replaceDocBlock({ start: DOC_START, startPrefix: DOC_START_PREFIX, end: DOC_END }, readmeBlock(report), deno);
+}
+
+/**
+ * Replaces the block of {@link PERFORMANCE_DOC} from the line starting with `startPrefix` to `end` with `block`, then
+ * formats the document with `deno` (`deno fmt --check` runs in `npm test`).
+ */
+export function replaceDocBlock(
+  markers: { start: string; startPrefix: string; end: string },
+  block: string,
+  deno: string | undefined,
+): void {
   const file = path.join(ROOT, PERFORMANCE_DOC);
   const text = readFileSync(file, "utf8");
-  const start = text.indexOf(DOC_START_PREFIX);
-  const end = text.indexOf(DOC_END);
-  if (start < 0 || end < start) throw new Error(`${PERFORMANCE_DOC} has no ${DOC_START} … ${DOC_END} block`);
-  writeFileSync(file, text.slice(0, start) + readmeBlock(report) + text.slice(end + DOC_END.length));
-  // The document is checked by `deno fmt --check` in `npm test`.
+  const start = text.indexOf(markers.startPrefix);
+  const end = text.indexOf(markers.end);
+  if (start < 0 || end < start) throw new Error(`${PERFORMANCE_DOC} has no ${markers.start} … ${markers.end} block`);
+  writeFileSync(file, text.slice(0, start) + block + text.slice(end + markers.end.length));
   if (deno) spawnSync(deno, ["fmt", file], { cwd: ROOT, stdio: "ignore" });
 }
 
-function cpuTable({ summary, names }: Report): string[] {
+/** Per server: the CPU each side used in the throughput window, and the server's CPU per message. */
+export function cpuTable({ summary, names }: Pick<RunReport, "summary" | "names">): string[] {
   const lines = [
     "| server | server CPU cores | client CPU cores | others | server CPU µs per message |",
     "|---|---:|---:|---:|---:|",

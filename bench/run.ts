@@ -6,6 +6,8 @@
  * reverse order, and so on), so each comparison is between runs seconds apart. Writes
  * bench/results/latest.{md,svg,json}; `--readme` also writes the tables into the performance document, and
  * `--rewrite` writes all that again from latest.json without running anything (after a change of the report's form).
+ * `--scenarios resume` runs the resume scenario (bench/resume.ts) into bench/results/resume.{md,json} instead, and
+ * `--scenarios fanout` the fan-out benchmark (bench/fanout/).
  * @module
  */
 import { spawn } from "node:child_process";
@@ -14,11 +16,12 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, type RunningServer } from "../test/helpers/runtimes.ts";
-import { type Args, MODES, parseArgs, selectedScenarios } from "./cli.ts";
+import { type Args, mainServers, parseArgs, resumeSelection, runsMainScenarios, selectedScenarios } from "./cli.ts";
 import type { ScenarioResult } from "./load-client.ts";
 import { findTools, machineInfo, type Tools } from "./machine.ts";
 import { groupPids } from "./proc.ts";
 import { markdown, svg, updatePerformanceDoc } from "./report.ts";
+import { RESUME_UNAVAILABLE, resumeMarkdown, resumePair, updateResumeDoc } from "./resume.ts";
 import {
   BROADCAST_NOTE,
   BROADCAST_SERVERS,
@@ -29,7 +32,7 @@ import {
   type ScenarioRun,
 } from "./scenarios.ts";
 import { CLIENT_CPU, missingTool, parseServerName, RUNTIMES, startBenchServer, stopBenchServer } from "./servers.ts";
-import { type Report, type ServerResults, summarize } from "./summary.ts";
+import { type Report, type RunReport, type ServerResults, summarize } from "./summary.ts";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -131,6 +134,54 @@ interface RunContext {
   results: Record<string, ServerResults>;
 }
 
+/**
+ * Runs `scenarios` on the servers `wanted`, runtime by runtime (a server whose runtime is missing is skipped, as are
+ * those of `skipped` given); the report of the run without a broadcast note.
+ */
+async function measure(
+  mode: Args["mode"],
+  wanted: readonly string[],
+  scenarios: [ScenarioName, ScenarioParams][],
+  tools: Tools,
+  skipped: Record<string, string> = {},
+): Promise<RunReport> {
+  const started = Date.now();
+  const machine = machineInfo(tools);
+  const names: string[] = [];
+  for (const name of wanted) {
+    const reason = missingTool(name, tools);
+    if (reason) skipped[name] = reason;
+    else names.push(name);
+  }
+  const results: Record<string, ServerResults> = Object.fromEntries(names.map((name) => [name, { runs: {} }]));
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "edgesocket-bench-"));
+  log(`bench: ${mode}, ${names.length} servers, client on ${tools.client.runtime}${tools.pinned ? ", pinned" : ""}`);
+  try {
+    for (const runtime of RUNTIMES) {
+      const group = names.filter((name) => parseServerName(name).runtime === runtime);
+      if (group.length === 0) continue;
+      const groupStart = Date.now();
+      await runGroup(group, scenarios, { tools, scratch, results });
+      log(`bench: ${runtime} done in ${Math.round((Date.now() - groupStart) / 1000)} s`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const summary = summarize(results, names);
+  const broken = names.filter((name) => !summary[name]!.verified.ok);
+  if (broken.length > 0) log(`bench: echo checks failed or servers did not start: ${broken.join(", ")}`);
+  return {
+    mode,
+    machine,
+    params: Object.fromEntries(scenarios),
+    names,
+    skipped,
+    results,
+    summary,
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+}
+
 function writeReport(report: Report, args: Args, tools: Tools): void {
   mkdirSync(args.out, { recursive: true });
   const md = markdown(report);
@@ -139,6 +190,28 @@ function writeReport(report: Report, args: Args, tools: Tools): void {
   writeFileSync(path.join(args.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
   if (args.docs) updatePerformanceDoc(report, tools.deno);
   process.stdout.write(md);
+}
+
+/** Writes `<out>/resume.{json,md}` and, with `--readme`, the performance document's resume block. */
+function writeResumeReport(report: RunReport, args: Args, tools: Tools): void {
+  mkdirSync(args.out, { recursive: true });
+  const md = resumeMarkdown(report);
+  writeFileSync(path.join(args.out, "resume.md"), md);
+  writeFileSync(path.join(args.out, "resume.json"), `${JSON.stringify(report, null, 2)}\n`);
+  if (args.docs) updateResumeDoc(report, tools.deno);
+  process.stdout.write(md);
+}
+
+/** `--scenarios resume`: each runtime's plain route against its resume route (bench/resume.ts). */
+async function runResumeScenario(args: Args, tools: Tools): Promise<void> {
+  const { servers, scenarios } = resumeSelection(args);
+  const skipped: Record<string, string> = {};
+  for (const name of servers) {
+    const { runtime } = parseServerName(name);
+    const reason = RESUME_UNAVAILABLE[runtime];
+    if (reason) skipped[resumePair(runtime).resume] = `${reason}: its plain route is measured alone`;
+  }
+  writeResumeReport(await measure(args.mode, servers, scenarios, tools, skipped), args, tools);
 }
 
 /** `--scenarios fanout`: the fan-out benchmark's own command line (compiled by `npm run bench`), quick if asked. */
@@ -155,55 +228,24 @@ function runFanoutBenchmark(args: Args): Promise<void> {
   });
 }
 
+function readReport<T>(args: Args, file: string): T {
+  return JSON.parse(readFileSync(path.join(args.out, file), "utf8"));
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const tools = findTools();
   if (args.rewrite) {
-    return writeReport(JSON.parse(readFileSync(path.join(args.out, "latest.json"), "utf8")), args, tools);
+    if (args.resume) writeResumeReport(readReport(args, "resume.json"), args, tools);
+    if (runsMainScenarios(args)) writeReport(readReport(args, "latest.json"), args, tools);
+    return;
   }
-  if (args.fanout) {
-    await runFanoutBenchmark(args);
-    if (args.scenarios?.length === 0) return;
-  }
-  const started = Date.now();
+  if (args.fanout) await runFanoutBenchmark(args);
+  if (args.resume) await runResumeScenario(args, tools);
+  if (!runsMainScenarios(args)) return;
   const scenarios = selectedScenarios(args);
-  const skipped: Record<string, string> = {};
-  const names: string[] = [];
-  for (const name of args.servers ?? MODES[args.mode].servers) {
-    const reason = missingTool(name, tools);
-    if (reason) skipped[name] = reason;
-    else names.push(name);
-  }
-  const results: Record<string, ServerResults> = Object.fromEntries(names.map((name) => [name, { runs: {} }]));
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "edgesocket-bench-"));
-  log(
-    `bench: ${args.mode}, ${names.length} servers, client on ${tools.client.runtime}${tools.pinned ? ", pinned" : ""}`,
-  );
-  try {
-    for (const runtime of RUNTIMES) {
-      const group = names.filter((name) => parseServerName(name).runtime === runtime);
-      if (group.length === 0) continue;
-      const groupStart = Date.now();
-      await runGroup(group, scenarios, { tools, scratch, results });
-      log(`bench: ${runtime} done in ${Math.round((Date.now() - groupStart) / 1000)} s`);
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-  const report: Report = {
-    mode: args.mode,
-    machine: machineInfo(tools),
-    params: Object.fromEntries(scenarios),
-    names,
-    skipped,
-    results,
-    summary: summarize(results, names),
-    broadcast: { servers: BROADCAST_SERVERS, note: BROADCAST_NOTE },
-    wallSeconds: (Date.now() - started) / 1000,
-  };
-  writeReport(report, args, tools);
-  const broken = names.filter((name) => !report.summary[name]!.verified.ok);
-  if (broken.length > 0) log(`bench: echo checks failed or servers did not start: ${broken.join(", ")}`);
+  const run = await measure(args.mode, mainServers(args), scenarios, tools);
+  writeReport({ ...run, broadcast: { servers: BROADCAST_SERVERS, note: BROADCAST_NOTE } }, args, tools);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -72,10 +72,15 @@ export const BROADCAST_SERVERS: readonly string[] = ["bun-raw", "bun-edgesocket"
  */
 export const WORKERD_IDLE_LIMIT = 2000;
 
-/** Whether `server` takes part in `scenario`, and with which parameters. */
+/**
+ * Whether `server` takes part in `scenario`, and with which parameters: a `*-resume` server's load client speaks
+ * the resume protocol.
+ */
 export function paramsFor(scenario: ScenarioName, server: string, params: ScenarioParams): ScenarioParams | undefined {
   if (scenario === "broadcast" && !BROADCAST_SERVERS.includes(server)) return undefined;
-  if (params.kinds && !params.kinds.includes(parseServerName(server).kind)) return undefined;
+  const { kind } = parseServerName(server);
+  if (params.kinds && !params.kinds.includes(kind)) return undefined;
+  if (kind === "resume") params = { ...params, resume: true };
   if (scenario === "idle" && server.startsWith("workerd-")) {
     return { ...params, count: Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT) };
   }

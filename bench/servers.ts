@@ -18,9 +18,10 @@ export type Runtime = typeof RUNTIMES[number];
 /**
  * What serves the echo: `raw` the runtime's own API with no framework; `rawtext` raw `ws` that decodes text to a
  * string and sends it back as one (what any string API costs on Node); `edgesocket`; `hono` Hono's own
- * `upgradeWebSocket` helper; `crossws`; `tornado` the Python reference.
+ * `upgradeWebSocket` helper; `crossws`; `tornado` the Python reference; `resume` edgesocket's echo on a route with
+ * `resume: true` (the resume scenario's, bench/resume.ts, not among {@link SERVERS_BY_RUNTIME}).
  */
-export type Kind = "raw" | "rawtext" | "edgesocket" | "hono" | "crossws" | "tornado";
+export type Kind = "raw" | "rawtext" | "edgesocket" | "hono" | "crossws" | "tornado" | "resume";
 
 /** Each runtime's servers, in the order of a round (edgesocket next to its raw base). */
 export const SERVERS_BY_RUNTIME: Record<Runtime, readonly Kind[]> = {

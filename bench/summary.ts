@@ -30,8 +30,8 @@ export interface ServerSummary {
   vs: Partial<Record<Kind, Record<string, Spread | undefined>>>;
 }
 
-/** What a run writes to latest.json. */
-export interface Report {
+/** What a run of a set of servers gives: latest.json's content but the broadcast note, and resume.json's. */
+export interface RunReport {
   mode: string;
   machine: Record<string, string | number | undefined>;
   params: Partial<Record<ScenarioName, ScenarioParams>>;
@@ -39,8 +39,12 @@ export interface Report {
   skipped: Record<string, string>;
   results: Record<string, ServerResults>;
   summary: Record<string, ServerSummary>;
-  broadcast: { servers: readonly string[]; note: string };
   wallSeconds: number;
+}
+
+/** What a run writes to latest.json. */
+export interface Report extends RunReport {
+  broadcast: { servers: readonly string[]; note: string };
 }
 
 const ok = (run: ScenarioRun | undefined): run is ScenarioResult => run !== undefined && !("failed" in run);
@@ -79,7 +83,10 @@ function comparison(name: ServerResults, base: ServerResults): Record<string, Sp
   return out;
 }
 
-/** The summary of every server that ran. */
+/**
+ * The summary of every server that ran, each compared with those of {@link SERVERS_BY_RUNTIME} of its runtime that
+ * ran too (a `*-resume` server with `*-edgesocket`).
+ */
 export function summarize(results: Record<string, ServerResults>, names: readonly string[]) {
   const summary: Record<string, ServerSummary> = {};
   for (const name of names) {

@@ -5,6 +5,7 @@
  * @module
  */
 import net from "node:net";
+import { control, PLAIN_PROTOCOL, readFrame, RESUME_PROTOCOL } from "../src/protocol/resume.ts";
 
 const HANDSHAKE_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const HANDSHAKE_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
@@ -49,6 +50,79 @@ export function repeated(frame: Buffer, count: number): Buffer {
 
 const CLOSE_FRAME = clientFrame(OP_CLOSE, Buffer.from([0x03, 0xe8]));
 
+/** A side of the resume protocol acknowledges after this many messages, or {@link ACK_DELAY_MS} after the first. */
+const ACK_EVERY = 64;
+const ACK_DELAY_MS = 100;
+
+/**
+ * The client's side of the resume protocol (src/protocol/resume.ts) on one bench connection, as `EdgeSocket` plays
+ * it: the hello on a new session, the server's welcome, and acknowledgements both ways (after {@link ACK_EVERY}
+ * messages, or {@link ACK_DELAY_MS} after the first one not acknowledged). The bench never drops a connection, so
+ * nothing is kept for replay: a frame the server should not have sent counts as a broken echo.
+ */
+export class ResumeClient {
+  /** The session id of the welcome. */
+  session: string | undefined;
+  /** How many of the client's messages the server confirmed. */
+  confirmed = 0;
+  /** Resolves on the welcome. */
+  readonly welcomed: Promise<void>;
+  #welcome: () => void = noop;
+  #acknowledged = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly conn: Conn) {
+    this.welcomed = new Promise((resolve) => (this.#welcome = resolve));
+  }
+
+  /** Asks for a new session: the first frame on the socket. */
+  hello(): void {
+    this.conn.socket.write(clientFrame(OP_TEXT, Buffer.from(control("h", 0, ""))));
+  }
+
+  /** A data message arrived: the `received`-th of the session. */
+  received(received: number): void {
+    if (received - this.#acknowledged >= ACK_EVERY) this.#acknowledge();
+    else this.#timer ??= setTimeout(() => this.#acknowledge(), ACK_DELAY_MS);
+  }
+
+  /**
+   * A text from the server that starts with U+0000; false when it breaks the protocol (or is an escaped data
+   * message, which the bench's echo never is: its payload does not start with U+0000).
+   */
+  control(text: string): boolean {
+    const frame = readFrame(text);
+    if (!Array.isArray(frame)) return false;
+    const [kind, count, resumed, id] = frame;
+    const received = Number(count);
+    if (!Number.isSafeInteger(received) || received < 0) return false;
+    if (kind === "w" && this.session === undefined && resumed === "0" && id) {
+      this.session = id;
+      this.#welcome();
+      return received === 0;
+    }
+    if (kind !== "a" || this.session === undefined || received < this.confirmed || received > this.conn.sent) {
+      return false;
+    }
+    this.confirmed = received;
+    return true;
+  }
+
+  /** Stops the acknowledgement timer: the socket is closing. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #acknowledge(): void {
+    this.stop();
+    this.#acknowledged = this.conn.received;
+    if (!this.conn.socket.destroyed) {
+      this.conn.socket.write(clientFrame(OP_TEXT, Buffer.from(control("a", this.#acknowledged))));
+    }
+  }
+}
+
 /** What a connection sent and received, and how many frames broke the echo. */
 export interface Tally {
   sent: number;
@@ -73,6 +147,8 @@ export class Conn {
   closeReceived = false;
   /** Echoes answered but not yet written again (the pump's batching). */
   owed = 0;
+  /** The resume protocol's client side, on a connection that negotiated it. */
+  readonly resume: ResumeClient | undefined;
   private readonly hdr = Buffer.alloc(14);
   private hdrLen = 0;
   private inFrame = false;
@@ -84,13 +160,23 @@ export class Conn {
   private msgOk = true;
   private ctrl = Buffer.alloc(0);
   private ctrlLen = 0;
+  /** The pieces of a text message that is a resume control frame (it starts with U+0000), else undefined. */
+  private resumeControl: Buffer[] | undefined;
 
   /**
    * @param socket the upgraded socket
    * @param expected the payload every echo must equal
    * @param expectedOp the opcode every echo must have
+   * @param resume whether the connection negotiated the resume protocol
    */
-  constructor(readonly socket: net.Socket, private readonly expected: Buffer, private readonly expectedOp: number) {}
+  constructor(
+    readonly socket: net.Socket,
+    private readonly expected: Buffer,
+    private readonly expectedOp: number,
+    resume = false,
+  ) {
+    this.resume = resume ? new ResumeClient(this) : undefined;
+  }
 
   /** Writes `buffer`, which holds `messages` whole frames. */
   send(buffer: Buffer, messages: number): void {
@@ -102,6 +188,7 @@ export class Conn {
   close(timeout = 2000): Promise<void> {
     return new Promise((resolve) => {
       const socket = this.socket;
+      this.resume?.stop();
       if (socket.destroyed) return resolve();
       const timer = setTimeout(() => socket.destroy(), timeout);
       socket.once("close", () => {
@@ -128,7 +215,10 @@ export class Conn {
         chunk.copy(this.ctrl, this.ctrlLen, i, i + take);
         this.ctrlLen += take;
       } else {
-        if (this.msgOk) this.msgOk = this.matches(chunk, i, take);
+        if (this.msgPos === 0 && this.resume && this.op === OP_TEXT && chunk[i] === 0) this.resumeControl = [];
+        // Copied: a runtime may reuse the chunk's memory for the next read.
+        if (this.resumeControl) this.resumeControl.push(Buffer.from(chunk.subarray(i, i + take)));
+        else if (this.msgOk) this.msgOk = this.matches(chunk, i, take);
         this.msgPos += take;
       }
       i += take;
@@ -197,11 +287,16 @@ export class Conn {
       this.socket.end();
     } else if (op === OP_PING) {
       this.socket.write(clientFrame(OP_PONG, this.ctrl));
+    } else if (op < OP_CLOSE && this.fin && this.resumeControl) {
+      const text = Buffer.concat(this.resumeControl).toString("utf8");
+      this.resumeControl = undefined;
+      if (!this.resume!.control(text)) this.bad++;
     } else if (op < OP_CLOSE && this.fin) {
       const ok = this.msgOk && this.msgPos === this.expected.length;
       this.received++;
       this.receivedBytes += this.msgPos;
       if (!ok) this.bad++;
+      this.resume?.received(this.received);
       this.onMessage(this, ok);
     }
   }
@@ -218,12 +313,22 @@ export interface ConnectOptions {
   expectedOp: number;
   /** The request path (default `/websocketserver`). */
   path?: string;
-  /** Handshake timeout in ms (default 10 s). */
+  /** Handshake timeout in ms (default 10 s), including the resume protocol's welcome. */
   timeout?: number;
+  /**
+   * Speak the resume protocol as `EdgeSocket` does: offer its subprotocols, send the hello, wait for the welcome,
+   * acknowledge what arrives. The route must select it.
+   */
+  resume?: boolean;
 }
 
-/** Opens a WebSocket and resolves once the server answered 101 with the right accept key. */
-export function connect({ port, expected, expectedOp, path = "/websocketserver", timeout = 10000 }: ConnectOptions) {
+/**
+ * Opens a WebSocket and resolves once the server answered 101 with the right accept key (and, with `resume`,
+ * selected the resume protocol and sent its welcome).
+ */
+export function connect(
+  { port, expected, expectedOp, path = "/websocketserver", timeout = 10000, resume = false }: ConnectOptions,
+) {
   return new Promise<Conn>((resolve, reject) => {
     const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
     let head = "";
@@ -237,7 +342,8 @@ export function connect({ port, expected, expectedOp, path = "/websocketserver",
     socket.on("connect", () => {
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `Sec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n` +
+          (resume ? `Sec-WebSocket-Protocol: ${RESUME_PROTOCOL}, ${PLAIN_PROTOCOL}\r\n` : "") + "\r\n",
       );
     });
     socket.on("data", function onHead(chunk: Buffer) {
@@ -246,18 +352,31 @@ export function connect({ port, expected, expectedOp, path = "/websocketserver",
       if (end < 0) return;
       socket.off("data", onHead);
       const lines = head.slice(0, end).split("\r\n");
-      const accept = lines.find((line) => line.toLowerCase().startsWith("sec-websocket-accept:"));
-      if (!/^HTTP\/1\.1 101/.test(lines[0]!) || accept?.slice(21).trim() !== HANDSHAKE_ACCEPT) {
+      const header = (name: string) =>
+        lines.find((line) => line.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+      if (!/^HTTP\/1\.1 101/.test(lines[0]!) || header("sec-websocket-accept") !== HANDSHAKE_ACCEPT) {
         return fail(new Error(`bad handshake answer: ${lines[0]}`));
       }
-      clearTimeout(timer);
+      if (resume && header("sec-websocket-protocol") !== RESUME_PROTOCOL) {
+        return fail(new Error(`the route did not select ${RESUME_PROTOCOL}`));
+      }
       socket.off("error", fail);
       socket.on("error", noop);
-      const conn = new Conn(socket, expected, expectedOp);
+      const conn = new Conn(socket, expected, expectedOp, resume);
       socket.on("data", (data: Buffer) => conn.onData(data));
+      socket.on("close", () => {
+        conn.resume?.stop();
+        if (conn.resume && conn.resume.session === undefined) fail(new Error("closed before the welcome"));
+      });
+      conn.resume?.hello();
       const rest = Buffer.from(head.slice(end + 4), "latin1");
       if (rest.length > 0) conn.onData(rest);
-      resolve(conn);
+      const opened = () => {
+        clearTimeout(timer);
+        resolve(conn);
+      };
+      if (conn.resume) conn.resume.welcomed.then(opened);
+      else opened();
     });
   });
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { MODES, parseArgs, selectedScenarios } from "../../bench/cli.ts";
+import {
+  mainServers,
+  MODES,
+  parseArgs,
+  resumeSelection,
+  runsMainScenarios,
+  selectedScenarios,
+} from "../../bench/cli.ts";
 import { paired, ratio, spread } from "../../bench/stats.ts";
 
 describe("the bench's statistics", () => {
@@ -34,6 +41,42 @@ describe("the bench's command line", () => {
   it("the full run measures throughput in at least 6 pairs with 256 messages in flight on 50 connections", () => {
     expect(MODES.full.scenarios.throughput).toMatchObject({ repeats: 6, connections: 50, inflight: 256, size: 32 });
     expect(MODES.full.servers).toContain("node-rawtext");
+  });
+
+  it("--scenarios resume runs the resume scenario alone: idle and throughput on each runtime's plain and resume route", () => {
+    const args = parseArgs(["--quick", "--scenarios", "resume"]);
+    expect(args.resume).toBe(true);
+    expect(runsMainScenarios(args)).toBe(false);
+    const { servers, scenarios } = resumeSelection(args);
+    // workerd: its plain route only, until the bench's workerd servers have a Durable Object.
+    expect(servers).toEqual([
+      "bun-edgesocket",
+      "bun-resume",
+      "deno-edgesocket",
+      "deno-resume",
+      "workerd-edgesocket",
+      "node-edgesocket",
+      "node-resume",
+    ]);
+    // Quick mode measures idle memory on the target servers only; the resume scenario on both of its servers.
+    expect(scenarios.map(([name, p]) => [name, p.repeats, p.kinds])).toEqual([["idle", 1, undefined], [
+      "throughput",
+      3,
+      undefined,
+    ]]);
+    const some = parseArgs([
+      "--scenarios",
+      "resume,latency",
+      "--servers",
+      "node-edgesocket,node-resume",
+      "--repeats",
+      "8",
+    ]);
+    expect(resumeSelection(some).servers).toEqual(["node-edgesocket", "node-resume"]);
+    expect(resumeSelection(some).scenarios[1]![1]).toMatchObject({ repeats: 8, connections: 50, inflight: 256 });
+    expect(runsMainScenarios(some)).toBe(true);
+    expect(mainServers(some)).toEqual(["node-edgesocket"]);
+    expect(selectedScenarios(some).map(([name]) => name)).toEqual(["latency"]);
   });
 
   it("refuses what it does not know", () => {

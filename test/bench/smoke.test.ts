@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
 import type { ScenarioResult } from "../../bench/load-client.ts";
-import type { Report } from "../../bench/summary.ts";
+import type { Report, RunReport } from "../../bench/summary.ts";
 import { ROOT } from "../helpers/runtimes.ts";
 
 // Keeps `npm run bench` working: a tiny run against two servers, of the bench that `npm run build` compiled into
@@ -61,4 +61,33 @@ it("runs the bench in --smoke mode and every echo is verified", { timeout: 180_0
   );
   expect(markdown).toContain("## Machine");
   expect(readFileSync(path.join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+});
+
+it("runs the resume scenario in --smoke mode: plain and resume route, every echo and control frame verified", {
+  timeout: 120_000,
+}, async () => {
+  await promisify(execFile)(process.execPath, ["dist/bench/run.js", "--smoke", "--scenarios", "resume", "--out", out], {
+    cwd: ROOT,
+    timeout: 110_000,
+  });
+
+  const report: RunReport = JSON.parse(readFileSync(path.join(out, "resume.json"), "utf8"));
+  expect(report.names).toEqual(["bun-edgesocket", "bun-resume"]);
+  for (const name of report.names) {
+    for (const scenario of ["idle", "throughput"] as const) {
+      const runs = report.results[name]!.runs[scenario] as ScenarioResult[];
+      expect(runs, `${name} ${scenario}`).toHaveLength(scenario === "idle" ? 1 : 2);
+      for (const run of runs) {
+        expect(run.verified.ok, `${name} ${scenario}`).toBe(true);
+        expect(run.verified.received).toBe(run.verified.sent);
+      }
+    }
+  }
+  const vs = report.summary["bun-resume"]!.vs.edgesocket!;
+  expect(vs.throughput!.n).toBe(2);
+  expect(vs.idle!.n).toBe(1);
+  const markdown = readFileSync(path.join(out, "resume.md"), "utf8");
+  expect(markdown).toMatch(
+    /^\| bun \| [\d.]+× \([\d.]+×–[\d.]+×\), 2 pairs \| [\d.]+× .*\| [+-][\d.]+ KiB \| (met|\*\*missed\*\*)/m,
+  );
 });

@@ -93,6 +93,7 @@ describe("the npm package", () => {
       ...sources("core"),
       ...sources("backplane"),
       ...sources("client"),
+      ...sources("protocol"),
       ...sources("adapters").filter((m) => m !== "adapters/deno"),
     ];
     const expected = modules.flatMap((m) => [`dist/src/${m}.js`, `dist/src/${m}.d.ts`])

@@ -1,0 +1,266 @@
+/**
+ * The resume scenario (`npm run bench -- --scenarios resume`, issue 13): on each runtime, edgesocket's echo on a
+ * plain route (`<runtime>-edgesocket`) against the same handler on a route with `resume: true` (`<runtime>-resume`,
+ * whose load client speaks the resume protocol as `EdgeSocket` does: hello, welcome, acknowledgements). Throughput
+ * in pairs of alternating rounds with the server's CPU per message, and idle memory per session, against the
+ * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. Writes
+ * `resume.{json,md}` and, with `--readme`, the "Resume" block of the performance document.
+ * @module
+ */
+import { describeScenario, type Metric, metric, type ScenarioName } from "./scenarios.ts";
+import {
+  compareWhy,
+  cpuTable,
+  fmt,
+  kib,
+  pairedText,
+  PERFORMANCE_DOC,
+  replaceDocBlock,
+  resultsTable,
+  row,
+  type TargetRow,
+  throughputWhy,
+} from "./report.ts";
+import { parseServerName, type Runtime } from "./servers.ts";
+import { type Spread, spread } from "./stats.ts";
+import type { RunReport } from "./summary.ts";
+
+/** The name that selects the scenario: `--scenarios resume`. */
+export const RESUME = "resume";
+
+/** The runtimes the scenario measures, in order. */
+export const RESUME_RUNTIMES: readonly Runtime[] = ["bun", "deno", "workerd", "node"];
+
+/**
+ * Runtimes whose resume route the bench cannot serve yet, and why: their plain route is measured alone. A plain
+ * Worker refuses a resume route at setup (it keeps nothing between requests); sessions on workerd live in a Durable
+ * Object, which the bench's workerd servers do not have yet.
+ */
+export const RESUME_UNAVAILABLE: Partial<Record<Runtime, string>> = {
+  workerd:
+    "resume on workerd needs a Durable Object, which the bench's workerd servers (plain Workers) do not have yet",
+};
+
+/** The plain route's server of `runtime`, and its resume route's. */
+export function resumePair(runtime: Runtime): { plain: string; resume: string } {
+  return { plain: `${runtime}-edgesocket`, resume: `${runtime}-resume` };
+}
+
+/** The scenario's servers on `runtimes` (each runtime's plain route, then its resume route where it has one). */
+export function resumeServers(runtimes: readonly Runtime[]): string[] {
+  return runtimes.flatMap((runtime) => {
+    const { plain, resume } = resumePair(runtime);
+    return RESUME_UNAVAILABLE[runtime] ? [plain] : [plain, resume];
+  });
+}
+
+/** Every server the scenario knows, for `--servers`. */
+export const RESUME_SERVERS: readonly string[] = RESUME_RUNTIMES.flatMap((runtime) =>
+  Object.values(resumePair(runtime))
+);
+
+/** The scenarios it runs on each runtime's pair, in this order (idle first, on servers that served nothing yet). */
+export const RESUME_SCENARIOS: readonly ScenarioName[] = ["idle", "throughput"];
+
+/** A resume route's throughput at least this share of the plain route's. */
+export const THROUGHPUT_TARGET = 0.9;
+/** A resume route's idle memory per session at most this many bytes above the plain route's per connection. */
+export const IDLE_ALLOWANCE = 2048;
+
+/** One runtime's cost of resume, as measured. */
+export interface ResumeCost {
+  runtime: Runtime;
+  /** Paired round by round: resume ÷ plain (throughput), plain ÷ resume (CPU per message), resume − plain (bytes). */
+  throughput?: Spread;
+  cpuPerMessage?: Spread;
+  idle?: Spread;
+  /** The two targets, where measured. */
+  targets: TargetRow[];
+  /** Why the runtime's resume route was not measured. */
+  unavailable?: string;
+}
+
+/** The cost of resume on each runtime of the report. */
+export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "skipped">): ResumeCost[] {
+  const costs: ResumeCost[] = [];
+  for (const runtime of RESUME_RUNTIMES) {
+    const names = resumePair(runtime);
+    const plain = summary[names.plain];
+    const resume = summary[names.resume];
+    if (!plain && !resume) continue;
+    if (!plain || !resume || resume.error || plain.error) {
+      const why = skipped[names.resume] ?? resume?.error ?? skipped[names.plain] ?? plain?.error;
+      costs.push({ runtime, targets: [], unavailable: why ?? "not measured" });
+      continue;
+    }
+    const vs = resume.vs.edgesocket ?? {};
+    costs.push({
+      runtime,
+      throughput: vs.throughput,
+      cpuPerMessage: vs.cpuPerMessage,
+      idle: vs.idle,
+      targets: [
+        row(
+          runtime,
+          `throughput ≥ ${THROUGHPUT_TARGET.toFixed(2)}× the plain route`,
+          vs.throughput,
+          (v) => v >= THROUGHPUT_TARGET,
+          () => throughputWhy(resume, plain, "plain", "resume"),
+        ),
+        row(
+          runtime,
+          `idle memory ≤ the plain route + ${IDLE_ALLOWANCE / 1024} KiB per session`,
+          vs.idle,
+          (v) => v <= IDLE_ALLOWANCE,
+          () => compareWhy(resume, plain, "plain", "idle", "resume"),
+          kib,
+        ),
+      ],
+    });
+  }
+  return costs;
+}
+
+function verdict(targets: readonly TargetRow[]): string {
+  if (targets.some((t) => t.met === undefined)) return "not measured";
+  const missed = targets.filter((t) => !t.met);
+  return missed.length === 0 ? "met" : `**missed**: ${missed.map((t) => t.target).join("; ")}`;
+}
+
+/**
+ * The cost of resume, one row per runtime: throughput and CPU per message against the plain route (paired), idle
+ * memory per session, the targets, and why one is missed.
+ */
+export function costTable(report: Pick<RunReport, "summary" | "skipped">): string[] {
+  const lines = [
+    "| runtime | throughput, resume ÷ plain | server CPU per message, plain ÷ resume | idle memory per session, resume − plain | targets (≥ 0.90×, ≤ +2 KiB) | why not (measured) |",
+    "|---|---:|---:|---:|---|---|",
+  ];
+  for (const cost of resumeCosts(report)) {
+    if (cost.unavailable) {
+      lines.push(`| ${cost.runtime} | – | – | – | not measured | ${cost.unavailable} |`);
+      continue;
+    }
+    const pairs = cost.throughput ? `, ${cost.throughput.n} pairs` : "";
+    const why = cost.targets.filter((t) => t.met === false).map((t) => t.why).join("; ");
+    lines.push(
+      `| ${cost.runtime} | ${pairedText(cost.throughput)}${pairs} | ${pairedText(cost.cpuPerMessage)} | ${
+        pairedText(cost.idle, kib)
+      } | ${verdict(cost.targets)} | ${why} |`,
+    );
+  }
+  return lines;
+}
+
+const FIGURES: readonly Metric[] = ["throughput", "cpuPerMessage", "idle"].map(metric);
+
+/** How busy the machine was: the cores other processes used during the throughput windows, over every run. */
+export function otherLoad(report: Pick<RunReport, "results">): Spread | undefined {
+  const others = Object.values(report.results).flatMap((results) =>
+    (results.runs.throughput ?? []).map((run) => (run && !("failed" in run) ? run.otherCpu as number : undefined))
+  );
+  return spread(others);
+}
+
+const METHOD =
+  "On each runtime, edgesocket's echo handler on a plain route and the same handler on a route with `resume: true` " +
+  "run at the same time, pinned to one core, and are measured in turn from the other core in rounds that alternate " +
+  "their order (plain, resume, then resume, plain). The resume route's load client speaks the resume protocol as " +
+  "`EdgeSocket` does: it offers `edgesocket.resume.v1`, sends the hello, waits for the welcome, and acknowledges " +
+  "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. " +
+  "Comparisons are the median of the per-round ratios (range in parentheses); idle memory is measured once per " +
+  "server, on a process that served nothing before, as the growth of its RSS over the second half of the sessions.";
+
+function runLine(report: RunReport): string {
+  const { machine, wallSeconds } = report;
+  const other = otherLoad(report);
+  const busy = other
+    ? `other processes used ${fmt(other.median, 2)} cores (${fmt(other.min, 2)}–${
+      fmt(other.max, 2)
+    }) of the 2 during the throughput windows`
+    : "the machine's other load was not measured";
+  return `The run below: ${String(machine.date).slice(0, 10)}, ${
+    report.params.throughput?.repeats ?? 0
+  } pairs of throughput rounds in ${
+    Math.round(wallSeconds / 60)
+  } minutes, ${machine.cores}-core ${machine.cpu}; ${busy}${
+    machine.loadavg ? ` (load average at the start ${machine.loadavg})` : ""
+  }. Node ${String(machine.node).replace(/^v/, "")}, Bun ${machine.bun}, Deno ${
+    String(machine.deno).split(" ")[1]
+  }, workerd ${machine.workerd} under \`wrangler dev\` ${machine.wrangler}.`;
+}
+
+/** The line that opens the performance document's resume block. */
+export const RESUME_DOC_START =
+  "<!-- bench:resume:start (written by `npm run bench -- --scenarios resume --readme`) -->";
+/** The line that closes it. */
+export const RESUME_DOC_END = "<!-- bench:resume:end -->";
+
+/** The performance document's resume block for `report`. */
+export function resumeBlock(report: RunReport): string {
+  return [
+    RESUME_DOC_START,
+    "",
+    `${runLine(report)} ${METHOD}`,
+    "",
+    ...costTable(report),
+    "",
+    "The figures (medians over the rounds; in parentheses for idle memory, against the plain route):",
+    "",
+    ...figuresTable(report),
+    "",
+    RESUME_DOC_END,
+  ].join("\n");
+}
+
+/** Each server's medians of throughput, CPU per message and idle memory; the resume route's against the plain's. */
+function figuresTable(report: RunReport): string[] {
+  return resultsTable(report, FIGURES, (name) => {
+    const { runtime, kind } = parseServerName(name);
+    return kind === "resume" ? resumePair(runtime).plain : undefined;
+  });
+}
+
+/** Replaces the resume block of the performance document (`deno`: to format it). */
+export function updateResumeDoc(report: RunReport, deno: string | undefined): void {
+  replaceDocBlock(
+    { start: RESUME_DOC_START, startPrefix: "<!-- bench:resume:start", end: RESUME_DOC_END },
+    resumeBlock(report),
+    deno,
+  );
+}
+
+/** The full Markdown report of a resume run (`resume.md`). */
+export function resumeMarkdown(report: RunReport): string {
+  return [
+    `# edgesocket benchmark: the cost of resume (${report.mode})`,
+    "",
+    METHOD,
+    "",
+    ...costTable(report),
+    "",
+    "## Figures",
+    "",
+    ...figuresTable(report),
+    "",
+    "## Who was the limit (throughput scenario)",
+    "",
+    "CPU in cores during the throughput window (median over the rounds): the servers share one core, the client has the other; 'others' is everything else on the machine.",
+    "",
+    ...cpuTable(report),
+    "",
+    "## Scenarios",
+    "",
+    ...Object.entries(report.params).map(([scenario, p]) => describeScenario(scenario as ScenarioName, p)),
+    "- Every echo is checked by the client: opcode, length and bytes; the count of echoes must equal the count sent; on the resume route every control frame must be a welcome or an acknowledgement of no more than was sent.",
+    `- Written into ${PERFORMANCE_DOC} by \`npm run bench -- --scenarios resume --readme\`.`,
+    "",
+    "## Machine",
+    "",
+    ...Object.entries(report.machine).filter(([, value]) => value !== undefined).map(([key, value]) =>
+      `- ${key}: ${value}`
+    ),
+    `- wall time of the run: ${Math.round(report.wallSeconds)} s`,
+    "",
+  ].join("\n");
+}
