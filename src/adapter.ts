@@ -21,6 +21,7 @@ export {
   type SessionPhase,
   SessionStore,
 } from "./core/session.ts";
+export type { MovedSession, SessionEngine } from "./core/session-engine.ts";
 export { RESUME_PROTOCOL } from "./protocol/resume.ts";
 export { CONNECTION } from "./core/handler.ts";
 export { Heartbeat, type Watched } from "./core/heartbeat.ts";

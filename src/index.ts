@@ -10,6 +10,7 @@ export { type HandlerClass, websocket } from "./core/route.ts";
 export { publish, subscribers, subscribersEverywhere } from "./core/route-pubsub.ts";
 export type { Backplane, PublishOptions } from "./core/pubsub.ts";
 export type { FetchApp, ListenOptions } from "./core/runtime.ts";
+export type { SessionEngine } from "./core/session-engine.ts";
 export { CloseCode, ReadyState } from "./core/constants.ts";
 export { RATE_EXCEEDED_REASON, SLOW_CONSUMER_REASON } from "./core/connection.ts";
 export { WebSocketClosedError } from "./core/errors.ts";

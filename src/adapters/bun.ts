@@ -50,6 +50,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server<SocketE
     },
     topics: nativeTopics(() => server),
     backplane: options.backplane,
+    sessions: options.sessions,
   });
   const env = { [RUNTIME]: runtime };
   const bunOptions = (maxPayloadLength: number) => ({

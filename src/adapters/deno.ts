@@ -42,7 +42,7 @@ function upgrade(c: Context, events: SocketEvents): Response {
  * each `onClose`.
  */
 export function serve(app: FetchApp, options: ServeOptions = {}): Deno.HttpServer & Shutdown {
-  const runtime = new Runtime({ upgrade, backplane: options.backplane });
+  const runtime = new Runtime({ upgrade, backplane: options.backplane, sessions: options.sessions });
   const env = { [RUNTIME]: runtime };
   const server = Deno.serve(
     {

@@ -10,6 +10,7 @@ import type { RawData, WebSocket, WebSocketServer as WsServer } from "ws";
 import type { SocketEvents } from "../core/connection.ts";
 import type { Limits } from "../core/options.ts";
 import type { Backplane } from "../core/pubsub.ts";
+import type { SessionEngine } from "../core/session-engine.ts";
 import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
 import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
 import { toRequest } from "./node-request.ts";
@@ -51,7 +52,7 @@ interface UpgradeEnv {
  * `shutdown()` (stop accepting, close every socket with 1001, wait for each `onClose`).
  */
 export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutdown {
-  const runtime = nodeRuntime(options.backplane);
+  const runtime = nodeRuntime(options.backplane, options.sessions);
   // Every request's env carries the runtime, as on the other runtimes (e.g. to read the open connections).
   const fetch = (request: Request, env: Record<PropertyKey, unknown>) => {
     env[RUNTIME] = runtime;
@@ -77,10 +78,11 @@ async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
   if (!env.upgraded) await writeResponse(env.socket, response);
 }
 
-function nodeRuntime(backplane?: Backplane): Runtime {
+function nodeRuntime(backplane?: Backplane, sessions?: SessionEngine): Runtime {
   const servers = new Map<string, WsServer>();
   return new Runtime({
     backplane,
+    sessions,
     upgrade(c, events) {
       const env = c.env as UpgradeEnv;
       env.upgraded = true;

@@ -15,12 +15,22 @@
  * serve(app, { port: 8000, backplane: redisBackplane() }); // REDIS_URL, default redis://127.0.0.1:6379
  * serve(app, { port: 8000, backplane: redisBackplane({ cluster: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"] }) });
  * ```
+ *
+ * {@link redisSessions} shares resumable sessions through the same Redis server: a client that comes back to
+ * another process resumes there.
+ *
+ * ```ts
+ * const backplane = redisBackplane();
+ * serve(app, { port: 8000, backplane, sessions: redisSessions(backplane) });
+ * ```
  * @module
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import type { SendData } from "../core/message.ts";
 import type { Backplane } from "../core/pubsub.ts";
+import { BACKPLANE_HOOKS, type BackplaneHooks } from "./hooks.ts";
+export { redisSessions, type RedisSessionsOptions } from "./sessions.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { clusterTransport, type Listener, serverTransport, type TransportEvents } from "./transports.ts";
 import { countFrame, decodeFrame, type Frame, Kind, ORIGIN_BYTES, publicationFrame, publicationOf } from "./wire.ts";
@@ -52,9 +62,11 @@ const SLOT_GROUPS = 1024;
 
 /** A backplane over Redis pub/sub; give it to `serve(app, { backplane })` of the Node, Bun or Deno adapter. */
 export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
-  const names = channelNames(options.prefix ?? "edgesocket");
+  const prefix = options.prefix ?? "edgesocket";
+  const names = channelNames(prefix);
   const reconnect = { maxReconnectDelay: options.maxReconnectDelay ?? 1000 };
   const origin = crypto.getRandomValues(new Uint8Array(ORIGIN_BYTES));
+  const originHex = Buffer.from(origin).toString("hex");
   const outage = outageReporter();
   let subscriptions: Subscriptions | undefined;
   const events: TransportEvents = {
@@ -71,28 +83,64 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
   const send = (channel: string, message: Buffer) => {
     if (transport.isReady) transport.publish(channel, message).catch((error) => outage.failed(transport.where, error));
   };
+  /** Topic channels this process's subscribers want, and channels held for a session's hand-over (with counts). */
+  const wanted = new Set<string>();
+  const held = new Map<string, number>();
+  const hooks: BackplaneHooks = {
+    origin,
+    originHex,
+    prefix,
+    singleServer: !options.cluster,
+    command(args, buffers) {
+      if (!transport.command) return Promise.reject(new Error("edgesocket: sessions need one Redis server"));
+      return transport.command(args, buffers);
+    },
+    publish: send,
+    async hold(channels) {
+      for (const channel of channels) {
+        held.set(channel, (held.get(channel) ?? 0) + 1);
+        subscriptions?.add(channel);
+      }
+      await subscriptions?.flush();
+      return () => {
+        for (const channel of channels) {
+          const count = held.get(channel)! - 1;
+          if (count > 0) held.set(channel, count);
+          else if (held.delete(channel) && !wanted.has(channel)) subscriptions?.delete(channel);
+        }
+      };
+    },
+    topicChannel: (topic) => names.topic(topic),
+    processChannel: (id) => names.replies(id),
+    observer: undefined,
+  };
 
-  return {
+  const backplane: Backplane = {
     start(deliver, localSubscribers) {
       if (subscriptions) throw new Error("edgesocket: a Redis backplane serves one server; make one per serve()");
       counts.local = localSubscribers;
-      const listener = receiver({ origin, names, counts, deliver, send });
+      const listener = receiver({ origin, names, counts, deliver, send, hooks });
       subscriptions = new Subscriptions(async (subscribe, unsubscribe) => {
         await Promise.all([
           subscribe.length ? transport.subscribe(subscribe, listener) : undefined,
           unsubscribe.length ? transport.unsubscribe(unsubscribe, listener) : undefined,
         ]);
       }, options.batchWindow ?? 5);
-      subscriptions.add(names.replies(origin));
+      subscriptions.add(names.replies(originHex));
       transport.connect();
     },
     subscribe(topic) {
-      subscriptions?.add(names.topic(topic));
+      const channel = names.topic(topic);
+      wanted.add(channel);
+      subscriptions?.add(channel);
     },
     unsubscribe(topic) {
-      subscriptions?.delete(names.topic(topic));
+      const channel = names.topic(topic);
+      wanted.delete(channel);
+      if (!held.has(channel)) subscriptions?.delete(channel);
     },
     publish(topic, data) {
+      hooks.observer?.published(topic, data);
       send(names.topic(topic), publicationFrame(origin, topic, data));
     },
     async subscribers(topic) {
@@ -107,23 +155,24 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): Backplane {
       await transport.close();
     },
   };
+  return Object.assign(backplane, { [BACKPLANE_HOOKS]: hooks });
 }
 
 /** The Redis channel names of one app. */
 interface ChannelNames {
   /** `prefix:{n}:topic`, the channel of a topic. */
   topic(topic: string): string;
-  /** `prefix-reply:{n}:<process id>`, where a process receives the answers to its count queries. */
-  replies(origin: Uint8Array): string;
+  /**
+   * `prefix-reply:{n}:<process id>`, where a process receives the answers to its count queries and the frames
+   * of session hand-overs; `id` in hex.
+   */
+  replies(id: string): string;
 }
 
 function channelNames(prefix: string): ChannelNames {
   return {
     topic: (topic) => `${prefix}:${slotTag(topic)}:${topic}`,
-    replies(origin) {
-      const id = Buffer.from(origin).toString("hex");
-      return `${prefix}-reply:${slotTag(id)}:${id}`;
-    },
+    replies: (id) => `${prefix}-reply:${slotTag(id)}:${id}`,
   };
 }
 
@@ -131,25 +180,30 @@ function channelNames(prefix: string): ChannelNames {
  * What a process does with each frame Redis hands it: delivers the publications of other processes,
  * answers other processes' count queries, and collects the answers to its own.
  */
-function receiver({ origin, names, counts, deliver, send }: {
+function receiver({ origin, names, counts, deliver, send, hooks }: {
   origin: Uint8Array;
   names: ChannelNames;
   counts: CountQueries;
   deliver: (topic: string, data: SendData) => void;
   send: (channel: string, message: Buffer) => void;
+  hooks: BackplaneHooks;
 }): Listener {
   return (message) => {
     const frame = decodeFrame(message);
     if (!frame) return;
     const own = Buffer.compare(frame.origin, origin) === 0;
     if (frame.kind === Kind.Text || frame.kind === Kind.Binary) {
-      if (!own) deliver(frame.topic, publicationOf(frame));
+      if (own) return;
+      hooks.observer?.received(frame);
+      deliver(frame.topic, publicationOf(frame));
+    } else if (frame.kind >= Kind.Takeover) {
+      hooks.observer?.session(frame, own);
     } else if (frame.kind === Kind.CountReply || own) {
       counts.answered(frame);
     } else {
       const count = counts.local(frame.topic);
       send(
-        names.replies(frame.origin),
+        names.replies(frame.origin.toString("hex")),
         countFrame(Kind.CountReply, origin, frame.topic, frame.body.readUInt32BE(0), count),
       );
     }

@@ -13,6 +13,8 @@ export class Subscriptions {
   readonly #wanted = new Set<string>();
   readonly #changed = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The last batch sent: Redis answers batches in order. */
+  #applied: Promise<void> = Promise.resolve();
 
   /** `window` ms: how long changes are collected before they are sent together. */
   constructor(readonly apply: ApplyChanges, readonly window: number) {}
@@ -38,6 +40,13 @@ export class Subscriptions {
     for (const channel of this.#wanted) this.#mark(channel);
   }
 
+  /** Sends the changes now; resolves once Redis has applied them, and every batch sent before. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return this.#changed.size > 0 ? this.#flush() : this.#applied;
+  }
+
   /** Forgets what is not sent yet. */
   stop(): void {
     clearTimeout(this.#timer);
@@ -47,18 +56,20 @@ export class Subscriptions {
 
   #mark(channel: string): void {
     this.#changed.add(channel);
-    this.#timer ??= setTimeout(() => this.#flush(), this.window);
+    this.#timer ??= setTimeout(() => void this.#flush(), this.window);
   }
 
-  #flush(): void {
+  #flush(): Promise<void> {
     this.#timer = undefined;
     const subscribe: string[] = [];
     const unsubscribe: string[] = [];
     for (const channel of this.#changed) (this.#wanted.has(channel) ? subscribe : unsubscribe).push(channel);
     this.#changed.clear();
+    const applied = this.#applied = this.apply(subscribe, unsubscribe);
     // A failed batch waits for `retry()` (the next reconnection); a failed unsubscribe is retried with it.
-    this.apply(subscribe, unsubscribe).catch(() => {
+    applied.catch(() => {
       for (const channel of unsubscribe) if (!this.#wanted.has(channel)) this.#changed.add(channel);
     });
+    return applied;
   }
 }

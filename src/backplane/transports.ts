@@ -4,9 +4,12 @@
  * pub/sub: each channel lives on the shard that owns its slot).
  * @module
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 
-const { createClient, createCluster } = await importRedisClient();
+const { createClient, createCluster, RESP_TYPES } = await importRedisClient();
+
+/** Replies whose strings stay bytes (`Buffer`): what {@link Transport.command} with `buffers` reads. */
+const BUFFER_REPLIES = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
 
 /** node-redis, an optional peer dependency: installed by those who use the backplane, with a clear error if not. */
 async function importRedisClient(): Promise<typeof import("@redis/client")> {
@@ -45,6 +48,11 @@ export interface Transport {
   publish(channel: string, message: Buffer): Promise<unknown>;
   /** How many connections subscribe to `channel` (`PUBSUB NUMSUB`, or `SHARDNUMSUB` on its shard). */
   subscriberConnections(channel: string): Promise<number>;
+  /**
+   * Sends a command on the connection that publishes, after what was published before it (one server only;
+   * absent on a cluster). With `buffers`, the strings of its reply are `Buffer`s.
+   */
+  command?(args: (string | Buffer)[], buffers?: boolean): Promise<unknown>;
   /** Closes every connection. */
   close(): Promise<void>;
 }
@@ -90,6 +98,7 @@ export function serverTransport(url: string, options: ReconnectOptions, events: 
     async subscriberConnections(channel) {
       return (await publisher.pubSubNumSub(channel))[channel] ?? 0;
     },
+    command: (args, buffers) => publisher.sendCommand(args, buffers ? BUFFER_REPLIES : undefined),
     async close() {
       await Promise.allSettled([publisher.close(), subscriber.close()]);
     },

@@ -16,10 +16,21 @@ export const Kind = {
   CountQuery: 2,
   /** The answer to a count query; the body is the query id and the count (4 bytes each). */
   CountReply: 3,
+  /**
+   * A process asks the holder of a session to hand it over (the "topic" is the session's key digest; the body
+   * the request id and the holder's origin): published on the holder's channel, which the asker also listens to.
+   */
+  Takeover: 4,
+  /** The holder gave the session up (saved in Redis, owned by the asker now); body: request id, asker's origin. */
+  Released: 5,
+  /** The holder cannot give it up yet (a hook of its handler runs): ask again. */
+  Busy: 6,
+  /** The process asked does not hold the session. */
+  Gone: 7,
 } as const;
 
-/** The least body each kind of frame has: a count query its id, a reply its id and count. */
-const COUNT_BODY_BYTES: readonly number[] = [0, 0, 4, 8];
+/** The least body each kind of frame has: a count query its id, a reply its id and count, a session frame its id and target. */
+const BODY_BYTES: readonly number[] = [0, 0, 4, 8, 20, 20, 20, 20];
 
 /** One of {@link Kind}'s values. */
 export type Kind = typeof Kind[keyof typeof Kind];
@@ -50,6 +61,22 @@ export function countFrame(kind: Kind, origin: Uint8Array, topic: string, id: nu
   return frame(kind, origin, topic, body);
 }
 
+/**
+ * A frame of the session hand-over (`Kind.Takeover` to `Kind.Gone`) about the session whose keys are named by
+ * `digest`: request `id`, sent by `origin` to `target` (the process that is to act on it).
+ */
+export function sessionFrame(kind: Kind, origin: Uint8Array, digest: string, id: number, target: Uint8Array): Buffer {
+  const body = Buffer.allocUnsafe(4 + ORIGIN_BYTES);
+  body.writeUInt32BE(id, 0);
+  body.set(target, 4);
+  return frame(kind, origin, digest, body);
+}
+
+/** The request id and target of a session frame. */
+export function sessionFrameOf(frame: Frame): { id: number; target: Buffer } {
+  return { id: frame.body.readUInt32BE(0), target: frame.body.subarray(4, 4 + ORIGIN_BYTES) };
+}
+
 function frame(kind: Kind, origin: Uint8Array, topic: string, body: Buffer): Buffer {
   const topicBytes = Buffer.from(topic);
   const header = Buffer.allocUnsafe(HEADER_BYTES);
@@ -61,10 +88,10 @@ function frame(kind: Kind, origin: Uint8Array, topic: string, body: Buffer): Buf
 
 /** The frame in `message`, or `undefined` for something that is not one. */
 export function decodeFrame(message: Buffer): Frame | undefined {
-  if (message.length < HEADER_BYTES || message[0]! > Kind.CountReply) return undefined;
+  if (message.length < HEADER_BYTES || message[0]! > Kind.Gone) return undefined;
   const topicEnd = HEADER_BYTES + message.readUInt16BE(1 + ORIGIN_BYTES);
   if (topicEnd > message.length) return undefined;
-  if (message.length - topicEnd < COUNT_BODY_BYTES[message[0]!]!) return undefined;
+  if (message.length - topicEnd < BODY_BYTES[message[0]!]!) return undefined;
   return {
     kind: message[0] as Kind,
     origin: message.subarray(1, 1 + ORIGIN_BYTES),

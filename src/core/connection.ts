@@ -138,11 +138,21 @@ export class Connection implements SocketEvents {
     transport: Transport,
   ): Connection {
     const connection = new Connection(handler, limits, undefined, runtime);
-    connection.#protocol = saved.protocol;
-    connection.#params = saved.params;
-    connection.#state = saved.state;
-    connection.#start(transport);
+    connection.reopen(saved, transport);
     return connection;
+  }
+
+  /**
+   * Opens a connection that has not opened as the continuation of one that opened before, elsewhere (a session
+   * rebuilt on another server): the saved protocol, params and `state`, on `transport`, without running `open`.
+   * The request is dropped, as after `open`. Its topics are restored by the runtime's pub/sub.
+   */
+  reopen(saved: SavedConnection, transport: Transport): void {
+    this.#protocol = saved.protocol;
+    this.#params = saved.params;
+    this.#state = saved.state;
+    this.#context = undefined;
+    this.#start(transport);
   }
 
   /** 0–3 as in the browser's `WebSocket`. */
@@ -293,6 +303,22 @@ export class Connection implements SocketEvents {
       return;
     }
     this.#await(result);
+  }
+
+  /** True when no hook runs and no message waits: what a session checks before it moves to another server. */
+  get idle(): boolean {
+    return !this.#busy && (this.#queue === undefined || this.#queueHead === this.#queue.length);
+  }
+
+  /**
+   * The connection's session moved to another server, where a new handler instance carries it on: this one is
+   * closed without `onClose` (it leaves its topics and the server, and `send` throws from now on).
+   */
+  handOver(): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    this.#moveTo(ReadyState.CLOSED);
+    this.#pendingClose = undefined;
+    this.runtime?.connections.delete(this);
   }
 
   /** A pong arrived: the peer is alive. Adapters whose runtime reports pongs call it. */

@@ -5,7 +5,8 @@ import { type Backplane, PubSub, type TopicEngine } from "./pubsub.ts";
 import { ConnectionRegistry } from "./registry.ts";
 import { assertSendableClose } from "./close.ts";
 import { shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./shutdown.ts";
-import { SessionStore } from "./session.ts";
+import { Session, SessionStore } from "./session.ts";
+import type { SessionEngine } from "./session-engine.ts";
 
 /** A Hono app, or anything with its `fetch`: what every adapter serves. */
 export interface FetchApp {
@@ -21,6 +22,11 @@ export interface ListenOptions {
   hostname?: string;
   /** Relays topics between servers, e.g. `redisBackplane()` from `edgesocket/redis`. Default: this process only. */
   backplane?: Backplane;
+  /**
+   * Shares resumable sessions with other servers, e.g. `redisSessions(backplane)` from `edgesocket/redis`: a client
+   * that comes back to another server resumes there. Default: each server keeps its own sessions, in memory.
+   */
+  sessions?: SessionEngine;
 }
 
 /** The port and hostname `serve()` listens on when none are given. */
@@ -47,10 +53,10 @@ export interface RuntimeOptions {
   maxTopicsPerConnection?: number;
   /**
    * Whether this server keeps resumable sessions: `true` (the default) in memory, a {@link SessionStore} of the
-   * adapter's own (with a journal that keeps them outside memory: a Durable Object's storage), or `false` where it
-   * cannot keep them (a plain Worker).
+   * adapter's own (with a journal that keeps them outside memory: a Durable Object's storage), an engine that shares
+   * them with other servers, or `false` where it cannot keep them (a plain Worker).
    */
-  sessions?: boolean | SessionStore;
+  sessions?: boolean | SessionStore | SessionEngine;
   /**
    * Saves a connection's `state` and topics outside memory after each change (a Durable Object's socket
    * attachment, which outlives the handler through hibernation).
@@ -80,15 +86,18 @@ export class Runtime {
   /** A server of the adapter that gives `options`. */
   constructor(options: RuntimeOptions) {
     this.#upgrade = options.upgrade;
-    this.persist = options.persist;
-    if (options.sessions instanceof SessionStore) this.sessions = options.sessions;
-    else if (options.sessions !== false) this.sessions = new SessionStore();
+    const { sessions } = options;
+    if (sessions instanceof SessionStore) this.sessions = sessions;
+    else if (sessions !== false) this.sessions = new SessionStore(sessions === true ? undefined : sessions);
+    // A journal that saves state and topics (a shared session's) hears of their changes when the adapter does not.
+    this.persist = options.persist ?? (this.sessions?.journal?.changed ? sessionChanged : undefined);
     if (options.topics !== false) {
       this.pubsub = new PubSub(options.topics || undefined, options.backplane, {
         maxTopicsPerConnection: options.maxTopicsPerConnection,
-        onChange: options.persist,
+        onChange: this.persist,
       });
     }
+    this.sessions?.engine?.start(this);
   }
 
   /** Hands an accepted upgrade to the runtime; see {@link RuntimeOptions.upgrade}. */
@@ -110,6 +119,10 @@ export class Runtime {
     assertSendableClose(options?.code ?? SHUTDOWN_CLOSE.code, options?.reason ?? SHUTDOWN_CLOSE.reason);
     return (this.#shutdown ??= shutdown(this.connections, stopAccepting, options));
   }
+}
+
+function sessionChanged(connection: Connection): void {
+  if (connection.transport instanceof Session) connection.transport.changed();
 }
 
 /** The key under which an adapter puts its {@link Runtime} into Hono's `c.env`. */

@@ -4,6 +4,7 @@ import type { Connection, SocketEvents, Transport } from "./connection.ts";
 import type { Message, SendData } from "./message.ts";
 import type { Limits, ResumeLimits } from "./options.ts";
 import type { Runtime } from "./runtime.ts";
+import type { MovedSession, SessionEngine } from "./session-engine.ts";
 
 /** The close reason of a session whose replay buffer reached `maxMessages` or `maxBytes`. */
 export const REPLAY_FULL_REASON = "session ended: replay buffer full";
@@ -49,8 +50,17 @@ export interface SessionJournal {
   detached(session: Session): void;
   /** A socket carries the session (again): `session.link`. */
   attached(session: Session): void;
-  /** The session ended: forget it. */
-  ended(session: Session): void;
+  /**
+   * The session ended: forget it. A journal shared by several servers (a {@link SessionEngine}) returns whether
+   * this server still held the session: `onClose` runs here once it resolves `true` (or fails), and not at all when
+   * another server took the session meanwhile. Otherwise `onClose` runs at once.
+   */
+  ended(session: Session): void | Promise<boolean>;
+  /**
+   * The handler's `state` or topics changed. Called through the runtime's `persist` when the runtime has none of
+   * its own (an adapter that has one, a Durable Object's, saves them itself).
+   */
+  changed?(session: Session): void;
   /**
    * True when the journal ends each detached session at its deadline itself, by calling `session.expire()` (from
    * a Durable Object's alarm, say), so that the session sets no timer of its own.
@@ -284,6 +294,48 @@ export class Session implements Transport {
     if (this.#phase === "detached" && this.#deadline === undefined) this.#detach();
   }
 
+  /** The state or topics of the session's connection changed (the runtime's `persist`). */
+  changed(): void {
+    if (this.#phase !== "ended") this.store.journal?.changed?.(this);
+  }
+
+  /**
+   * Gives the session up to another server (asked through its engine), which rebuilds it from what this returns
+   * ({@link SessionStore.adopt}): its socket, if any, is closed (and `onDisconnect` runs), and its connection is
+   * closed without `onClose`; the journal is not told (the engine moves it). Returns `undefined`, and keeps the
+   * session, detached, while a hook of its handler runs or messages wait for one, or while the server closes it:
+   * asked again once the hook settled, it can go. Not for an ended session.
+   */
+  handOver(): MovedSession | undefined {
+    if (this.#closing) return undefined; // ends once its socket closes
+    const link = this.#link;
+    if (link) {
+      this.#link = undefined;
+      link.abandon();
+      this.#detach();
+    }
+    if (!this.connection.idle || this.#phase === "ended") return undefined;
+    const { protocol, params, state, topics } = this.connection;
+    const moved: MovedSession = {
+      id: this.id,
+      route: this.route,
+      sent: this.#sent,
+      received: this.#received,
+      protocol,
+      params,
+      state,
+      topics,
+      replay: [...this.#replay],
+    };
+    this.#phase = "ended";
+    this.#windowTimer = clearTimer(this.#windowTimer);
+    this.#deadline = undefined;
+    this.#replay.clear();
+    this.store.delete(this);
+    this.connection.handOver();
+    return moved;
+  }
+
   /** Ends a detached session whose window is over: `onClose(1006, SESSION_EXPIRED_REASON)`. */
   expire(): void {
     if (this.#phase === "detached") this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON);
@@ -351,8 +403,13 @@ export class Session implements Transport {
     this.#deadline = undefined;
     this.#replay.clear();
     this.store.delete(this);
-    this.store.journal?.ended(this);
-    this.connection.closed(code, reason);
+    const held = this.store.journal?.ended(this);
+    if (!held) return this.connection.closed(code, reason);
+    // A session shared by several servers: `onClose` runs here only if no other server took it meanwhile.
+    held.then(
+      (still) => still ? this.connection.closed(code, reason) : this.connection.handOver(),
+      () => this.connection.closed(code, reason),
+    );
   }
 }
 
@@ -397,6 +454,9 @@ export class SessionLink implements SocketEvents {
   readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
+  /** The `hello` asked for a session that the engine is moving here from another server. */
+  #takingOver = false;
+  #closed = false;
   #heard = 0;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -476,6 +536,7 @@ export class SessionLink implements SocketEvents {
   }
 
   closed(code: number, reason: string): void {
+    this.#closed = true;
     this.#helloTimer = clearTimer(this.#helloTimer);
     this.runtime.heartbeat.unwatch(this);
     this.#session?.linkClosed(this, code, reason);
@@ -551,7 +612,7 @@ export class SessionLink implements SocketEvents {
     const received = Number(count);
     if (!Number.isSafeInteger(received) || received < 0) return false;
     // An acknowledgement is read by `receive`: here only before the session, out of order.
-    if (kind !== "h" || this.#session) return false;
+    if (kind !== "h" || this.#session || this.#takingOver) return false;
     this.#helloTimer = clearTimer(this.#helloTimer);
     this.#hello(id || undefined, received);
     return true;
@@ -562,12 +623,39 @@ export class SessionLink implements SocketEvents {
     let reason: string | undefined;
     if (id !== undefined) {
       const found = store.get(id);
+      if (!found && store.engine) return this.#takeOver(store.engine, id, received);
       reason = found && found.route === this.route ? found.resume(this, received) : NOT_FOUND_REASON;
       if (!reason) {
         this.#session = found;
         return;
       }
     }
+    this.#start(reason);
+  }
+
+  /** Asks the engine to move session `id` here from the server that holds it, then resumes it on this socket. */
+  #takeOver(engine: SessionEngine, id: string, received: number): void {
+    this.#takingOver = true;
+    const store = this.runtime.sessions!;
+    const adopt = (moved: MovedSession) => store.adopt(moved, this.fresh, this.fresh.limits.resume!);
+    engine.takeOver(id, this.route, adopt).then(undefined, (error) => {
+      console.error("edgesocket: a session could not be moved here:", String(error));
+      return undefined;
+    }).then((session) => {
+      this.#takingOver = false;
+      // A socket closed meanwhile: a session moved here waits (detached) for its client's next one.
+      if (this.#closed) return;
+      if (!session) return this.#start(NOT_FOUND_REASON);
+      const reason = session.resume(this, received);
+      if (!reason) this.#session = session;
+      // Its handler is taken: the client's next socket gets a new one (the same refusal, then a new session).
+      else this.closeSocket(CloseCode.TRY_AGAIN_LATER, reason);
+    });
+  }
+
+  /** Starts a new session on the connection made at the upgrade; `reason`: why the one asked for did not resume. */
+  #start(reason: string | undefined): void {
+    const store = this.runtime.sessions!;
     const { maxConnections } = this.limits;
     if (maxConnections > 0 && this.runtime.connections.size >= maxConnections) {
       return this.closeSocket(CloseCode.TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS_REASON);
@@ -586,8 +674,14 @@ export class SessionLink implements SocketEvents {
 export class SessionStore implements Iterable<Session> {
   readonly #sessions = new Map<string, Session>();
 
-  /** Sessions kept in memory only, or also in `journal`. */
-  constructor(readonly journal?: SessionJournal) {}
+  /** Sessions kept in memory only, or also in `journal` (shared with other servers when it is an engine). */
+  constructor(readonly journal?: SessionJournal | SessionEngine) {}
+
+  /** The journal, when it shares sessions with other servers (see {@link SessionEngine}). */
+  get engine(): SessionEngine | undefined {
+    const journal = this.journal;
+    return journal && "takeOver" in journal ? journal : undefined;
+  }
 
   /** How many sessions live now, attached or detached. */
   get size(): number {
@@ -605,6 +699,20 @@ export class SessionStore implements Iterable<Session> {
     this.#sessions.set(session.id, session);
     this.journal?.started(session);
     return session;
+  }
+
+  /**
+   * Rebuilds a session that another server gave up (see {@link Session.handOver}) on `connection`, made at this
+   * upgrade and not opened (its handler is the new instance): opened without `open`, with the saved protocol,
+   * params and `state`, back in its topics, detached (its window starting now) until `resume`.
+   */
+  adopt(moved: MovedSession, connection: Connection, limits: ResumeLimits): Session {
+    const deadline = Date.now() + limits.window * 1000;
+    return Session.restore({ ...moved, deadline }, limits, this, moved.replay, (session) => {
+      connection.reopen(moved, session);
+      connection.runtime?.pubsub?.restore(connection, moved.topics);
+      return connection;
+    });
   }
 
   /** Adds a restored session (see {@link Session.restore}). */

@@ -3,7 +3,9 @@
  * through a TCP proxy that cuts the connection 50 times at random bytes (mid-frame included). Every message must
  * arrive exactly once, in order, both ways; `open` runs once and `onClose` once; no message waits for replay at the
  * end. Shared by the runtimes' test files; the client is `EdgeSocket` on Node (over `ws`) unless a
- * {@link ChaosClientFactory} gives another (test/browser/resume-chaos.test.ts: in Chromium).
+ * {@link ChaosClientFactory} gives another (test/browser/resume-chaos.test.ts: in Chromium). With several servers
+ * (sharing their sessions, test/conformance/resume-chaos-redis.test.ts), each new connection goes to the next one,
+ * and what they saw is added up.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
@@ -109,29 +111,62 @@ export interface ResumeChaosOptions {
   timeout?: number;
   /** Where the client runs (default {@link nodeChaosClient}). */
   client?: ChaosClientFactory;
+  /** More checks, of stream `id`: once every message is confirmed both ways, and once the session closed. */
+  settled?: (id: string) => Promise<void>;
+  closed?: (id: string) => Promise<void>;
 }
 
-/** Registers the chaos test against the server `start()` gives (its `/stream/:id` and `/resume-stats/:id`). */
+/**
+ * What several servers saw of one stream, added up: the counts of hooks, and the stream's progress where its
+ * handler lives (the others report 0).
+ */
+function addUp(records: (StreamStats | null)[]): StreamStats {
+  const seen = records.filter((record): record is StreamStats => record !== null);
+  const sum = (key: "opened" | "closed" | "disconnects" | "resumes" | "pending") =>
+    seen.reduce((total, record) => total + record[key], 0);
+  return {
+    opened: sum("opened"),
+    closed: sum("closed"),
+    disconnects: sum("disconnects"),
+    resumes: sum("resumes"),
+    pending: sum("pending"),
+    closes: seen.flatMap((record) => record.closes),
+    wrong: seen.flatMap((record) => record.wrong),
+    received: Math.max(0, ...seen.map((record) => record.received)),
+    sent: Math.max(0, ...seen.map((record) => record.sent)),
+  };
+}
+
+/**
+ * Registers the chaos test against the server `start()` gives (its `/stream/:id` and `/resume-stats/:id`), or the
+ * servers: then the proxy sends each new connection to the next one.
+ */
 export function runResumeChaos(
-  start: () => Promise<RunningServer>,
-  { timeout = 120_000, client = nodeChaosClient }: ResumeChaosOptions = {},
+  start: () => Promise<RunningServer | RunningServer[]>,
+  { timeout = 120_000, client = nodeChaosClient, settled, closed }: ResumeChaosOptions = {},
 ): void {
-  let server: RunningServer;
+  let servers: RunningServer[] = [];
   let proxy: ChaosProxy;
   beforeAll(async () => {
-    server = await start();
-    proxy = await startChaosProxy(server.port);
+    servers = [await start()].flat();
+    let connections = 0;
+    proxy = await startChaosProxy(() => servers[connections++ % servers.length]!.port);
   }, 90_000);
   afterAll(async () => {
     await proxy?.close();
-    await server?.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   });
 
   test(
     `${MESSAGES} messages each way, ${CUTS} cuts at random bytes: all arrive once, in order; open and onClose run once`,
     async () => {
       const id = `chaos-${Math.random().toString(36).slice(2)}`;
-      const stats = async (): Promise<StreamStats> => (await fetch(`${server.httpURL}/resume-stats/${id}`)).json();
+      const stats = async (): Promise<StreamStats> =>
+        addUp(
+          await Promise.all(
+            servers.map(async (server) => (await fetch(`${server.httpURL}/resume-stats/${id}`)).json()),
+          ),
+        );
       // The next cut falls somewhere in the next few KiB, wherever a frame boundary is.
       const opened = () => {
         if (proxy.cuts < CUTS) proxy.cutAfter(50 + Math.floor(Math.random() * 3000));
@@ -175,11 +210,13 @@ export function runResumeChaos(
         expect(before).toMatchObject({ opened: 1, closed: 0, wrong: [], sent: MESSAGES, received: MESSAGES });
         expect(before.resumes).toBeGreaterThan(0);
         expect(seen.resumedOpens).toBe(seen.opens - 1); // every open after the first resumed the session
+        await settled?.(id);
 
         await socket.close(1000, "done");
         await expect.poll(async () => (await stats()).closed, WAIT).toBe(1);
         await new Promise((resolve) => setTimeout(resolve, 200));
         expect(await stats()).toMatchObject({ opened: 1, closed: 1, closes: [{ code: 1000, reason: "done" }] });
+        await closed?.(id);
       } finally {
         await socket.dispose();
       }

@@ -21,8 +21,11 @@ export interface ChaosProxy {
   close(): Promise<void>;
 }
 
-/** Starts a proxy to `127.0.0.1:targetPort`. */
-export async function startChaosProxy(targetPort: number): Promise<ChaosProxy> {
+/**
+ * Starts a proxy to `127.0.0.1:target`; with a function, each new connection goes to the port it returns then
+ * (e.g. alternately to two servers).
+ */
+export async function startChaosProxy(target: number | (() => number)): Promise<ChaosProxy> {
   const pairs = new Set<[Socket, Socket]>();
   /** Pairs past a cut's mark: what they carry is dropped until the cut destroys them. */
   const doomed = new Set<[Socket, Socket]>();
@@ -65,7 +68,7 @@ export async function startChaosProxy(targetPort: number): Promise<ChaosProxy> {
   };
 
   const server: Server = createServer((client) => {
-    const upstream = connect(targetPort, "127.0.0.1");
+    const upstream = connect(typeof target === "number" ? target : target(), "127.0.0.1");
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const drop = () => {
