@@ -21,7 +21,7 @@ import {
   type TargetRow,
   throughputWhy,
 } from "./report.ts";
-import { parseServerName, type Runtime } from "./servers.ts";
+import { type Kind, parseServerName, type Runtime } from "./servers.ts";
 import { type Spread, spread } from "./stats.ts";
 import type { RunReport } from "./summary.ts";
 
@@ -32,26 +32,27 @@ export const RESUME = "resume";
 export const RESUME_RUNTIMES: readonly Runtime[] = ["bun", "deno", "workerd", "node"];
 
 /**
- * Runtimes whose resume route the bench cannot serve yet, and why: their plain route is measured alone. A plain
- * Worker refuses a resume route at setup (it keeps nothing between requests); sessions on workerd live in a Durable
- * Object, which the bench's workerd servers do not have yet.
+ * The kind of server of `runtime`'s plain route: edgesocket's; on workerd the same route in a Durable Object
+ * (`durable`), since a resume route there needs one (a plain Worker keeps nothing between requests).
  */
-export const RESUME_UNAVAILABLE: Partial<Record<Runtime, string>> = {
-  workerd:
-    "resume on workerd needs a Durable Object, which the bench's workerd servers (plain Workers) do not have yet",
-};
+export function plainKind(runtime: Runtime): Kind {
+  return runtime === "workerd" ? "durable" : "edgesocket";
+}
 
 /** The plain route's server of `runtime`, and its resume route's. */
 export function resumePair(runtime: Runtime): { plain: string; resume: string } {
-  return { plain: `${runtime}-edgesocket`, resume: `${runtime}-resume` };
+  return { plain: `${runtime}-${plainKind(runtime)}`, resume: `${runtime}-resume` };
 }
 
-/** The scenario's servers on `runtimes` (each runtime's plain route, then its resume route where it has one). */
+/** The scenario's servers on `runtimes`: each runtime's plain route, then its resume route. */
 export function resumeServers(runtimes: readonly Runtime[]): string[] {
-  return runtimes.flatMap((runtime) => {
-    const { plain, resume } = resumePair(runtime);
-    return RESUME_UNAVAILABLE[runtime] ? [plain] : [plain, resume];
-  });
+  return runtimes.flatMap((runtime) => Object.values(resumePair(runtime)));
+}
+
+/** The servers a server of the scenario is compared with: a resume route with its runtime's plain route. */
+export function comparedKinds(name: string): Kind[] {
+  const { runtime, kind } = parseServerName(name);
+  return kind === "resume" ? [plainKind(runtime)] : [];
 }
 
 /** Every server the scenario knows, for `--servers`. */
@@ -93,7 +94,7 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
       costs.push({ runtime, targets: [], unavailable: why ?? "not measured" });
       continue;
     }
-    const vs = resume.vs.edgesocket ?? {};
+    const vs = resume.vs[plainKind(runtime)] ?? {};
     costs.push({
       runtime,
       throughput: vs.throughput,

@@ -21,7 +21,7 @@ import type { ScenarioResult } from "./load-client.ts";
 import { findTools, machineInfo, type Tools } from "./machine.ts";
 import { groupPids } from "./proc.ts";
 import { markdown, svg, updatePerformanceDoc } from "./report.ts";
-import { RESUME_UNAVAILABLE, resumeMarkdown, resumePair, updateResumeDoc } from "./resume.ts";
+import { comparedKinds, resumeMarkdown, updateResumeDoc } from "./resume.ts";
 import {
   BROADCAST_NOTE,
   BROADCAST_SERVERS,
@@ -31,7 +31,15 @@ import {
   type ScenarioParams,
   type ScenarioRun,
 } from "./scenarios.ts";
-import { CLIENT_CPU, missingTool, parseServerName, RUNTIMES, startBenchServer, stopBenchServer } from "./servers.ts";
+import {
+  CLIENT_CPU,
+  type Kind,
+  missingTool,
+  parseServerName,
+  RUNTIMES,
+  startBenchServer,
+  stopBenchServer,
+} from "./servers.ts";
 import { type Report, type RunReport, type ServerResults, summarize } from "./summary.ts";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -135,16 +143,18 @@ interface RunContext {
 }
 
 /**
- * Runs `scenarios` on the servers `wanted`, runtime by runtime (a server whose runtime is missing is skipped, as are
- * those of `skipped` given); the report of the run without a broadcast note.
+ * Runs `scenarios` on the servers `wanted`, runtime by runtime (a server whose runtime is missing is skipped), each
+ * compared with the servers of its runtime of the kinds `compared(name)`; the report of the run without a broadcast
+ * note.
  */
 async function measure(
   mode: Args["mode"],
   wanted: readonly string[],
   scenarios: [ScenarioName, ScenarioParams][],
   tools: Tools,
-  skipped: Record<string, string> = {},
+  compared?: (name: string) => readonly Kind[],
 ): Promise<RunReport> {
+  const skipped: Record<string, string> = {};
   const started = Date.now();
   const machine = machineInfo(tools);
   const names: string[] = [];
@@ -167,7 +177,7 @@ async function measure(
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  const summary = summarize(results, names);
+  const summary = summarize(results, names, compared);
   const broken = names.filter((name) => !summary[name]!.verified.ok);
   if (broken.length > 0) log(`bench: echo checks failed or servers did not start: ${broken.join(", ")}`);
   return {
@@ -205,13 +215,7 @@ function writeResumeReport(report: RunReport, args: Args, tools: Tools): void {
 /** `--scenarios resume`: each runtime's plain route against its resume route (bench/resume.ts). */
 async function runResumeScenario(args: Args, tools: Tools): Promise<void> {
   const { servers, scenarios } = resumeSelection(args);
-  const skipped: Record<string, string> = {};
-  for (const name of servers) {
-    const { runtime } = parseServerName(name);
-    const reason = RESUME_UNAVAILABLE[runtime];
-    if (reason) skipped[resumePair(runtime).resume] = `${reason}: its plain route is measured alone`;
-  }
-  writeResumeReport(await measure(args.mode, servers, scenarios, tools, skipped), args, tools);
+  writeResumeReport(await measure(args.mode, servers, scenarios, tools, comparedKinds), args, tools);
 }
 
 /** `--scenarios fanout`: the fan-out benchmark's own command line (compiled by `npm run bench`), quick if asked. */

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, type RunningServer, startCommand, type StartOptions, startServer } from "../test/helpers/runtimes.ts";
+import { wranglerToml } from "../test/helpers/wrangler.ts";
 import type { Tools } from "./machine.ts";
 import { groupPids } from "./proc.ts";
 import { acceptsWebSocket } from "./wire.ts";
@@ -18,10 +19,15 @@ export type Runtime = typeof RUNTIMES[number];
 /**
  * What serves the echo: `raw` the runtime's own API with no framework; `rawtext` raw `ws` that decodes text to a
  * string and sends it back as one (what any string API costs on Node); `edgesocket`; `hono` Hono's own
- * `upgradeWebSocket` helper; `crossws`; `tornado` the Python reference; `resume` edgesocket's echo on a route with
- * `resume: true` (the resume scenario's, bench/resume.ts, not among {@link SERVERS_BY_RUNTIME}).
+ * `upgradeWebSocket` helper; `crossws`; `tornado` the Python reference. The resume scenario's (bench/resume.ts, not
+ * among {@link SERVERS_BY_RUNTIME}): `resume` edgesocket's echo on a route with `resume: true` (on workerd in a
+ * Durable Object), and on workerd `durable` the same echo on a plain route in a Durable Object.
  */
-export type Kind = "raw" | "rawtext" | "edgesocket" | "hono" | "crossws" | "tornado" | "resume";
+export type Kind = "raw" | "rawtext" | "edgesocket" | "hono" | "crossws" | "tornado" | "resume" | "durable";
+
+/** The workerd servers whose Worker hands its requests to a Durable Object: its binding and class (durable-app.ts). */
+const DURABLE_KINDS: readonly Kind[] = ["durable", "resume"];
+const DURABLE_BINDINGS = { ECHO: "EchoObject" };
 
 /** Each runtime's servers, in the order of a round (edgesocket next to its raw base). */
 export const SERVERS_BY_RUNTIME: Record<Runtime, readonly Kind[]> = {
@@ -96,7 +102,10 @@ export function startBenchServer(name: string, tools: Tools, scratch: string): P
       const folder = path.join(scratch, name);
       mkdirSync(folder, { recursive: true });
       const wranglerConfig = path.join(folder, "wrangler.toml");
-      writeFileSync(wranglerConfig, `name = "bench-${name}"\n`);
+      writeFileSync(
+        wranglerConfig,
+        wranglerToml(`bench-${name}`, DURABLE_KINDS.includes(kind) ? DURABLE_BINDINGS : {}),
+      );
       return startServer("workerd", `${file}.ts`, { ...options, wranglerConfig });
     }
     default:

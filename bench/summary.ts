@@ -84,10 +84,14 @@ function comparison(name: ServerResults, base: ServerResults): Record<string, Sp
 }
 
 /**
- * The summary of every server that ran, each compared with those of {@link SERVERS_BY_RUNTIME} of its runtime that
- * ran too (a `*-resume` server with `*-edgesocket`).
+ * The summary of every server that ran, each compared with the servers of its runtime of the kinds `others(name)`
+ * that ran too (by default those of {@link SERVERS_BY_RUNTIME}).
  */
-export function summarize(results: Record<string, ServerResults>, names: readonly string[]) {
+export function summarize(
+  results: Record<string, ServerResults>,
+  names: readonly string[],
+  others: (name: string) => readonly Kind[] = (name) => SERVERS_BY_RUNTIME[parseServerName(name).runtime],
+) {
   const summary: Record<string, ServerSummary> = {};
   for (const name of names) {
     const r = results[name]!;
@@ -95,7 +99,7 @@ export function summarize(results: Record<string, ServerResults>, names: readonl
     const cpu = (key: string) => spread(readings(r, "throughput", (run) => run[key] as number | undefined));
     const { runtime } = parseServerName(name);
     const vs: ServerSummary["vs"] = {};
-    for (const kind of SERVERS_BY_RUNTIME[runtime]) {
+    for (const kind of others(name)) {
       const other = `${runtime}-${kind}`;
       if (other !== name && results[other] && names.includes(other)) vs[kind] = comparison(r, results[other]);
     }

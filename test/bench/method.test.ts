@@ -7,6 +7,8 @@ import {
   runsMainScenarios,
   selectedScenarios,
 } from "../../bench/cli.ts";
+import { comparedKinds } from "../../bench/resume.ts";
+import { paramsFor } from "../../bench/scenarios.ts";
 import { paired, ratio, spread } from "../../bench/stats.ts";
 
 describe("the bench's statistics", () => {
@@ -48,13 +50,14 @@ describe("the bench's command line", () => {
     expect(args.resume).toBe(true);
     expect(runsMainScenarios(args)).toBe(false);
     const { servers, scenarios } = resumeSelection(args);
-    // workerd: its plain route only, until the bench's workerd servers have a Durable Object.
+    // workerd: both routes in a Durable Object, where a resume route's sessions live.
     expect(servers).toEqual([
       "bun-edgesocket",
       "bun-resume",
       "deno-edgesocket",
       "deno-resume",
-      "workerd-edgesocket",
+      "workerd-durable",
+      "workerd-resume",
       "node-edgesocket",
       "node-resume",
     ]);
@@ -77,6 +80,18 @@ describe("the bench's command line", () => {
     expect(runsMainScenarios(some)).toBe(true);
     expect(mainServers(some)).toEqual(["node-edgesocket"]);
     expect(selectedScenarios(some).map(([name]) => name)).toEqual(["latency"]);
+  });
+
+  it("a resume route's client speaks the protocol; workerd's Durable Object servers keep 16 messages in flight", () => {
+    const throughput = MODES.full.scenarios.throughput!;
+    expect(paramsFor("throughput", "bun-resume", throughput)).toMatchObject({ resume: true, inflight: 256 });
+    expect(paramsFor("throughput", "bun-edgesocket", throughput)!.resume).toBeUndefined();
+    expect(paramsFor("throughput", "workerd-resume", throughput)).toMatchObject({ resume: true, inflight: 16 });
+    expect(paramsFor("throughput", "workerd-durable", throughput)).toMatchObject({ inflight: 16 });
+    // Each resume route is compared with its runtime's plain route, which is in a Durable Object on workerd.
+    expect(comparedKinds("workerd-resume")).toEqual(["durable"]);
+    expect(comparedKinds("node-resume")).toEqual(["edgesocket"]);
+    expect(comparedKinds("node-edgesocket")).toEqual([]);
   });
 
   it("refuses what it does not know", () => {

@@ -20,24 +20,24 @@ export interface WranglerConfig {
 export function writeWranglerConfig(name: string, bindings: Record<string, string>): WranglerConfig {
   const folder = mkdtempSync(join(tmpdir(), `edgesocket-${name}-`));
   const file = join(folder, "wrangler.toml");
-  const classes = Object.values(bindings);
-  writeFileSync(
-    file,
-    [
-      `name = "${name}"`,
-      `compatibility_date = "${WORKERS_COMPATIBILITY_DATE}"`,
-      ...Object.entries(bindings).flatMap(([binding, className]) => [
-        "",
-        "[[durable_objects.bindings]]",
-        `name = "${binding}"`,
-        `class_name = "${className}"`,
-      ]),
-      "",
-      "[[migrations]]",
-      `tag = "v1"`,
-      `new_sqlite_classes = [${classes.map((c) => `"${c}"`).join(", ")}]`,
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(file, wranglerToml(name, bindings));
   return { file, remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
+/** The text of a configuration named `name` with SQLite-backed Durable Object `bindings` (none: a plain Worker). */
+export function wranglerToml(name: string, bindings: Record<string, string>): string {
+  const classes = Object.values(bindings);
+  const objects = classes.length === 0 ? [] : [
+    ...Object.entries(bindings).flatMap(([binding, className]) => [
+      "",
+      "[[durable_objects.bindings]]",
+      `name = "${binding}"`,
+      `class_name = "${className}"`,
+    ]),
+    "",
+    "[[migrations]]",
+    `tag = "v1"`,
+    `new_sqlite_classes = [${classes.map((c) => `"${c}"`).join(", ")}]`,
+  ];
+  return [`name = "${name}"`, `compatibility_date = "${WORKERS_COMPATIBILITY_DATE}"`, ...objects, ""].join("\n");
 }
