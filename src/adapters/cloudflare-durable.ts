@@ -166,11 +166,12 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
       const socket = this.#rooms.socketOf(ws);
       if (!socket) return;
       socket.receive(message);
-      // An assignment to `state` saves it at once; this saves what the handler mutated in an object.
+      // An assignment to `state` saves it at once; this saves what the handler mutated in an object (for a session,
+      // within 100 ms, as its counts).
       const connection = socket instanceof Connection ? socket : (socket as SessionLink).session?.connection;
       if (typeof connection?.state !== "object" || connection.state === null) return;
       try {
-        this.#rooms.persist(connection);
+        this.#rooms.persist(connection, true);
       } catch (error) {
         connection.fail(error); // e.g. state not serialisable, or over 2 KiB
       }
@@ -314,9 +315,10 @@ class DurableRooms {
 
   #upgrade(socket: SocketEvents): Response {
     const fresh = socket instanceof SessionLink ? socket.fresh : socket as Connection;
+    // The handler's class must be listed (a session's too: the storage keeps it with the session).
+    const saved = this.#saved(fresh);
+    if (socket instanceof Connection) this.#attachments.set(fresh, saved);
     const [client, server] = socketPair();
-    if (socket instanceof Connection) this.#attachments.set(fresh, this.#saved(fresh));
-    else this.#saved(fresh); // the handler's class must be listed: the storage keeps it with the session
     this.ctx.acceptWebSocket(server, [TAG]);
     this.#sockets.set(server, socket);
     if (socket instanceof SessionLink) {
@@ -349,10 +351,12 @@ class DurableRooms {
 
   /**
    * Saves the connection's topics and `state`: in its socket's attachment (at most 2 KiB in all), or for a
-   * session's handler in the storage, at the end of the turn.
+   * session's handler in the storage, at the end of the turn (`lazy`: within 100 ms).
    */
-  persist(connection: Connection): void {
-    if (connection.transport instanceof Session) return this.#sessions?.handlerChanged(connection.transport);
+  persist(connection: Connection, lazy = false): void {
+    if (connection.transport instanceof Session) {
+      return this.#sessions?.handlerChanged(connection.transport, lazy);
+    }
     const ws = connection.transport as WorkerdWebSocket | undefined;
     const base = this.#attachments.get(connection);
     if (!ws || !base || connection.readyState === ReadyState.CLOSED) return;

@@ -235,13 +235,16 @@ export class DurableSessions implements SessionJournal {
 
   // --- for the adapter ---
 
-  /** The handler of `session` changed its `state` or topics: saved at the end of the turn. */
-  handlerChanged(session: Session): void {
+  /**
+   * The handler of `session` changed its `state` or topics: saved at the end of the turn, or with `lazy` (a state
+   * that may have been mutated in place) within {@link LAZY_MS}, as the counts.
+   */
+  handlerChanged(session: Session, lazy = false): void {
     const books = this.#books.get(session.id);
     if (!books) return;
     books.record.state = session.connection.state;
     books.record.handler.topics = session.connection.topics;
-    this.#changed(session.id);
+    this.#changed(session.id, lazy);
   }
 
   /** Whether `socket` is the one that carries session `id` now (not one the client moved on from). */

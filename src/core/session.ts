@@ -277,12 +277,13 @@ export class Session implements Transport {
   }
 
   /**
-   * A socket that carried the session before its memory was lost carries it again: no replay, no hook. Only a
-   * session restored as it was then (saved with a socket, none rejoined yet, not yet {@link Session.lostLink}).
+   * A socket that carried the session before its memory was lost carries it again: no replay, no hook, nothing for
+   * the journal (which saved it so). Only a session restored as it was then (saved with a socket, none rejoined
+   * yet, not yet {@link Session.lostLink}).
    */
   rejoin(link: SessionLink): boolean {
     if (this.#phase !== "detached" || this.#deadline !== undefined || this.#link) return false;
-    this.#attach(link);
+    this.#attach(link, false);
     return true;
   }
 
@@ -356,12 +357,12 @@ export class Session implements Transport {
 
   // --- inside ---
 
-  #attach(link: SessionLink): void {
+  #attach(link: SessionLink, journaled = true): void {
     this.#windowTimer = clearTimer(this.#windowTimer);
     this.#deadline = undefined;
     this.#link = link;
     this.#phase = "attached";
-    this.store.journal?.attached(this);
+    if (journaled) this.store.journal?.attached(this);
   }
 
   #detach(): void {

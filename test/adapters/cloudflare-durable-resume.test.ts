@@ -100,6 +100,7 @@ describe("resumable sessions in a Durable Object on workerd", () => {
       const { socket, received, opens } = connect(name, "member");
       await expect.poll(() => opens, WAIT).toEqual([false]);
       socket.send("c1");
+      socket.send("mood:sleepy"); // `state` mutated in place: saved after the message
       await publish(name, "p1");
       await expect.poll(() => received, WAIT).toEqual(["p1"]);
       await expect.poll(async () => (await sessions(name))[0]?.pending, WAIT).toBe(0);
@@ -107,7 +108,8 @@ describe("resumable sessions in a Durable Object on workerd", () => {
 
       await evicted(name);
       const [woken] = await sessions(name);
-      expect(woken).toMatchObject({ phase: "attached", sent: 1, received: 1, pending: 0, topics: ["room"] });
+      expect(woken).toMatchObject({ phase: "attached", sent: 1, received: 2, pending: 0, topics: ["room"] });
+      expect(woken!.state).toMatchObject({ received: 1, mood: "sleepy" });
       expect(woken!.instance).not.toBe(before!.instance);
       socket.send("c2");
       await publish(name, "p2");
@@ -127,7 +129,7 @@ describe("resumable sessions in a Durable Object on workerd", () => {
       expect(opens).toEqual([false, true]);
       socket.send("c3");
       await expect.poll(async () => (await sessions(name))[0]?.state, WAIT)
-        .toEqual({ opens: 1, disconnects: 1, resumes: 1, received: 3, wrong: [] });
+        .toEqual({ opens: 1, disconnects: 1, resumes: 1, received: 3, wrong: [], mood: "sleepy" });
       socket.close(1000, "done");
       await expect.poll(() => sessions(name), WAIT).toEqual([]);
     },
