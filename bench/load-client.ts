@@ -82,6 +82,21 @@ function target(opts: ClientOptions, payload: Buffer, opcode: number): ConnectOp
   return { port: opts.port, expected: payload, expectedOp: opcode, resume: opts.resume };
 }
 
+/**
+ * Waits until the server's processes use less than a tenth of a core over 300 ms (at most `limit` ms), so that what
+ * they still do after a scenario (closing handshakes; a Durable Object ending its sessions in its storage) is not
+ * billed to the next run, nor slows its handshakes.
+ */
+async function serverSettled(pids: readonly number[], limit = 30_000): Promise<void> {
+  const deadline = Date.now() + limit;
+  for (let last = cpuSeconds(pids); Date.now() < deadline;) {
+    await sleep(300);
+    const now = cpuSeconds(pids);
+    if (now - last < 0.03) return;
+    last = now;
+  }
+}
+
 async function drain(conns: Conn[], timeout: number): Promise<void> {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline && conns.some((conn) => conn.received < conn.sent)) await sleep(5);
@@ -250,6 +265,7 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
   const conns = [...first, ...second];
   const verified = tally(conns);
   await closeAll(conns);
+  await serverSettled(opts.pids);
   const total = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);
   const perProcess = Object.fromEntries(
     Object.keys(after).map((key) => [key, ((after[key] ?? 0) - (middle[key] ?? 0)) / second.length]),

@@ -142,10 +142,17 @@ function limit(edge: ServerSummary, edgeName: string): string {
   const client = edge.cpu.client?.median ?? 0;
   if (client >= SATURATED) return "the load client was the limit";
   if (server >= SATURATED) return `${edgeName}'s server used its whole core`;
+  const other = edge.cpu.other?.median ?? 0;
+  if (other < BUSY) {
+    return `neither side used its whole core, and other processes only ${fmt(other, 2)}: the server waited`;
+  }
   return `neither side used its whole core while other processes used ${
-    fmt(edge.cpu.other?.median, 2)
+    fmt(other, 2)
   } cores: the machine's other load set the pace`;
 }
+
+/** Other processes using this many cores (of the machine's 2) make the machine's load a cause. */
+const BUSY = 0.5;
 
 /**
  * Who did the work in the throughput window: each server's cores and CPU per message, the client's, the verdict.

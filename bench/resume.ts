@@ -206,7 +206,7 @@ export function resumeBlock(report: RunReport): string {
     "",
     ...costTable(report),
     "",
-    "The figures (medians over the rounds; in parentheses for idle memory, against the plain route):",
+    "The figures (medians over the rounds; in parentheses, the resume route against the plain route, paired as above):",
     "",
     ...figuresTable(report),
     "",

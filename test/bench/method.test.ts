@@ -82,12 +82,12 @@ describe("the bench's command line", () => {
     expect(selectedScenarios(some).map(([name]) => name)).toEqual(["latency"]);
   });
 
-  it("a resume route's client speaks the protocol; workerd's Durable Object servers keep 16 messages in flight", () => {
+  it("a resume route's client speaks the protocol; workerd's Durable Object servers keep 4 messages in flight", () => {
     const throughput = MODES.full.scenarios.throughput!;
     expect(paramsFor("throughput", "bun-resume", throughput)).toMatchObject({ resume: true, inflight: 256 });
     expect(paramsFor("throughput", "bun-edgesocket", throughput)!.resume).toBeUndefined();
-    expect(paramsFor("throughput", "workerd-resume", throughput)).toMatchObject({ resume: true, inflight: 16 });
-    expect(paramsFor("throughput", "workerd-durable", throughput)).toMatchObject({ inflight: 16 });
+    expect(paramsFor("throughput", "workerd-resume", throughput)).toMatchObject({ resume: true, inflight: 4 });
+    expect(paramsFor("throughput", "workerd-durable", throughput)).toMatchObject({ inflight: 4 });
     // Each resume route is compared with its runtime's plain route, which is in a Durable Object on workerd.
     expect(comparedKinds("workerd-resume")).toEqual(["durable"]);
     expect(comparedKinds("node-resume")).toEqual(["edgesocket"]);

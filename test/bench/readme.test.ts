@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { DOC_END, DOC_START, PERFORMANCE_DOC, readmeBlock } from "../../bench/report.ts";
-import type { Report } from "../../bench/summary.ts";
+import { RESUME_DOC_END, RESUME_DOC_START, resumeBlock } from "../../bench/resume.ts";
+import type { Report, RunReport } from "../../bench/summary.ts";
 import { ROOT } from "../helpers/runtimes.ts";
 
 // The performance document's tables must be the ones the committed results give.
@@ -25,5 +26,16 @@ it(`the benchmark block of ${PERFORMANCE_DOC} is what bench/results/latest.json 
   expect(end).toBeGreaterThan(start);
   const shown = doc.slice(start, end + DOC_END.length);
   expect(normalise(shown)).toEqual(normalise(readmeBlock(report)));
+  expect(report.mode).toBe("full");
+});
+
+it(`the resume block of ${PERFORMANCE_DOC} is what bench/results/resume.json gives`, () => {
+  const report: RunReport = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "resume.json"), "utf8"));
+  const doc = readFileSync(path.join(ROOT, PERFORMANCE_DOC), "utf8");
+  const start = doc.indexOf(RESUME_DOC_START);
+  const end = doc.indexOf(RESUME_DOC_END);
+  expect(start).toBeGreaterThanOrEqual(0);
+  expect(end).toBeGreaterThan(start);
+  expect(normalise(doc.slice(start, end + RESUME_DOC_END.length))).toEqual(normalise(resumeBlock(report)));
   expect(report.mode).toBe("full");
 });
