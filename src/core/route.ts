@@ -82,7 +82,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
       return refuse(403, "origin not allowed");
     }
     if (resumable) return runtime.upgrade(c, new SessionLink(connection, c.req.routePath));
-    const chosen = chooseSubprotocol(handler, offered.filter((protocol) => protocol !== RESUME_PROTOCOL));
+    const chosen = chooseSubprotocol(handler, withoutOwnProtocols(offered));
     // An EdgeSocket's offer that this route does not resume: answered, so that the client's handshake succeeds.
     connection.selectProtocol(chosen ?? (offered.includes(PLAIN_PROTOCOL) ? PLAIN_PROTOCOL : ""));
   } catch (error) {
@@ -106,8 +106,13 @@ function isOriginAllowed(handler: WebSocketHandler, origin: string | undefined, 
   return isListedOrigin(origin, limits.allowedOrigins) || handler.checkOrigin(origin);
 }
 
+/** The subprotocols the client offered for the handler to choose from: all but edgesocket's own. */
+function withoutOwnProtocols(offered: string[]): string[] {
+  if (offered.length === 0) return offered;
+  return offered.filter((protocol) => protocol !== RESUME_PROTOCOL && protocol !== PLAIN_PROTOCOL);
+}
+
 function chooseSubprotocol(handler: WebSocketHandler, offered: string[]): string | null {
-  offered = offered.filter((protocol) => protocol !== PLAIN_PROTOCOL);
   if (offered.length === 0) return null;
   const chosen = handler.selectSubprotocol(offered);
   if (chosen !== null && !offered.includes(chosen)) {

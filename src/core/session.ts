@@ -426,10 +426,6 @@ function clearTimer(timer: ReturnType<typeof setTimeout> | undefined): undefined
  */
 const DENO_IDLE_CLOSE = { code: CloseCode.GOING_AWAY, reason: "No response from ping frame." };
 
-/**
- * A dropped TCP connection (no close frame), a peer dropped by the runtime's heartbeat and a client moving to a
- * new socket keep the session.
- */
 /** What the protocol may add to a message: the escape of a text that starts with U+0000, a hello, an ack. */
 export const FRAMING_ROOM = 64;
 
@@ -441,6 +437,10 @@ function withRoomForFraming(limits: Limits): Limits {
   return { ...limits, maxMessageSize: limits.maxMessageSize + FRAMING_ROOM };
 }
 
+/**
+ * A dropped TCP connection (no close frame), a peer dropped by the runtime's heartbeat and a client moving to a
+ * new socket keep the session.
+ */
 function isResumable(code: number, reason: string): boolean {
   return code === CloseCode.ABNORMAL || code === RESUME_LATER ||
     (code === DENO_IDLE_CLOSE.code && reason === DENO_IDLE_CLOSE.reason);
@@ -569,11 +569,6 @@ export class SessionLink implements SocketEvents {
     } catch {
       // the socket is closing: its close event detaches the session
     }
-  }
-
-  /** Bytes waiting in the runtime's send buffer of this socket. */
-  get bufferedAmount(): number {
-    return this.#transport?.bufferedAmount ?? 0;
   }
 
   /** Starts the socket's closing handshake. */
@@ -750,14 +745,14 @@ class ReplayBuffer implements Iterable<SendData> {
 
   push(data: SendData): void {
     this.#items.push(data);
-    this.bytes += typeof data === "string" ? data.length : data.byteLength;
+    this.bytes += sizeOf(data);
   }
 
   /** Drops the `count` oldest messages. */
   drop(count: number): void {
     for (let i = 0; i < count; i++) {
       const data = this.#items[this.#head]!;
-      this.bytes -= typeof data === "string" ? data.length : data.byteLength;
+      this.bytes -= sizeOf(data);
       this.#items[this.#head++] = undefined!;
     }
     if (this.#head === this.#items.length) this.clear();
@@ -776,4 +771,9 @@ class ReplayBuffer implements Iterable<SendData> {
   *[Symbol.iterator](): Iterator<SendData> {
     for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
   }
+}
+
+/** A message's size as `maxBytes` counts it: text in UTF-16 code units, binary in bytes. */
+function sizeOf(data: SendData): number {
+  return typeof data === "string" ? data.length : data.byteLength;
 }

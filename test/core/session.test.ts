@@ -292,9 +292,9 @@ describe("Session: messages and acknowledgements", () => {
     expect(transport.sent).toHaveLength(1);
   });
 
-  it("a link reports no buffer before its socket opened", () => {
+  it("a link has no socket before its socket opened", () => {
     const connection = new Connection(new Recorder(), resolveOptions({ resume: RESUME }), undefined, runtime);
-    expect(new SessionLink(connection, "/r").bufferedAmount).toBe(0);
+    expect(new SessionLink(connection, "/r").transport).toBeUndefined();
   });
 
   it("a socket that throws on send or close is left to its close event", () => {
