@@ -166,14 +166,13 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
       const socket = this.#rooms.socketOf(ws);
       if (!socket) return;
       socket.receive(message);
-      // An assignment to `state` saves it at once; this saves what the handler mutated in an object (for a session,
-      // within 100 ms, as its counts).
-      const connection = socket instanceof Connection ? socket : (socket as SessionLink).session?.connection;
-      if (typeof connection?.state !== "object" || connection.state === null) return;
+      // An assignment to `state` saves it at once; this saves what the handler mutated in an object. (A session's
+      // journal reads its handler's state whenever it writes the session, within 100 ms of each message.)
+      if (!(socket instanceof Connection) || typeof socket.state !== "object" || socket.state === null) return;
       try {
-        this.#rooms.persist(connection, true);
+        this.#rooms.persist(socket);
       } catch (error) {
-        connection.fail(error); // e.g. state not serialisable, or over 2 KiB
+        socket.fail(error); // e.g. state not serialisable, or over 2 KiB
       }
     }
 
@@ -351,12 +350,10 @@ class DurableRooms {
 
   /**
    * Saves the connection's topics and `state`: in its socket's attachment (at most 2 KiB in all), or for a
-   * session's handler in the storage, at the end of the turn (`lazy`: within 100 ms).
+   * session's handler in the storage, within 100 ms.
    */
-  persist(connection: Connection, lazy = false): void {
-    if (connection.transport instanceof Session) {
-      return this.#sessions?.handlerChanged(connection.transport, lazy);
-    }
+  persist(connection: Connection): void {
+    if (connection.transport instanceof Session) return this.#sessions?.handlerChanged(connection.transport);
     const ws = connection.transport as WorkerdWebSocket | undefined;
     const base = this.#attachments.get(connection);
     if (!ws || !base || connection.readyState === ReadyState.CLOSED) return;

@@ -6,14 +6,18 @@
  * Per session, in the object's storage:
  * - `edgesocket:session:<id>`: a {@link SessionRecord}: the counts, the window's end, the number of the socket
  *   that carries it, and its handler's class, params, `state`, topics and route limits;
- * - `edgesocket:replay:<id>:<n>`: its unconfirmed messages, in {@link Chunk}s: what it sent in one turn of the
- *   event loop, together (a message larger than a chunk is split over several).
- * Writes wait for the end of the current turn (a microtask), so that an event writes each session's record and
- * its new messages once, however many messages it sent. The counts of what the client sent and confirmed wait up
- * to {@link LAZY_MS} more (local workerd commits each event's writes on its own, a few ms each): the pending timer
- * keeps the object from hibernating until they are written, and a detach writes them at once, so they survive
- * hibernation and eviction; only a crash of the object may lose the last of them (then the client sends again
- * what the server had received but not recorded). A chunk is deleted once the client confirmed all of it.
+ * - `edgesocket:replay:<id>:<n>`: its unconfirmed messages, in {@link Chunk}s: what it sent between two writes,
+ *   together (a message larger than a chunk is split over several).
+ * While a session is attached, what changes (its new messages, its counts, its handler's `state` and topics, read
+ * when written) waits up to {@link LAZY_MS}, so that the storage commits once per interval for every session that
+ * changed, not once per event (local workerd takes a few ms per commit, and holds the object's outgoing messages
+ * meanwhile). The pending timer keeps the object from hibernating (and so from being evicted) until they are
+ * written, and a start, a detach, a resume or an end writes at once, so they survive hibernation and eviction; only
+ * a crash of the object may lose the last interval (then the client may be ahead of the storage, and gets a new
+ * session). The journal acknowledges what the client sent ({@link SessionJournal.acknowledges}) right after writing
+ * it, and the object's output gate holds the acknowledgement until the write is committed: a client never drops a
+ * message the storage could still lose. A chunk is deleted once the client confirmed all of it (one it confirmed
+ * before it was written is never written).
  * A detached session's window ends with the object's alarm, which wakes an evicted object.
  * @module
  */
@@ -134,13 +138,15 @@ const REPLAY_PREFIX = "edgesocket:replay:";
  * counts 2 bytes per UTF-16 code unit, the most it takes serialised.
  */
 const CHUNK_BYTES = 512 * 1024;
-/** How long the counts of what the client sent and confirmed may wait to be written. */
+/** How long what changes in an attached session may wait to be written: see the module's description. */
 const LAZY_MS = 100;
 
 /** The sessions of one Durable Object in its storage: see the module's description. */
 export class DurableSessions implements SessionJournal {
   /** The object's alarm ends the windows. */
   readonly expires = true;
+  /** Acknowledgements go out once what they confirm is written. */
+  readonly acknowledges = true;
   readonly #books = new Map<string, Books>();
   readonly #unsaved = new Set<string>();
   #flushing = false;
@@ -177,16 +183,16 @@ export class DurableSessions implements SessionJournal {
     this.#changed(session.id);
   }
 
-  /** Adds the message to the session's chunks. */
+  /** Adds the message to the session's chunks (written lazily). */
   sent(session: Session, data: SendData): void {
     const books = this.#books.get(session.id);
     if (!books) return;
     books.record.sent = session.sentCount;
     this.#append(books, session.sentCount, data);
-    this.#changed(session.id);
+    this.#changed(session.id, true);
   }
 
-  /** Counts a message from the client (written lazily). */
+  /** Counts a message from the client (written lazily, then acknowledged). */
   received(session: Session): void {
     const books = this.#books.get(session.id);
     if (!books) return;
@@ -211,14 +217,18 @@ export class DurableSessions implements SessionJournal {
     this.reschedule();
   }
 
-  /** Numbers the session's new socket and writes its attachment. */
+  /**
+   * Numbers the session's new socket, writes its attachment, and writes the session at once: the welcome that
+   * follows tells the client what was received, and the output gate holds it until that is committed.
+   */
   attached(session: Session): void {
     const books = this.#books.get(session.id);
     if (!books) return;
     delete books.record.deadline;
     books.record.socket++;
     this.#attach(session, books.record);
-    this.#changed(session.id);
+    this.#unsaved.delete(session.id);
+    this.#save(books);
     this.reschedule();
   }
 
@@ -235,16 +245,9 @@ export class DurableSessions implements SessionJournal {
 
   // --- for the adapter ---
 
-  /**
-   * The handler of `session` changed its `state` or topics: saved at the end of the turn, or with `lazy` (a state
-   * that may have been mutated in place) within {@link LAZY_MS}, as the counts.
-   */
-  handlerChanged(session: Session, lazy = false): void {
-    const books = this.#books.get(session.id);
-    if (!books) return;
-    books.record.state = session.connection.state;
-    books.record.handler.topics = session.connection.topics;
-    this.#changed(session.id, lazy);
+  /** The handler of `session` assigned its `state` or changed its topics: saved within {@link LAZY_MS}. */
+  handlerChanged(session: Session): void {
+    if (this.#books.has(session.id)) this.#changed(session.id, true);
   }
 
   /** Whether `socket` is the one that carries session `id` now (not one the client moved on from). */
@@ -360,25 +363,40 @@ export class DurableSessions implements SessionJournal {
     this.#unsaved.clear();
     for (const id of changed) {
       const books = this.#books.get(id);
-      if (!books) continue;
-      try {
-        let confirmed = 0;
-        while (confirmed < books.chunks.length && books.chunks[confirmed]!.last <= books.record.confirmed) {
-          if (!books.chunks[confirmed]!.unsaved) this.kv.delete(chunkKey(id, books.chunks[confirmed]!.n));
-          confirmed++;
-        }
-        books.chunks.splice(0, confirmed);
-        for (const chunk of books.chunks) {
-          if (!chunk.unsaved) continue;
-          this.kv.put(chunkKey(id, chunk.n), chunk.unsaved);
-          chunk.unsaved = undefined;
-        }
-        this.kv.put(recordKey(id), books.record);
-      } catch (error) {
-        // e.g. a `state` the storage cannot clone, or over its 2 MB: the session cannot be kept.
-        books.session.connection.fail(error);
-      }
+      // The acknowledgement goes out after the write: the output gate holds it until the write is committed.
+      if (books && this.#save(books)) books.session.acknowledge();
     }
+  }
+
+  /**
+   * Writes one session: deletes its confirmed chunks, writes its new ones and its record (with its handler's
+   * `state` and topics as they are now). False when the session cannot be kept.
+   */
+  #save(books: Books): boolean {
+    const { session, record, chunks } = books;
+    const id = session.id;
+    try {
+      let confirmed = 0;
+      while (confirmed < chunks.length && chunks[confirmed]!.last <= record.confirmed) {
+        if (!chunks[confirmed]!.unsaved) this.kv.delete(chunkKey(id, chunks[confirmed]!.n));
+        confirmed++;
+      }
+      chunks.splice(0, confirmed);
+      for (const chunk of chunks) {
+        if (!chunk.unsaved) continue;
+        this.kv.put(chunkKey(id, chunk.n), chunk.unsaved);
+        chunk.unsaved = undefined;
+      }
+      const { connection } = session;
+      record.state = connection.state;
+      record.handler.topics = connection.topics;
+      this.kv.put(recordKey(id), record);
+    } catch (error) {
+      // e.g. a `state` the storage cannot clone, or over its 2 MB: the session cannot be kept.
+      session.connection.fail(error);
+      return false;
+    }
+    return true;
   }
 }
 

@@ -66,6 +66,12 @@ export interface SessionJournal {
    * a Durable Object's alarm, say), so that the session sets no timer of its own.
    */
   readonly expires?: boolean;
+  /**
+   * True when the journal acknowledges what the client sent itself, by calling `session.acknowledge()` once it has
+   * saved the session's count of received messages (within 100 ms of a message, as a session would):
+   * the client then never drops a message the journal could still lose. The session sends none of its own.
+   */
+  readonly acknowledges?: boolean;
 }
 
 /** What a journal keeps of a session besides its handler and its replay buffer: see {@link Session.restore}. */
@@ -235,8 +241,10 @@ export class Session implements Transport {
   /** A data message from the client. */
   received(message: Message): void {
     const unacknowledged = ++this.#received - this.#receivedAcknowledged;
-    this.store.journal?.received(this);
+    const journal = this.store.journal;
+    journal?.received(this);
     this.connection.receive(message);
+    if (journal?.acknowledges) return;
     if (unacknowledged >= ACK_EVERY) this.#acknowledge();
     // The timer is left running by an acknowledgement (one timer per 64 messages cost more than the counting):
     // when it fires it acknowledges what came since, if anything, so that none waits longer than ACK_DELAY_MS.
@@ -293,6 +301,14 @@ export class Session implements Transport {
    */
   lostLink(): void {
     if (this.#phase === "detached" && this.#deadline === undefined) this.#detach();
+  }
+
+  /**
+   * Acknowledges to the client every message received so far, if any is not yet (for a journal that
+   * {@link SessionJournal.acknowledges}).
+   */
+  acknowledge(): void {
+    if (this.#received > this.#receivedAcknowledged && this.#link) this.#acknowledge();
   }
 
   /** The state or topics of the session's connection changed (the runtime's `persist`). */

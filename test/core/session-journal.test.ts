@@ -1,6 +1,6 @@
 /**
  * The session's persistence hooks (src/core/session.ts): what a {@link SessionJournal} is told as a session lives,
- * a journal that ends windows itself (`expires`), and the restore path (`Session.restore`, `SessionLink.rejoin`,
+ * a journal that ends windows itself (`expires`) or acknowledges itself (`acknowledges`), and the restore path (`Session.restore`, `SessionLink.rejoin`,
  * `lostLink`), with in-memory fakes. The Durable Object's journal on real workerd:
  * test/adapters/cloudflare-durable-resume.test.ts.
  */
@@ -25,7 +25,7 @@ import { FakeBufferedTransport } from "./fakes.ts";
 /** A journal that records what it is told, as `hook:sentCount/receivedCount/pending`. */
 class RecordingJournal implements SessionJournal {
   readonly calls: string[] = [];
-  constructor(readonly expires: boolean) {}
+  constructor(readonly expires: boolean, readonly acknowledges = false) {}
   #note(hook: string, session: Session): void {
     this.calls.push(`${hook}:${session.sentCount}/${session.receivedCount}/${session.pending}`);
   }
@@ -74,8 +74,8 @@ class Recorder extends WebSocketHandler {
 
 const LIMITS = resolveOptions({ resume: { window: 0.05 } });
 
-function server(expires: boolean) {
-  const journal = new RecordingJournal(expires);
+function server(expires: boolean, acknowledges = false) {
+  const journal = new RecordingJournal(expires, acknowledges);
   const runtime = new Runtime({ upgrade: () => new Response(null), sessions: new SessionStore(journal) });
   /** A new socket of `/room` that says hello (with `id` to resume). */
   const socket = (id = "", received = 0) => {
@@ -139,6 +139,32 @@ describe("a session's journal", () => {
     expect(again.session).not.toBe(first.session);
     expect(String(again.transport.sent[0])).toBe(control("w", 0, 0, again.session.id, NOT_FOUND_REASON));
     expect(first.handler.hooks.at(-1)).toBe(`close 1006 ${SESSION_EXPIRED_REASON}`);
+  });
+
+  test("a journal that acknowledges: the session sends none itself; acknowledge() sends what is new, once", async () => {
+    const { socket } = server(true, true);
+    const { link, session, transport } = socket();
+    const frames = () => transport.sent.map(String).slice(1); // after the welcome
+    for (let i = 1; i <= 70; i++) link.receive(`c${i}`); // past the 64 after which a session acknowledges
+    await sleep(150); // past the 100 ms after which it would too
+    expect(frames()).toEqual([]);
+    session.acknowledge();
+    session.acknowledge();
+    expect(frames()).toEqual([control("a", 70)]);
+    link.receive("c71");
+    session.acknowledge();
+    expect(frames()).toEqual([control("a", 70), control("a", 71)]);
+    link.receive("c72");
+    link.closed(1006, "");
+    session.acknowledge(); // detached: nothing to send it on (the next welcome tells the count)
+    expect(frames()).toEqual([control("a", 70), control("a", 71)]);
+  });
+
+  test("a journal that does not acknowledge: the session does, after 64 messages", () => {
+    const { socket } = server(true);
+    const { link, transport } = socket();
+    for (let i = 1; i <= 64; i++) link.receive(`c${i}`);
+    expect(transport.sent.map(String).slice(1)).toEqual([control("a", 64)]);
   });
 
   test("without `expires`, the session's own timer ends the window", async () => {
