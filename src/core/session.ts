@@ -93,6 +93,10 @@ export class Session implements Transport {
   #phase: SessionPhase = "attached";
   #connection: Connection;
   #link: SessionLink | undefined;
+  /** The runtime socket of `#link`: the message path reads it without going through the link. */
+  #socket: Transport | undefined;
+  /** The store's journal, read on every message. */
+  readonly #journal: SessionJournal | undefined;
   /** While detached: when the window ends (ms since the epoch). */
   #deadline: number | undefined;
   /** The server closed the session on purpose: the next socket close ends it. */
@@ -122,7 +126,8 @@ export class Session implements Transport {
     link: SessionLink | undefined,
   ) {
     this.#connection = connection;
-    this.#link = link;
+    this.#journal = store.journal;
+    this.#setLink(link);
   }
 
   /**
@@ -200,10 +205,10 @@ export class Session implements Transport {
       this.#overflow();
       return;
     }
-    this.store.journal?.sent(this, data);
+    this.#journal?.sent(this, data);
     // Straight to the socket, not through the link: on Bun's JIT every call on the message path counts (measured:
     // docs/performance.md, "Resume").
-    const socket = this.#link?.transport;
+    const socket = this.#socket;
     if (socket === undefined) return;
     try {
       socket.send(escape(data));
@@ -214,8 +219,8 @@ export class Session implements Transport {
 
   /** The socket's send buffer; while detached, the bytes kept for the client (so that `drained()` waits for it). */
   get bufferedAmount(): number {
-    const link = this.#link;
-    return link ? link.transport?.bufferedAmount ?? 0 : this.#replay.bytes;
+    const socket = this.#socket;
+    return socket ? socket.bufferedAmount ?? 0 : this.#replay.bytes;
   }
 
   close(code?: number, reason?: string): void {
@@ -235,7 +240,7 @@ export class Session implements Transport {
   /** A data message from the client. */
   received(message: Message): void {
     const unacknowledged = ++this.#received - this.#receivedAcknowledged;
-    this.store.journal?.received(this);
+    this.#journal?.received(this);
     this.connection.receive(message);
     if (unacknowledged >= ACK_EVERY) this.#acknowledge();
     // The timer is left running by an acknowledgement (one timer per 64 messages cost more than the counting):
@@ -249,7 +254,7 @@ export class Session implements Transport {
     if (received < first || received > this.#sent) return false;
     if (received === first) return true;
     this.#replay.drop(received - first);
-    this.store.journal?.confirmed(this);
+    this.#journal?.confirmed(this);
     return true;
   }
 
@@ -297,7 +302,7 @@ export class Session implements Transport {
 
   /** The state or topics of the session's connection changed (the runtime's `persist`). */
   changed(): void {
-    if (this.#phase !== "ended") this.store.journal?.changed?.(this);
+    if (this.#phase !== "ended") this.#journal?.changed?.(this);
   }
 
   /**
@@ -311,7 +316,7 @@ export class Session implements Transport {
     if (this.#closing) return undefined; // ends once its socket closes
     const link = this.#link;
     if (link) {
-      this.#link = undefined;
+      this.#setLink(undefined);
       link.abandon();
       this.#detach();
     }
@@ -345,7 +350,7 @@ export class Session implements Transport {
   /** The socket of `link` closed: the session ends if it was closed on purpose, else it waits for its client. */
   linkClosed(link: SessionLink, code: number, reason: string): void {
     if (link !== this.#link) return;
-    this.#link = undefined;
+    this.#setLink(undefined);
     if (this.#closing || !isResumable(code, reason)) return this.#end(code, reason);
     this.#detach();
   }
@@ -360,22 +365,27 @@ export class Session implements Transport {
   #attach(link: SessionLink, journaled = true): void {
     this.#windowTimer = clearTimer(this.#windowTimer);
     this.#deadline = undefined;
-    this.#link = link;
+    this.#setLink(link);
     this.#phase = "attached";
-    if (journaled) this.store.journal?.attached(this);
+    if (journaled) this.#journal?.attached(this);
+  }
+
+  #setLink(link: SessionLink | undefined): void {
+    this.#link = link;
+    this.#socket = link?.transport;
   }
 
   #detach(): void {
     this.#phase = "detached";
     this.#ackTimer = clearTimer(this.#ackTimer);
     this.#startWindow(Date.now() + this.limits.window * 1000);
-    this.store.journal?.detached(this);
+    this.#journal?.detached(this);
     this.connection.notify("onDisconnect");
   }
 
   #startWindow(deadline: number): void {
     this.#deadline = deadline;
-    if (this.store.journal?.expires) return;
+    if (this.#journal?.expires) return;
     this.#windowTimer = setTimeout(() => this.expire(), Math.max(0, deadline - Date.now()));
     (this.#windowTimer as { unref?: () => void }).unref?.();
   }
@@ -404,7 +414,7 @@ export class Session implements Transport {
     this.#deadline = undefined;
     this.#replay.clear();
     this.store.delete(this);
-    const held = this.store.journal?.ended(this);
+    const held = this.#journal?.ended(this);
     if (!held) return this.connection.closed(code, reason);
     // A session shared by several servers: `onClose` runs here only if no other server took it meanwhile.
     held.then(
@@ -733,45 +743,58 @@ export function newSessionId(): string {
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
 }
 
-/** A queue of the messages a session keeps for replay, with their size. */
+/**
+ * A queue of the messages a session keeps for replay, with their size: a ring whose capacity doubles when full, so
+ * that neither a push nor a drop moves the messages kept (measured on Bun's JIT: docs/performance.md, "Resume").
+ */
 class ReplayBuffer implements Iterable<SendData> {
-  #items: SendData[] = [];
+  #items: (SendData | undefined)[] = [];
+  /** Where the oldest message is. */
   #head = 0;
+  length = 0;
   bytes = 0;
 
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
   push(data: SendData): void {
-    this.#items.push(data);
+    if (this.length === this.#items.length) this.#grow();
+    this.#items[(this.#head + this.length++) & (this.#items.length - 1)] = data;
     this.bytes += sizeOf(data);
   }
 
   /** Drops the `count` oldest messages. */
   drop(count: number): void {
+    const items = this.#items;
+    const mask = items.length - 1;
+    let head = this.#head;
     for (let i = 0; i < count; i++) {
-      const data = this.#items[this.#head]!;
-      this.bytes -= sizeOf(data);
-      this.#items[this.#head++] = undefined!;
+      this.bytes -= sizeOf(items[head]!);
+      items[head] = undefined;
+      head = (head + 1) & mask;
     }
-    if (this.#head === this.#items.length) this.clear();
-    else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#head = head;
+    this.length -= count;
   }
 
   clear(): void {
     this.#items = [];
     this.#head = 0;
+    this.length = 0;
     this.bytes = 0;
   }
 
   *[Symbol.iterator](): Iterator<SendData> {
-    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
+    for (let i = 0; i < this.length; i++) yield this.#items[(this.#head + i) & (this.#items.length - 1)]!;
+  }
+
+  #grow(): void {
+    const items: (SendData | undefined)[] = [...this];
+    items.length = Math.max(RING_START, this.length * 2);
+    this.#items = items.fill(undefined, this.length);
+    this.#head = 0;
   }
 }
+
+/** A ring's first capacity (a power of two, as every capacity after it). */
+const RING_START = 64;
 
 /** A message's size as `maxBytes` counts it: text in UTF-16 code units, binary in bytes. */
 function sizeOf(data: SendData): number {
