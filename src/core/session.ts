@@ -89,7 +89,6 @@ export interface SavedSession {
  * socket dropped; the window runs) → `ended` (closed on purpose, window over, or replay buffer full).
  */
 export class Session implements Transport {
-  readonly replays = true;
   #phase: SessionPhase = "attached";
   #connection: Connection;
   #link: SessionLink | undefined;
@@ -153,6 +152,11 @@ export class Session implements Transport {
     store.add(session);
     if (saved.deadline !== undefined) session.#startWindow(saved.deadline);
     return session;
+  }
+
+  /** A session keeps what it sends for replay. */
+  get replays(): boolean {
+    return true;
   }
 
   /** The handler's connection, opened on this session. */
@@ -440,10 +444,10 @@ const DENO_IDLE_CLOSE = { code: CloseCode.GOING_AWAY, reason: "No response from 
 export const FRAMING_ROOM = 64;
 
 /**
- * A socket's limits on a resume route: the runtime's own message limit leaves room for the protocol's framing (the
- * session's connection applies the route's `maxMessageSize` to each message as the handler will see it).
+ * The limits of a resume route's sockets: the runtime's own message limit leaves room for the protocol's framing
+ * (the session's connection applies the route's `maxMessageSize` to each message as the handler will see it).
  */
-function withRoomForFraming(limits: Limits): Limits {
+export function withRoomForFraming(limits: Limits): Limits {
   return { ...limits, maxMessageSize: limits.maxMessageSize + FRAMING_ROOM };
 }
 
@@ -461,8 +465,6 @@ function isResumable(code: number, reason: string): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  /** The subprotocol a resume route chooses. */
-  readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
   /** The `hello` asked for a session that the engine is moving here from another server. */
@@ -471,10 +473,15 @@ export class SessionLink implements SocketEvents {
   #heard = 0;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
-  constructor(readonly fresh: Connection, readonly route: string) {}
-
   #limits: Limits | undefined;
+
+  /**
+   * A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). `limits`:
+   * the route's {@link withRoomForFraming}, made once for all its sockets (by default, made for this one).
+   */
+  constructor(readonly fresh: Connection, readonly route: string, limits?: Limits) {
+    this.#limits = limits;
+  }
 
   /**
    * The link of a socket that carried `session` before the session's memory was lost (a Durable Object woken
@@ -490,6 +497,11 @@ export class SessionLink implements SocketEvents {
     return link;
   }
 
+  /** The subprotocol a resume route chooses. */
+  get protocol(): string {
+    return RESUME_PROTOCOL;
+  }
+
   /** The runtime socket, once open. */
   get transport(): Transport | undefined {
     return this.#transport;
@@ -500,7 +512,7 @@ export class SessionLink implements SocketEvents {
     return this.#session;
   }
 
-  /** The route's limits. */
+  /** The route's limits, with room for the protocol's framing. */
   get limits(): Limits {
     return (this.#limits ??= withRoomForFraming(this.fresh.limits));
   }
@@ -748,7 +760,7 @@ export function newSessionId(): string {
  * that neither a push nor a drop moves the messages kept (measured on Bun's JIT: docs/performance.md, "Resume").
  */
 class ReplayBuffer implements Iterable<SendData> {
-  #items: (SendData | undefined)[] = [];
+  #items: (SendData | undefined)[] = NO_RING;
   /** Where the oldest message is. */
   #head = 0;
   length = 0;
@@ -772,10 +784,12 @@ class ReplayBuffer implements Iterable<SendData> {
     }
     this.#head = head;
     this.length -= count;
+    // An idle session keeps no ring.
+    if (this.length === 0) this.clear();
   }
 
   clear(): void {
-    this.#items = [];
+    this.#items = NO_RING;
     this.#head = 0;
     this.length = 0;
     this.bytes = 0;
@@ -793,8 +807,10 @@ class ReplayBuffer implements Iterable<SendData> {
   }
 }
 
+/** The ring of an empty replay buffer: none, until its first message (never written: its capacity is 0). */
+const NO_RING = Object.freeze([]) as unknown as (SendData | undefined)[];
 /** A ring's first capacity (a power of two, as every capacity after it). */
-const RING_START = 64;
+const RING_START = 8;
 
 /** A message's size as `maxBytes` counts it: text in UTF-16 code units, binary in bytes. */
 function sizeOf(data: SendData): number {
