@@ -757,7 +757,8 @@ export function newSessionId(): string {
 
 /**
  * A queue of the messages a session keeps for replay, with their size: a ring whose capacity doubles when full, so
- * that neither a push nor a drop moves the messages kept (measured on Bun's JIT: docs/performance.md, "Resume").
+ * that neither a push nor a drop moves the messages kept (about 20 instructions per message fewer on Bun's JIT than
+ * an array shifted by slicing: bench/core-path.ts).
  */
 class ReplayBuffer implements Iterable<SendData> {
   #items: (SendData | undefined)[] = NO_RING;
