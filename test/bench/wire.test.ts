@@ -20,12 +20,18 @@ function written(writes: Buffer[]): string[] {
   return writes.map((frame) => frame.subarray(6).toString("utf8"));
 }
 
-/** A resume connection on a stand-in socket that records what is written. */
+/** A resume connection on a stand-in socket that records what is written, and how deep it is corked. */
 function resumeConn() {
   const writes: Buffer[] = [];
-  const socket = { destroyed: false, write: (data: Buffer) => writes.push(data) } as unknown as net.Socket;
+  const corks = { depth: 0 };
+  const socket = {
+    destroyed: false,
+    write: (data: Buffer) => writes.push(data),
+    cork: () => corks.depth++,
+    uncork: () => corks.depth--,
+  } as unknown as net.Socket;
   const conn = new Conn(socket, PAYLOAD, OP_TEXT, true);
-  return { conn, writes };
+  return { conn, writes, corks };
 }
 
 afterEach(() => {
@@ -46,14 +52,18 @@ describe("the bench client's resume protocol", () => {
     expect(conn.bad).toBe(0);
   });
 
-  test("acknowledges after 64 messages, and 100 ms after the first one not acknowledged", () => {
+  test("acknowledges after 64 messages, and 100 ms after the first one not acknowledged", async () => {
     vi.useFakeTimers();
-    const { conn, writes } = resumeConn();
+    const { conn, writes, corks } = resumeConn();
     conn.onData(serverFrame("\0w0 0 S "));
     const echoes = Buffer.concat(Array.from({ length: 65 }, () => serverFrame(PAYLOAD)));
     conn.onData(echoes);
     expect(conn.received).toBe(65);
     expect(written(writes)).toEqual(["\0a64"]);
+    // Held for the echoes' write of this turn, then let go.
+    expect(corks.depth).toBe(1);
+    await Promise.resolve();
+    expect(corks.depth).toBe(0);
     vi.advanceTimersByTime(99);
     expect(writes).toHaveLength(1);
     vi.advanceTimersByTime(1);

@@ -593,6 +593,20 @@ describe("Session: the replay buffer's cap", () => {
     next.link.receive("\0a3005");
     expect(session.pending).toBe(0);
   });
+
+  it("messages kept across the replay buffer's wrap and growth replay in order, with their bytes counted", () => {
+    const { link, handler, session, id } = started({ resume: { ...RESUME, maxMessages: 5000, maxBytes: 1e6 } });
+    for (let i = 1; i <= 60; i++) handler.send(`s${i}`);
+    link.receive("\0a50");
+    // 10 kept from the middle of the buffer, then enough to wrap past its end and fill it.
+    for (let i = 61; i <= 200; i++) handler.send(`s${i}`);
+    link.closed(CloseCode.ABNORMAL, "");
+    const kept = Array.from({ length: 150 }, (_, k) => `s${k + 51}`);
+    expect(session.bufferedAmount).toBe(kept.join("").length);
+    const next = socket();
+    next.link.receive(`\0h50 ${id}`);
+    expect(next.transport.sent.slice(1)).toEqual(kept);
+  });
 });
 
 describe("SessionLink: the heartbeat", () => {
