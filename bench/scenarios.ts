@@ -11,11 +11,18 @@ export type ScenarioName = "idle" | "latency" | "throughput" | "large" | "churn"
 /** The order scenarios run in on each group of servers: idle first, on processes that served nothing yet. */
 export const SCENARIOS: readonly ScenarioName[] = ["idle", "latency", "throughput", "large", "churn", "broadcast"];
 
-/** A scenario's load-client options, how many alternating rounds it gets, and on which kinds of server (all if unset). */
-export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & { repeats: number; kinds?: Kind[] };
+/**
+ * A scenario's load-client options, how many alternating rounds it gets, on which kinds of server (all if unset),
+ * and whether each round after the first runs on a server process started for it (`fresh`).
+ */
+export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & {
+  repeats: number;
+  kinds?: Kind[];
+  fresh?: boolean;
+};
 
 /** The parameters the runner reads itself; the others go to the load client. */
-export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds"];
+export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds", "fresh"];
 
 /** One run of a scenario against one server: the client's result, or why it failed. */
 export type ScenarioRun = ScenarioResult | { failed: string; value?: undefined; verified?: ScenarioResult["verified"] };
@@ -51,9 +58,26 @@ export const METRICS: readonly Metric[] = [
   { key: "broadcast", label: "broadcast ms", scenario: "broadcast", read: (r) => r.value, higher: false },
 ];
 
+/**
+ * The idle scenario's second figure where the server gives it (`heap`: the resume scenario on Bun, Deno and Node):
+ * the growth of the JS heap after a full collection over the second half, per connection. Not among
+ * {@link METRICS}, whose tables the main run writes.
+ */
+export const IDLE_HEAP: Metric = {
+  key: "idleHeap",
+  label: "idle heap after GC B/conn",
+  scenario: "idle",
+  read: (r) => number(r.heap),
+  higher: false,
+  difference: true,
+};
+
+/** Every figure a summary computes: {@link METRICS} and {@link IDLE_HEAP}. */
+export const ALL_METRICS: readonly Metric[] = [...METRICS, IDLE_HEAP];
+
 /** The metric with `key`. */
 export function metric(key: string): Metric {
-  const found = METRICS.find((m) => m.key === key);
+  const found = ALL_METRICS.find((m) => m.key === key);
   if (!found) throw new Error(`no metric ${key}`);
   return found;
 }
@@ -89,6 +113,11 @@ export function paramsFor(scenario: ScenarioName, server: string, params: Scenar
   const { kind } = parseServerName(server);
   if (params.kinds && !params.kinds.includes(kind)) return undefined;
   if (kind === "resume") params = { ...params, resume: true };
+  // The heap reading needs a runtime whose collector bench/servers/heap.ts can reach; workerd's is not.
+  if (params.heap && server.startsWith("workerd-")) {
+    const { heap: _notOnWorkerd, ...rest } = params;
+    params = rest;
+  }
   if (server === "workerd-durable" || server === "workerd-resume") {
     params = { ...params, inflight: Math.min(params.inflight ?? DURABLE_INFLIGHT, DURABLE_INFLIGHT) };
   }
@@ -121,7 +150,14 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
       return `- broadcast: ${p.count} subscribers, ${p.rounds} messages ${p.gap} ms apart; every subscriber must receive every message, byte for byte; ${rounds}.`;
     case "idle":
       return `- idle: ${p.count} connections that each echoed one message, opened in two halves on a server that served nothing before; the server's RSS growth (whole process group) over the second half, per connection: ` +
-        "what one more connection costs, without the one-off costs the first connections pay. " +
+        "what one more connection costs, without the one-off costs the first connections pay" +
+        (p.fresh && p.repeats > 1
+          ? `; ${p.repeats} alternating rounds, each on processes started for it, compared pair by pair (median of the ${p.repeats} paired differences, their range)`
+          : "") +
+        (p.heap
+          ? "; beside the RSS, the JS heap in use after a full collection, read the same way (Bun, Deno, Node: `GET /bench/heap` of the bench servers, bench/servers/heap.ts; read after each RSS reading, so that the second half starts after a collection on both servers of a pair)"
+          : "") +
+        ". " +
         `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`;
   }
 }

@@ -61,12 +61,14 @@ describe("the bench's command line", () => {
       "node-edgesocket",
       "node-resume",
     ]);
-    // Quick mode measures idle memory on the target servers only; the resume scenario on both of its servers.
-    expect(scenarios.map(([name, p]) => [name, p.repeats, p.kinds])).toEqual([["idle", 1, undefined], [
-      "throughput",
-      3,
-      undefined,
-    ]]);
+    // Quick mode measures idle memory on the target servers only; the resume scenario on both of its servers, in
+    // pairs of rounds each on fresh processes, with the heap after a full collection beside the RSS.
+    expect(scenarios.map(([name, p]) => [name, p.repeats, p.kinds, p.fresh, p.heap])).toEqual([
+      ["idle", 3, undefined, true, true],
+      ["throughput", 3, undefined, undefined, undefined],
+    ]);
+    expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).not.toHaveProperty("heap");
+    expect(paramsFor("idle", "deno-resume", scenarios[0]![1])).toMatchObject({ heap: true, resume: true });
     const some = parseArgs([
       "--scenarios",
       "resume,latency",
