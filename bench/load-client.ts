@@ -247,12 +247,15 @@ async function churn(opts: ClientOptions): Promise<ScenarioResult> {
   return { value: cycles / seconds, unit: "conn/s", cycles, failures, seconds, verified, expectedBytes: opts.size };
 }
 
-/** The server's JS heap in use after a full collection (bench/servers/heap.ts), in bytes. */
-async function heapAfterGc(port: number): Promise<number> {
+/**
+ * The server's V8 young generation as it stands (where it has one), then its JS heap in use after a full collection
+ * (bench/servers/heap.ts), in bytes.
+ */
+async function heapAfterGc(port: number): Promise<{ heapUsed: number; young?: number }> {
   const response = await fetch(`http://127.0.0.1:${port}/bench/heap`);
-  const { heapUsed } = await response.json() as { heapUsed?: number };
-  if (!response.ok || typeof heapUsed !== "number") throw new Error(`no heap reading: HTTP ${response.status}`);
-  return heapUsed;
+  const read = await response.json() as { heapUsed?: number; young?: number };
+  if (!response.ok || typeof read.heapUsed !== "number") throw new Error(`no heap reading: HTTP ${response.status}`);
+  return { heapUsed: read.heapUsed, young: read.young };
 }
 
 /**
@@ -289,8 +292,21 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
   const perProcess = Object.fromEntries(
     Object.keys(after.rss).map((key) => [key, ((after.rss[key] ?? 0) - (middle.rss[key] ?? 0)) / second.length]),
   );
-  const heap = after.heap !== undefined && middle.heap !== undefined
-    ? { heap: (after.heap - middle.heap) / second.length, heapBefore: before.heap, heapMiddle: middle.heap }
+  const heap = after.heap && middle.heap
+    ? {
+      heap: (after.heap.heapUsed - middle.heap.heapUsed) / second.length,
+      heapMiddle: middle.heap.heapUsed,
+      heapAfter: after.heap.heapUsed,
+      // V8's young generation grows by steps of megabytes up to a maximum, a one-off growth that lands in one
+      // half or the other: the RSS growth without it is what the connections themselves hold.
+      ...(after.heap.young !== undefined && middle.heap.young !== undefined
+        ? {
+          young: (after.heap.young - middle.heap.young) / second.length,
+          rssLessYoung: (total(after.rss) - total(middle.rss) - (after.heap.young - middle.heap.young)) /
+            second.length,
+        }
+        : {}),
+    }
     : {};
   return {
     // The second half's growth: what one more connection costs, without one-off costs such as the

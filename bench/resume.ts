@@ -77,6 +77,8 @@ export interface ResumeCost {
   idle?: Spread;
   /** The JS heap after a full collection, resume − plain per session (bytes), where the runtime gave it. */
   idleHeap?: Spread;
+  /** The RSS growth less V8's young generation's, resume − plain per session (bytes), where the runtime gave it. */
+  idleLessYoung?: Spread;
   /** The two targets, where measured. */
   targets: TargetRow[];
   /** Why the runtime's resume route was not measured. */
@@ -103,6 +105,7 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
       cpuPerMessage: vs.cpuPerMessage,
       idle: vs.idle,
       idleHeap: vs.idleHeap,
+      idleLessYoung: vs.idleLessYoung,
       targets: [
         row(
           runtime,
@@ -141,18 +144,19 @@ export function costTable(report: Pick<RunReport, "summary" | "skipped">): strin
   const heap = costs.some((cost) => cost.idleHeap !== undefined);
   const lines = [
     `| runtime | throughput, resume ÷ plain | server CPU per message, plain ÷ resume | idle memory per session, resume − plain |${
-      heap ? " idle JS heap after GC per session, resume − plain |" : ""
+      heap ? " the same less V8's young generation | idle JS heap after GC per session, resume − plain |" : ""
     } targets (≥ 0.90×, ≤ +2 KiB) | why not (measured) |`,
-    `|---|---:|---:|---:|${heap ? "---:|" : ""}---|---|`,
+    `|---|---:|---:|---:|${heap ? "---:|---:|" : ""}---|---|`,
   ];
   for (const cost of costs) {
     if (cost.unavailable) {
-      lines.push(`| ${cost.runtime} | – | – | – |${heap ? " – |" : ""} not measured | ${cost.unavailable} |`);
+      lines.push(`| ${cost.runtime} | – | – | – |${heap ? " – | – |" : ""} not measured | ${cost.unavailable} |`);
       continue;
     }
     const pairs = (s: Spread | undefined) => (s && s.n > 1 ? `, ${s.n} pairs` : "");
     const why = cost.targets.filter((t) => t.met === false).map((t) => t.why).join("; ");
-    const heapCell = heap ? ` ${cost.idleHeap ? pairedText(cost.idleHeap, kib) : "not readable"} |` : "";
+    const readable = (s: Spread | undefined) => (s ? pairedText(s, kib) : "not readable");
+    const heapCell = heap ? ` ${readable(cost.idleLessYoung)} | ${readable(cost.idleHeap)} |` : "";
     lines.push(
       `| ${cost.runtime} | ${pairedText(cost.throughput)}${pairs(cost.throughput)} | ${
         pairedText(cost.cpuPerMessage)
@@ -163,7 +167,7 @@ export function costTable(report: Pick<RunReport, "summary" | "skipped">): strin
 }
 
 const FIGURES: readonly Metric[] = ["throughput", "cpuPerMessage", "idle"].map(metric);
-const FIGURES_WITH_HEAP: readonly Metric[] = [...FIGURES, metric("idleHeap")];
+const FIGURES_WITH_HEAP: readonly Metric[] = [...FIGURES, metric("idleLessYoung"), metric("idleHeap")];
 
 /** How busy the machine was: the cores other processes used during the throughput windows, over every run. */
 export function otherLoad(report: Pick<RunReport, "results">): Spread | undefined {
@@ -191,8 +195,10 @@ function idleMethod(params: RunReport["params"]): string {
     "time on a process started for it, as the growth of its RSS over the second half of the sessions; the comparison " +
     "is the median of the paired differences (range in parentheses)" +
     (idle.heap
-      ? ", and beside it the same for the JS heap in use after a full collection (Bun, Deno, Node; read after each " +
-        "RSS reading through a bench-only route, with no command-line flag: the servers run as a user's would)."
+      ? "; beside it the same for the RSS growth less that of V8's young generation (Deno, Node: it grows by steps " +
+        "of megabytes, up to a fixed maximum, once per process and not per connection, and lands in one half or the " +
+        "other), and for the JS heap in use after a full collection (Bun, Deno, Node); both read after each RSS " +
+        "reading through a bench-only route, with no command-line flag: the servers run as a user's would."
       : ".");
 }
 

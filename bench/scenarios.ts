@@ -72,8 +72,22 @@ export const IDLE_HEAP: Metric = {
   difference: true,
 };
 
-/** Every figure a summary computes: {@link METRICS} and {@link IDLE_HEAP}. */
-export const ALL_METRICS: readonly Metric[] = [...METRICS, IDLE_HEAP];
+/**
+ * The idle scenario's third figure where the server gives it (Deno, Node): the RSS growth over the second half less
+ * the growth of V8's young generation in it (a one-off growth by steps of megabytes, up to a fixed maximum, that
+ * lands in one half or the other), per connection.
+ */
+export const IDLE_LESS_YOUNG: Metric = {
+  key: "idleLessYoung",
+  label: "idle RSS less V8's young generation B/conn",
+  scenario: "idle",
+  read: (r) => number(r.rssLessYoung),
+  higher: false,
+  difference: true,
+};
+
+/** Every figure a summary computes: {@link METRICS}, {@link IDLE_HEAP} and {@link IDLE_LESS_YOUNG}. */
+export const ALL_METRICS: readonly Metric[] = [...METRICS, IDLE_HEAP, IDLE_LESS_YOUNG];
 
 /** The metric with `key`. */
 export function metric(key: string): Metric {
