@@ -5,7 +5,7 @@ import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } f
 import { DEFAULT_LIMITS, type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
 import { type Runtime, runtimeOf } from "./runtime.ts";
 import { PLAIN_PROTOCOL, RESUME_PROTOCOL } from "../protocol/resume.ts";
-import { FRAMING_ROOM, SessionLink } from "./session.ts";
+import { FRAMING_ROOM, SessionLink, withRoomForFraming } from "./session.ts";
 
 /** A handler class with a no-argument constructor. */
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
@@ -23,7 +23,9 @@ export type HandlerClass<E extends Env = any> = new () => WebSocketHandler<E>;
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
 export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options?: WebSocketOptions): Handler<E> {
   const limits = resolveOptions(options);
-  const route: Handler<E> = (c) => upgrade(c as Context, Handler, limits);
+  // One object per route, not per socket: an idle session's memory counts (docs/performance.md, "Resume").
+  const linkLimits = limits.resume ? withRoomForFraming(limits) : undefined;
+  const route: Handler<E> = (c) => upgrade(c as Context, Handler, limits, linkLimits);
   return Object.assign(route, { [ROUTE_LIMITS]: limits });
 }
 
@@ -59,7 +61,12 @@ export function largestMessageSize(app: object): number {
   return largest;
 }
 
-function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | Promise<Response> {
+function upgrade(
+  c: Context,
+  Handler: HandlerClass,
+  limits: Limits,
+  linkLimits: Limits | undefined,
+): Response | Promise<Response> {
   const invalid = validateUpgradeRequest(c.req.raw);
   if (invalid) return invalid;
   const runtime = runtimeOf(c);
@@ -81,7 +88,7 @@ function upgrade(c: Context, Handler: HandlerClass, limits: Limits): Response | 
     if (!isOriginAllowed(handler, c.req.header("origin"), limits)) {
       return refuse(403, "origin not allowed");
     }
-    if (resumable) return runtime.upgrade(c, new SessionLink(connection, c.req.routePath));
+    if (resumable) return runtime.upgrade(c, new SessionLink(connection, c.req.routePath, linkLimits));
     const chosen = chooseSubprotocol(handler, withoutOwnProtocols(offered));
     // An EdgeSocket's offer that this route does not resume: answered, so that the client's handshake succeeds.
     connection.selectProtocol(chosen ?? (offered.includes(PLAIN_PROTOCOL) ? PLAIN_PROTOCOL : ""));

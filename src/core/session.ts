@@ -431,10 +431,11 @@ export const FRAMING_ROOM = 64;
 
 /**
  * A socket's limits on a resume route: the runtime's own message limit leaves room for the protocol's framing (the
- * session's connection applies the route's `maxMessageSize` to each message as the handler will see it).
+ * session's connection applies the route's `maxMessageSize` to each message as the handler will see it). Made once
+ * per route and shared by its sockets.
  */
-function withRoomForFraming(limits: Limits): Limits {
-  return { ...limits, maxMessageSize: limits.maxMessageSize + FRAMING_ROOM };
+export function withRoomForFraming(limits: Limits): Limits {
+  return Object.freeze({ ...limits, maxMessageSize: limits.maxMessageSize + FRAMING_ROOM });
 }
 
 /**
@@ -451,8 +452,6 @@ function isResumable(code: number, reason: string): boolean {
  * `hello`, then starts a new session on the connection made at the upgrade, or resumes the one asked for.
  */
 export class SessionLink implements SocketEvents {
-  /** The subprotocol a resume route chooses. */
-  readonly protocol: string = RESUME_PROTOCOL;
   #transport: Transport | undefined;
   #session: Session | undefined;
   /** The `hello` asked for a session that the engine is moving here from another server. */
@@ -461,10 +460,20 @@ export class SessionLink implements SocketEvents {
   #heard = 0;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). */
-  constructor(readonly fresh: Connection, readonly route: string) {}
+  /**
+   * A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened), with the
+   * route's socket limits made by {@link withRoomForFraming} (shared by its sockets; made here if not given).
+   */
+  constructor(readonly fresh: Connection, readonly route: string, limits?: Limits) {
+    this.#limits = limits;
+  }
 
   #limits: Limits | undefined;
+
+  /** The subprotocol a resume route chooses (on the prototype: one field less per socket). */
+  get protocol(): string {
+    return RESUME_PROTOCOL;
+  }
 
   /**
    * The link of a socket that carried `session` before the session's memory was lost (a Durable Object woken
