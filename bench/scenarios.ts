@@ -111,6 +111,12 @@ export const BROADCAST_SERVERS: readonly string[] = ["bun-raw", "bun-edgesocket"
 export const WORKERD_IDLE_LIMIT = 2000;
 
 /**
+ * Rounds of the idle scenario on workerd at most: each round on fresh processes (the resume scenario) means a new
+ * `wrangler dev`, some ten seconds to start on this machine, and the full run has to stay within minutes.
+ */
+export const WORKERD_IDLE_ROUNDS = 3;
+
+/**
  * Messages in flight per connection on a server whose Worker hands its sockets to a Durable Object
  * (`workerd-durable`, `workerd-resume`): under `wrangler dev` each message there is an event of its own (140–170 µs
  * of server CPU on the plain route, 0.6–1.6 ms on the resume route, which writes to the object's storage), so the
@@ -136,7 +142,8 @@ export function paramsFor(scenario: ScenarioName, server: string, params: Scenar
     params = { ...params, inflight: Math.min(params.inflight ?? DURABLE_INFLIGHT, DURABLE_INFLIGHT) };
   }
   if (scenario === "idle" && server.startsWith("workerd-")) {
-    return { ...params, count: Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT) };
+    const count = Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT);
+    return { ...params, count, repeats: Math.min(params.repeats, WORKERD_IDLE_ROUNDS) };
   }
   return params;
 }
@@ -172,6 +179,9 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
           ? "; beside the RSS, the JS heap in use after a full collection, read the same way (Bun, Deno, Node: `GET /bench/heap` of the bench servers, bench/servers/heap.ts; read after each RSS reading, so that the second half starts after a collection on both servers of a pair)"
           : "") +
         ". " +
-        `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`;
+        `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000` +
+        (p.fresh && p.repeats > WORKERD_IDLE_ROUNDS
+          ? `; and at most ${WORKERD_IDLE_ROUNDS} rounds, each starting wrangler dev anew.`
+          : ".");
   }
 }
