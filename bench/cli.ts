@@ -16,10 +16,10 @@ export interface Mode {
   /** The servers of `--scenarios resume` (bench/resume.ts), which runs its scenarios with the parameters above. */
   resumeServers: readonly string[];
   /**
-   * The resume scenario's idle memory: rounds (pairs), each on processes started for it, and connections per round
-   * (the heap after a full collection is read beside the RSS).
+   * The resume scenario's idle memory: rounds (pairs), each on processes started for it (fewer on workerd, where each
+   * starts `wrangler dev`), and connections per round (the heap after a full collection is read beside the RSS).
    */
-  resumeIdle: { repeats: number; count: number };
+  resumeIdle: { repeats: number; workerdRepeats: number; count: number };
 }
 
 const TARGET_SERVERS = ["bun", "deno", "workerd", "node"].flatMap((runtime) =>
@@ -78,7 +78,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       load: TARGET_LOAD,
     }),
     resumeServers: resumeServers(RESUME_RUNTIMES),
-    resumeIdle: { repeats: 5, count: 5000 },
+    resumeIdle: { repeats: 5, workerdRepeats: 3, count: 5000 },
   },
   quick: {
     servers: TARGET_SERVERS,
@@ -95,7 +95,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       targetsOnly: true,
     }),
     resumeServers: resumeServers(RESUME_RUNTIMES),
-    resumeIdle: { repeats: 3, count: 2000 },
+    resumeIdle: { repeats: 3, workerdRepeats: 1, count: 2000 },
   },
   smoke: {
     servers: ["bun-raw", "bun-edgesocket"],
@@ -111,7 +111,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       load: { connections: 4, inflight: 4 },
     }),
     resumeServers: resumeServers(["bun"]),
-    resumeIdle: { repeats: 2, count: 20 },
+    resumeIdle: { repeats: 2, workerdRepeats: 1, count: 20 },
   },
 };
 

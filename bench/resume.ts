@@ -191,7 +191,10 @@ function idleMethod(params: RunReport["params"]): string {
   if (!idle?.fresh || idle.repeats < 2) {
     return "idle memory is measured once per server, on a process that served nothing before, as the growth of its RSS over the second half of the sessions.";
   }
-  return `idle memory is measured ${idle.repeats} times per server, alternating the plain and the resume route, each ` +
+  const workerd = idle.workerdRepeats !== undefined && idle.workerdRepeats < idle.repeats
+    ? ` (${idle.workerdRepeats} on workerd, where each starts \`wrangler dev\`)`
+    : "";
+  return `idle memory is measured ${idle.repeats} times per server${workerd}, alternating the plain and the resume route, each ` +
     "time on a process started for it, as the growth of its RSS over the second half of the sessions; the comparison " +
     "is the median of the paired differences (range in parentheses)" +
     (idle.heap

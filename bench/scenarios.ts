@@ -19,10 +19,15 @@ export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & {
   repeats: number;
   kinds?: Kind[];
   fresh?: boolean;
+  /**
+   * Idle: at most this many rounds on workerd's servers (with `fresh`, each round starts `wrangler dev` anew, some
+   * ten seconds on this machine).
+   */
+  workerdRepeats?: number;
 };
 
 /** The parameters the runner reads itself; the others go to the load client. */
-export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds", "fresh"];
+export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds", "fresh", "workerdRepeats"];
 
 /** One run of a scenario against one server: the client's result, or why it failed. */
 export type ScenarioRun = ScenarioResult | { failed: string; value?: undefined; verified?: ScenarioResult["verified"] };
@@ -111,12 +116,6 @@ export const BROADCAST_SERVERS: readonly string[] = ["bun-raw", "bun-edgesocket"
 export const WORKERD_IDLE_LIMIT = 2000;
 
 /**
- * Rounds of the idle scenario on workerd at most: each round on fresh processes (the resume scenario) means a new
- * `wrangler dev`, some ten seconds to start on this machine, and the full run has to stay within minutes.
- */
-export const WORKERD_IDLE_ROUNDS = 3;
-
-/**
  * Messages in flight per connection on a server whose Worker hands its sockets to a Durable Object
  * (`workerd-durable`, `workerd-resume`): under `wrangler dev` each message there is an event of its own (140–170 µs
  * of server CPU on the plain route, 0.6–1.6 ms on the resume route, which writes to the object's storage), so the
@@ -143,7 +142,7 @@ export function paramsFor(scenario: ScenarioName, server: string, params: Scenar
   }
   if (scenario === "idle" && server.startsWith("workerd-")) {
     const count = Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT);
-    return { ...params, count, repeats: Math.min(params.repeats, WORKERD_IDLE_ROUNDS) };
+    return { ...params, count, repeats: Math.min(params.repeats, params.workerdRepeats ?? params.repeats) };
   }
   return params;
 }
@@ -180,8 +179,8 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
           : "") +
         ". " +
         `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000` +
-        (p.fresh && p.repeats > WORKERD_IDLE_ROUNDS
-          ? `; and at most ${WORKERD_IDLE_ROUNDS} rounds, each starting wrangler dev anew.`
+        (p.workerdRepeats !== undefined && p.workerdRepeats < p.repeats
+          ? `, and ${p.workerdRepeats} round(s), each starting wrangler dev anew.`
           : ".");
   }
 }

@@ -68,7 +68,8 @@ describe("the bench's command line", () => {
       ["throughput", 3, undefined, undefined, undefined],
     ]);
     expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).not.toHaveProperty("heap");
-    // workerd restarts wrangler dev for each fresh round: at most 3 rounds of at most 2,000 connections.
+    // workerd restarts wrangler dev for each fresh round: fewer rounds there (quick: 1; full: 3 of at most 2,000).
+    expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).toMatchObject({ repeats: 1, count: 2000 });
     const full = resumeSelection(parseArgs(["--scenarios", "resume"])).scenarios[0]![1];
     expect(full).toMatchObject({ repeats: 5, count: 5000, fresh: true, heap: true });
     expect(paramsFor("idle", "workerd-durable", full)).toMatchObject({ repeats: 3, count: 2000 });
