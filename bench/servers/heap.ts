@@ -1,7 +1,8 @@
 /**
  * `GET /bench/heap` on the Node, Deno and Bun echo servers of the resume scenario (plain and resume routes alike):
- * the size of V8's young generation as it stands (Node, Deno: it grows by steps of megabytes as a server allocates,
- * up to a fixed maximum, and so moves the RSS in steps that are not any one connection's), then a full garbage
+ * the resident size of V8's young generation as it stands (Node, Deno: it grows by steps of megabytes as a server
+ * allocates, up to a fixed maximum, and so moves the RSS in steps that are not any one connection's; its physical
+ * size, as the committed size counts pages not yet touched), then a full garbage
  * collection and the JavaScript heap in use, as JSON `{ "heapUsed": bytes, "young"?: bytes }`. The collector is
  * reached without a command-line flag (Node and Deno: V8's `--expose-gc` set at run time through `node:v8`, the
  * function taken from a new context; Bun: `Bun.gc(true)`), so that both servers of a pair run exactly as a user's
@@ -33,7 +34,7 @@ async function collector(): Promise<Collector> {
   v8.setFlagsFromString("--expose-gc");
   const young = () =>
     v8.getHeapSpaceStatistics().filter((space) => space.space_name.startsWith("new_"))
-      .reduce((sum, space) => sum + space.space_size, 0);
+      .reduce((sum, space) => sum + space.physical_space_size, 0);
   return { collect: vm.runInNewContext("gc") as () => void, young };
 }
 
