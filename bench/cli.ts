@@ -15,6 +15,11 @@ export interface Mode {
   scenarios: Partial<Record<ScenarioName, ScenarioParams>>;
   /** The servers of `--scenarios resume` (bench/resume.ts), which runs its scenarios with the parameters above. */
   resumeServers: readonly string[];
+  /**
+   * The resume scenario's idle memory: rounds (pairs), each on processes started for it (fewer on workerd, where each
+   * starts `wrangler dev`), and connections per round (the heap after a full collection is read beside the RSS).
+   */
+  resumeIdle: { repeats: number; workerdRepeats: number; count: number };
 }
 
 const TARGET_SERVERS = ["bun", "deno", "workerd", "node"].flatMap((runtime) =>
@@ -73,6 +78,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       load: TARGET_LOAD,
     }),
     resumeServers: resumeServers(RESUME_RUNTIMES),
+    resumeIdle: { repeats: 5, workerdRepeats: 3, count: 5000 },
   },
   quick: {
     servers: TARGET_SERVERS,
@@ -89,6 +95,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       targetsOnly: true,
     }),
     resumeServers: resumeServers(RESUME_RUNTIMES),
+    resumeIdle: { repeats: 3, workerdRepeats: 1, count: 2000 },
   },
   smoke: {
     servers: ["bun-raw", "bun-edgesocket"],
@@ -104,6 +111,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       load: { connections: 4, inflight: 4 },
     }),
     resumeServers: resumeServers(["bun"]),
+    resumeIdle: { repeats: 2, workerdRepeats: 1, count: 20 },
   },
 };
 
@@ -190,14 +198,16 @@ export function runsMainScenarios(args: Args): boolean {
 
 /**
  * The resume scenario's servers (the mode's, or those of `--servers` among them) and its scenarios with the mode's
- * parameters on every server (`repeats` if given).
+ * parameters on every server (`repeats` if given); idle memory in the mode's {@link Mode.resumeIdle} rounds, each on
+ * fresh processes, with the heap beside the RSS.
  */
 export function resumeSelection(args: Args): { servers: string[]; scenarios: [ScenarioName, ScenarioParams][] } {
   const mode = MODES[args.mode];
   const servers = mode.resumeServers.filter((name) => !args.servers || args.servers.includes(name));
   const scenarios = RESUME_SCENARIOS.map((name): [ScenarioName, ScenarioParams] => {
     const { kinds: _onEveryServer, ...params } = mode.scenarios[name]!;
-    return [name, withRepeats(params, args)];
+    const idle = name === "idle" ? { ...mode.resumeIdle, fresh: true, heap: true } : {};
+    return [name, withRepeats({ ...params, ...idle }, args)];
   });
   return { servers, scenarios };
 }

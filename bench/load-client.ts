@@ -41,6 +41,11 @@ export interface ClientOptions {
   gap: number;
   /** Speak the resume protocol as `EdgeSocket` does (a route with `resume`): hello, welcome, acknowledgements. */
   resume: boolean;
+  /**
+   * Idle: also read the server's JS heap after a full collection (`GET /bench/heap`, bench/servers/heap.ts), after
+   * each RSS reading.
+   */
+  heap: boolean;
 }
 
 /** What every scenario reports: `value` in `unit`, and the echo check. */
@@ -64,6 +69,7 @@ const DEFAULTS: Omit<ClientOptions, "port"> = {
   rounds: 20,
   gap: 20,
   resume: false,
+  heap: false,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -242,8 +248,20 @@ async function churn(opts: ClientOptions): Promise<ScenarioResult> {
 }
 
 /**
+ * The server's V8 young generation as it stands (where it has one), then its JS heap in use after a full collection
+ * (bench/servers/heap.ts), in bytes.
+ */
+async function heapAfterGc(port: number): Promise<{ heapUsed: number; young?: number }> {
+  const response = await fetch(`http://127.0.0.1:${port}/bench/heap`);
+  const read = await response.json() as { heapUsed?: number; young?: number };
+  if (!response.ok || typeof read.heapUsed !== "number") throw new Error(`no heap reading: HTTP ${response.status}`);
+  return { heapUsed: read.heapUsed, young: read.young };
+}
+
+/**
  * Opens `count` connections in two halves, each connection echoing one message, and reads the server's
- * RSS before, between and after: the per-connection figure is the second half's growth.
+ * RSS before, between and after: the per-connection figure is the second half's growth. With `heap`, the server's
+ * heap after a full collection too, each time just after the RSS (so that the RSS is the process's as it stands).
  */
 async function idle(opts: ClientOptions): Promise<ScenarioResult> {
   const payload = textPayload(opts.size);
@@ -255,31 +273,52 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
     await sleep(opts.settle);
     return conns;
   };
+  const reading = async () => {
+    const rss = rssByProcess(opts.pids);
+    return { rss, heap: opts.heap ? await heapAfterGc(opts.port) : undefined };
+  };
   await sleep(opts.settle);
-  const before = rssByProcess(opts.pids);
+  const before = await reading();
   const half = Math.floor(opts.count / 2);
   const first = await openIdle(half);
-  const middle = rssByProcess(opts.pids);
+  const middle = await reading();
   const second = await openIdle(opts.count - half);
-  const after = rssByProcess(opts.pids);
+  const after = await reading();
   const conns = [...first, ...second];
   const verified = tally(conns);
   await closeAll(conns);
   await serverSettled(opts.pids);
   const total = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);
   const perProcess = Object.fromEntries(
-    Object.keys(after).map((key) => [key, ((after[key] ?? 0) - (middle[key] ?? 0)) / second.length]),
+    Object.keys(after.rss).map((key) => [key, ((after.rss[key] ?? 0) - (middle.rss[key] ?? 0)) / second.length]),
   );
+  const heap = after.heap && middle.heap
+    ? {
+      heap: (after.heap.heapUsed - middle.heap.heapUsed) / second.length,
+      heapMiddle: middle.heap.heapUsed,
+      heapAfter: after.heap.heapUsed,
+      // V8's young generation grows by steps of megabytes up to a maximum, a one-off growth that lands in one
+      // half or the other: the RSS growth without it is what the connections themselves hold.
+      ...(after.heap.young !== undefined && middle.heap.young !== undefined
+        ? {
+          young: (after.heap.young - middle.heap.young) / second.length,
+          rssLessYoung: (total(after.rss) - total(middle.rss) - (after.heap.young - middle.heap.young)) /
+            second.length,
+        }
+        : {}),
+    }
+    : {};
   return {
     // The second half's growth: what one more connection costs, without one-off costs such as the
     // upgrade path's first JIT compilation, which the first connections pay.
-    value: (total(after) - total(middle)) / second.length,
+    value: (total(after.rss) - total(middle.rss)) / second.length,
     unit: "B/conn",
-    average: (total(after) - total(before)) / conns.length,
+    average: (total(after.rss) - total(before.rss)) / conns.length,
     perProcess,
-    before: total(before),
-    middle: total(middle),
-    after: total(after),
+    before: total(before.rss),
+    middle: total(middle.rss),
+    after: total(after.rss),
+    ...heap,
     connections: conns.length,
     verified,
     expectedBytes: opts.size,
@@ -352,7 +391,7 @@ function parseArgs(argv: string[]): { scenario: ClientScenario; opts: ClientOpti
     const key = argv[i]!.replace(/^--/, "") as keyof ClientOptions;
     const value = argv[i + 1] ?? "";
     if (key === "pids") opts.pids = value ? value.split(",").map(Number) : [];
-    else if (key === "resume") opts.resume = value === "true";
+    else if (key === "resume" || key === "heap") opts[key] = value === "true";
     else if (key in opts) opts[key] = Number(value);
     else throw new Error(`unknown option --${key}`);
   }

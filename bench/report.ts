@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
-import { BROADCAST_NOTE, describeScenario, type Metric, METRICS, type ScenarioName } from "./scenarios.ts";
+import { ALL_METRICS, BROADCAST_NOTE, describeScenario, type Metric, METRICS, type ScenarioName } from "./scenarios.ts";
 import { BASE_KIND, type Kind, parseServerName, type Runtime } from "./servers.ts";
 import type { Spread } from "./stats.ts";
 import type { Report, RunReport, ServerSummary } from "./summary.ts";
@@ -175,7 +175,7 @@ export function compareWhy(
   key: string,
   edgeName = "edgesocket",
 ): string {
-  const m = METRICS.find((x) => x.key === key)!;
+  const m = ALL_METRICS.find((x) => x.key === key)!;
   return `medians: ${edgeName} ${fmt(medianOf(edge, key), DIGITS[key] ?? 1)}, ${otherName} ${
     fmt(medianOf(other, key), DIGITS[key] ?? 1)
   } ${m.label.split(" ").pop()}`;

@@ -75,6 +75,10 @@ export interface ResumeCost {
   throughput?: Spread;
   cpuPerMessage?: Spread;
   idle?: Spread;
+  /** The JS heap after a full collection, resume − plain per session (bytes), where the runtime gave it. */
+  idleHeap?: Spread;
+  /** The RSS growth less V8's young generation's, resume − plain per session (bytes), where the runtime gave it. */
+  idleLessYoung?: Spread;
   /** The two targets, where measured. */
   targets: TargetRow[];
   /** Why the runtime's resume route was not measured. */
@@ -100,6 +104,8 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
       throughput: vs.throughput,
       cpuPerMessage: vs.cpuPerMessage,
       idle: vs.idle,
+      idleHeap: vs.idleHeap,
+      idleLessYoung: vs.idleLessYoung,
       targets: [
         row(
           runtime,
@@ -133,27 +139,35 @@ function verdict(targets: readonly TargetRow[]): string {
  * memory per session, the targets, and why one is missed.
  */
 export function costTable(report: Pick<RunReport, "summary" | "skipped">): string[] {
+  const costs = resumeCosts(report);
+  // A run that read the heap (bench/servers/heap.ts) gets its column; an older run's report stays as it was.
+  const heap = costs.some((cost) => cost.idleHeap !== undefined);
   const lines = [
-    "| runtime | throughput, resume ÷ plain | server CPU per message, plain ÷ resume | idle memory per session, resume − plain | targets (≥ 0.90×, ≤ +2 KiB) | why not (measured) |",
-    "|---|---:|---:|---:|---|---|",
+    `| runtime | throughput, resume ÷ plain | server CPU per message, plain ÷ resume | idle memory per session, resume − plain |${
+      heap ? " the same less V8's young generation | idle JS heap after GC per session, resume − plain |" : ""
+    } targets (≥ 0.90×, ≤ +2 KiB) | why not (measured) |`,
+    `|---|---:|---:|---:|${heap ? "---:|---:|" : ""}---|---|`,
   ];
-  for (const cost of resumeCosts(report)) {
+  for (const cost of costs) {
     if (cost.unavailable) {
-      lines.push(`| ${cost.runtime} | – | – | – | not measured | ${cost.unavailable} |`);
+      lines.push(`| ${cost.runtime} | – | – | – |${heap ? " – | – |" : ""} not measured | ${cost.unavailable} |`);
       continue;
     }
-    const pairs = cost.throughput ? `, ${cost.throughput.n} pairs` : "";
+    const pairs = (s: Spread | undefined) => (s && s.n > 1 ? `, ${s.n} pairs` : "");
     const why = cost.targets.filter((t) => t.met === false).map((t) => t.why).join("; ");
+    const readable = (s: Spread | undefined) => (s ? pairedText(s, kib) : "not readable");
+    const heapCell = heap ? ` ${readable(cost.idleLessYoung)} | ${readable(cost.idleHeap)} |` : "";
     lines.push(
-      `| ${cost.runtime} | ${pairedText(cost.throughput)}${pairs} | ${pairedText(cost.cpuPerMessage)} | ${
-        pairedText(cost.idle, kib)
-      } | ${verdict(cost.targets)} | ${why} |`,
+      `| ${cost.runtime} | ${pairedText(cost.throughput)}${pairs(cost.throughput)} | ${
+        pairedText(cost.cpuPerMessage)
+      } | ${pairedText(cost.idle, kib)}${pairs(cost.idle)} |${heapCell} ${verdict(cost.targets)} | ${why} |`,
     );
   }
   return lines;
 }
 
 const FIGURES: readonly Metric[] = ["throughput", "cpuPerMessage", "idle"].map(metric);
+const FIGURES_WITH_HEAP: readonly Metric[] = [...FIGURES, metric("idleLessYoung"), metric("idleHeap")];
 
 /** How busy the machine was: the cores other processes used during the throughput windows, over every run. */
 export function otherLoad(report: Pick<RunReport, "results">): Spread | undefined {
@@ -163,14 +177,37 @@ export function otherLoad(report: Pick<RunReport, "results">): Spread | undefine
   return spread(others);
 }
 
-const METHOD =
+const METHOD_START =
   "On each runtime, edgesocket's echo handler on a plain route and the same handler on a route with `resume: true` " +
   "run at the same time, pinned to one core, and are measured in turn from the other core in rounds that alternate " +
   "their order (plain, resume, then resume, plain). The resume route's load client speaks the resume protocol as " +
   "`EdgeSocket` does: it offers `edgesocket.resume.v1`, sends the hello, waits for the welcome, and acknowledges " +
   "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. " +
-  "Comparisons are the median of the per-round ratios (range in parentheses); idle memory is measured once per " +
-  "server, on a process that served nothing before, as the growth of its RSS over the second half of the sessions.";
+  "Comparisons are the median of the per-round ratios (range in parentheses); ";
+
+/** How the run of `params` measured idle memory (a run before the repeated measurement: once per server). */
+function idleMethod(params: RunReport["params"]): string {
+  const idle = params.idle;
+  if (!idle?.fresh || idle.repeats < 2) {
+    return "idle memory is measured once per server, on a process that served nothing before, as the growth of its RSS over the second half of the sessions.";
+  }
+  const workerd = idle.workerdRepeats !== undefined && idle.workerdRepeats < idle.repeats
+    ? ` (${idle.workerdRepeats} on workerd, where each starts \`wrangler dev\`)`
+    : "";
+  return `idle memory is measured ${idle.repeats} times per server${workerd}, alternating the plain and the resume route, each ` +
+    "time on a process started for it, as the growth of its RSS over the second half of the sessions; the comparison " +
+    "is the median of the paired differences (range in parentheses)" +
+    (idle.heap
+      ? "; beside it the same for the RSS growth less that of V8's young generation (Deno, Node: it grows by steps " +
+        "of megabytes, up to a fixed maximum, once per process and not per connection, and lands in one half or the " +
+        "other), and for the JS heap in use after a full collection (Bun, Deno, Node); both read after each RSS " +
+        "reading through a bench-only route, with no command-line flag: the servers run as a user's would."
+      : ".");
+}
+
+function method(report: Pick<RunReport, "params">): string {
+  return METHOD_START + idleMethod(report.params);
+}
 
 function runLine(report: RunReport): string {
   const { machine, wallSeconds } = report;
@@ -202,7 +239,7 @@ export function resumeBlock(report: RunReport): string {
   return [
     RESUME_DOC_START,
     "",
-    `${runLine(report)} ${METHOD}`,
+    `${runLine(report)} ${method(report)}`,
     "",
     ...costTable(report),
     "",
@@ -216,7 +253,8 @@ export function resumeBlock(report: RunReport): string {
 
 /** Each server's medians of throughput, CPU per message and idle memory; the resume route's against the plain's. */
 function figuresTable(report: RunReport): string[] {
-  return resultsTable(report, FIGURES, (name) => {
+  const heap = Object.values(report.summary).some((s) => s.medians.idleHeap !== undefined);
+  return resultsTable(report, heap ? FIGURES_WITH_HEAP : FIGURES, (name) => {
     const { runtime, kind } = parseServerName(name);
     return kind === "resume" ? resumePair(runtime).plain : undefined;
   });
@@ -236,7 +274,7 @@ export function resumeMarkdown(report: RunReport): string {
   return [
     `# edgesocket benchmark: the cost of resume (${report.mode})`,
     "",
-    METHOD,
+    method(report),
     "",
     ...costTable(report),
     "",

@@ -84,7 +84,8 @@ function brief(run: ScenarioRun): string {
 
 /**
  * One runtime's servers, all started at once: every scenario in rounds that alternate the order of the servers,
- * so that each pair compared ran seconds apart, with first and second place swapped from round to round.
+ * so that each pair compared ran seconds apart, with first and second place swapped from round to round. A scenario
+ * with `fresh` (the resume scenario's idle memory) runs each round after the first on a process started for it.
  */
 async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParams][], context: RunContext) {
   const running = new Map<string, RunningServer>();
@@ -98,8 +99,12 @@ async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParam
       const taking = started.filter((name) => paramsFor(scenario, name, params));
       for (let round = 0; round < params.repeats; round++) {
         for (const name of round % 2 === 0 ? taking : [...taking].reverse()) {
-          const server = running.get(name)!;
-          const run = await runClient(scenario, server.port, paramsFor(scenario, name, params)!, context.tools, [
+          const serverParams = paramsFor(scenario, name, params)!;
+          if (round >= serverParams.repeats) continue; // fewer rounds on this server (workerd's idle)
+          if (params.fresh && round > 0) await restart(name, running, context);
+          const server = running.get(name);
+          if (!server) continue;
+          const run = await runClient(scenario, server.port, serverParams, context.tools, [
             ...groupPids(server.pid),
           ]);
           (context.results[name]!.runs[scenario] ??= [])[round] = run;
@@ -110,6 +115,19 @@ async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParam
   } finally {
     await Promise.all([...running.values()].map(stopBenchServer));
   }
+}
+
+/**
+ * Replaces server `name` of `running` by a process started anew (a scenario with `fresh`: each round on a server that
+ * served nothing before); one that fails to start is left out of `running`.
+ */
+async function restart(name: string, running: Map<string, RunningServer>, context: RunContext): Promise<void> {
+  const old = running.get(name);
+  if (!old) return;
+  running.delete(name);
+  await stopBenchServer(old);
+  const server = await start(name, context);
+  if (server) running.set(name, server);
 }
 
 /**

@@ -11,11 +11,23 @@ export type ScenarioName = "idle" | "latency" | "throughput" | "large" | "churn"
 /** The order scenarios run in on each group of servers: idle first, on processes that served nothing yet. */
 export const SCENARIOS: readonly ScenarioName[] = ["idle", "latency", "throughput", "large", "churn", "broadcast"];
 
-/** A scenario's load-client options, how many alternating rounds it gets, and on which kinds of server (all if unset). */
-export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & { repeats: number; kinds?: Kind[] };
+/**
+ * A scenario's load-client options, how many alternating rounds it gets, on which kinds of server (all if unset),
+ * and whether each round after the first runs on a server process started for it (`fresh`).
+ */
+export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & {
+  repeats: number;
+  kinds?: Kind[];
+  fresh?: boolean;
+  /**
+   * Idle: at most this many rounds on workerd's servers (with `fresh`, each round starts `wrangler dev` anew, some
+   * ten seconds on this machine).
+   */
+  workerdRepeats?: number;
+};
 
 /** The parameters the runner reads itself; the others go to the load client. */
-export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds"];
+export const RUNNER_PARAMS: readonly string[] = ["repeats", "kinds", "fresh", "workerdRepeats"];
 
 /** One run of a scenario against one server: the client's result, or why it failed. */
 export type ScenarioRun = ScenarioResult | { failed: string; value?: undefined; verified?: ScenarioResult["verified"] };
@@ -51,9 +63,40 @@ export const METRICS: readonly Metric[] = [
   { key: "broadcast", label: "broadcast ms", scenario: "broadcast", read: (r) => r.value, higher: false },
 ];
 
+/**
+ * The idle scenario's second figure where the server gives it (`heap`: the resume scenario on Bun, Deno and Node):
+ * the growth of the JS heap after a full collection over the second half, per connection. Not among
+ * {@link METRICS}, whose tables the main run writes.
+ */
+export const IDLE_HEAP: Metric = {
+  key: "idleHeap",
+  label: "idle heap after GC B/conn",
+  scenario: "idle",
+  read: (r) => number(r.heap),
+  higher: false,
+  difference: true,
+};
+
+/**
+ * The idle scenario's third figure where the server gives it (Deno, Node): the RSS growth over the second half less
+ * the growth of V8's young generation in it (a one-off growth by steps of megabytes, up to a fixed maximum, that
+ * lands in one half or the other), per connection.
+ */
+export const IDLE_LESS_YOUNG: Metric = {
+  key: "idleLessYoung",
+  label: "idle RSS less V8's young generation B/conn",
+  scenario: "idle",
+  read: (r) => number(r.rssLessYoung),
+  higher: false,
+  difference: true,
+};
+
+/** Every figure a summary computes: {@link METRICS}, {@link IDLE_HEAP} and {@link IDLE_LESS_YOUNG}. */
+export const ALL_METRICS: readonly Metric[] = [...METRICS, IDLE_HEAP, IDLE_LESS_YOUNG];
+
 /** The metric with `key`. */
 export function metric(key: string): Metric {
-  const found = METRICS.find((m) => m.key === key);
+  const found = ALL_METRICS.find((m) => m.key === key);
   if (!found) throw new Error(`no metric ${key}`);
   return found;
 }
@@ -89,11 +132,17 @@ export function paramsFor(scenario: ScenarioName, server: string, params: Scenar
   const { kind } = parseServerName(server);
   if (params.kinds && !params.kinds.includes(kind)) return undefined;
   if (kind === "resume") params = { ...params, resume: true };
+  // The heap reading needs a runtime whose collector bench/servers/heap.ts can reach; workerd's is not.
+  if (params.heap && server.startsWith("workerd-")) {
+    const { heap: _notOnWorkerd, ...rest } = params;
+    params = rest;
+  }
   if (server === "workerd-durable" || server === "workerd-resume") {
     params = { ...params, inflight: Math.min(params.inflight ?? DURABLE_INFLIGHT, DURABLE_INFLIGHT) };
   }
   if (scenario === "idle" && server.startsWith("workerd-")) {
-    return { ...params, count: Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT) };
+    const count = Math.min(params.count ?? WORKERD_IDLE_LIMIT, WORKERD_IDLE_LIMIT);
+    return { ...params, count, repeats: Math.min(params.repeats, params.workerdRepeats ?? params.repeats) };
   }
   return params;
 }
@@ -121,7 +170,17 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
       return `- broadcast: ${p.count} subscribers, ${p.rounds} messages ${p.gap} ms apart; every subscriber must receive every message, byte for byte; ${rounds}.`;
     case "idle":
       return `- idle: ${p.count} connections that each echoed one message, opened in two halves on a server that served nothing before; the server's RSS growth (whole process group) over the second half, per connection: ` +
-        "what one more connection costs, without the one-off costs the first connections pay. " +
-        `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000.`;
+        "what one more connection costs, without the one-off costs the first connections pay" +
+        (p.fresh && p.repeats > 1
+          ? `; ${p.repeats} alternating rounds, each on processes started for it, compared pair by pair (median of the ${p.repeats} paired differences, their range)`
+          : "") +
+        (p.heap
+          ? "; beside the RSS, the JS heap in use after a full collection, read the same way (Bun, Deno, Node: `GET /bench/heap` of the bench servers, bench/servers/heap.ts; read after each RSS reading, so that the second half starts after a collection on both servers of a pair)"
+          : "") +
+        ". " +
+        `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000` +
+        (p.workerdRepeats !== undefined && p.workerdRepeats < p.repeats
+          ? `, and ${p.workerdRepeats} round(s), each starting wrangler dev anew.`
+          : ".");
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ScenarioResult } from "./load-client.ts";
-import { METRICS, type ScenarioName, type ScenarioParams, type ScenarioRun } from "./scenarios.ts";
+import { ALL_METRICS, type ScenarioName, type ScenarioParams, type ScenarioRun } from "./scenarios.ts";
 import { type Kind, parseServerName, SERVERS_BY_RUNTIME } from "./servers.ts";
 import { paired, ratio, type Spread, spread } from "./stats.ts";
 
@@ -73,7 +73,7 @@ function verification(results: ServerResults): Pick<ServerSummary, "verified" | 
 /** Every figure of `name` against `base`, round by round. */
 function comparison(name: ServerResults, base: ServerResults): Record<string, Spread | undefined> {
   const out: Record<string, Spread | undefined> = {};
-  for (const m of METRICS) {
+  for (const m of ALL_METRICS) {
     out[m.key] = paired(
       readings(name, m.scenario, m.read),
       readings(base, m.scenario, m.read),
@@ -95,7 +95,7 @@ export function summarize(
   const summary: Record<string, ServerSummary> = {};
   for (const name of names) {
     const r = results[name]!;
-    const medians = Object.fromEntries(METRICS.map((m) => [m.key, spread(readings(r, m.scenario, m.read))]));
+    const medians = Object.fromEntries(ALL_METRICS.map((m) => [m.key, spread(readings(r, m.scenario, m.read))]));
     const cpu = (key: string) => spread(readings(r, "throughput", (run) => run[key] as number | undefined));
     const { runtime } = parseServerName(name);
     const vs: ServerSummary["vs"] = {};

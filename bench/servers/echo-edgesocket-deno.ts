@@ -1,5 +1,6 @@
 import { serve } from "../../src/adapters/deno.ts";
 import { app } from "./edgesocket-app.ts";
+import { withHeapRoute } from "./heap.ts";
 import { benchPort } from "./listen-port.ts";
 
-serve(app, { port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} });
+serve(withHeapRoute(app), { port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} });

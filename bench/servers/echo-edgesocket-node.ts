@@ -1,5 +1,6 @@
 import { serve } from "../../src/adapters/node.ts";
 import { app } from "./edgesocket-app.ts";
+import { withHeapRoute } from "./heap.ts";
 import { benchPort } from "./listen-port.ts";
 
-serve(app, { port: benchPort(process.env.PORT), hostname: "127.0.0.1" });
+serve(withHeapRoute(app), { port: benchPort(process.env.PORT), hostname: "127.0.0.1" });

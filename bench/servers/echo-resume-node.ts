@@ -1,6 +1,7 @@
 // edgesocket's echo on a route with `resume: true` (the resume scenario's other side of `node-edgesocket`).
 import { serve } from "../../src/adapters/node.ts";
 import { app } from "./resume-app.ts";
+import { withHeapRoute } from "./heap.ts";
 import { benchPort } from "./listen-port.ts";
 
-serve(app, { port: benchPort(process.env.PORT), hostname: "127.0.0.1" });
+serve(withHeapRoute(app), { port: benchPort(process.env.PORT), hostname: "127.0.0.1" });

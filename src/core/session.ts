@@ -491,6 +491,11 @@ export class SessionLink implements SocketEvents {
 
   #limits: Limits | undefined;
 
+  /** The subprotocol a resume route chooses (on the prototype: one field less per socket). */
+  get protocol(): string {
+    return RESUME_PROTOCOL;
+  }
+
   /**
    * A socket of `route` whose `hello` may start a session on `fresh` (a connection that has not opened). `limits`:
    * the route's {@link withRoomForFraming}, made once for all its sockets (by default, made for this one).
@@ -511,11 +516,6 @@ export class SessionLink implements SocketEvents {
     if (!session.rejoin(link)) return undefined;
     if (link.limits.idleTimeout > 0 && transport.ping) link.runtime.heartbeat.watch(link);
     return link;
-  }
-
-  /** The subprotocol a resume route chooses. */
-  get protocol(): string {
-    return RESUME_PROTOCOL;
   }
 
   /** The runtime socket, once open. */

@@ -61,12 +61,20 @@ describe("the bench's command line", () => {
       "node-edgesocket",
       "node-resume",
     ]);
-    // Quick mode measures idle memory on the target servers only; the resume scenario on both of its servers.
-    expect(scenarios.map(([name, p]) => [name, p.repeats, p.kinds])).toEqual([["idle", 1, undefined], [
-      "throughput",
-      3,
-      undefined,
-    ]]);
+    // Quick mode measures idle memory on the target servers only; the resume scenario on both of its servers, in
+    // pairs of rounds each on fresh processes, with the heap after a full collection beside the RSS.
+    expect(scenarios.map(([name, p]) => [name, p.repeats, p.kinds, p.fresh, p.heap])).toEqual([
+      ["idle", 3, undefined, true, true],
+      ["throughput", 3, undefined, undefined, undefined],
+    ]);
+    expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).not.toHaveProperty("heap");
+    // workerd restarts wrangler dev for each fresh round: fewer rounds there (quick: 1; full: 3 of at most 2,000).
+    expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).toMatchObject({ repeats: 1, count: 2000 });
+    const full = resumeSelection(parseArgs(["--scenarios", "resume"])).scenarios[0]![1];
+    expect(full).toMatchObject({ repeats: 5, count: 5000, fresh: true, heap: true });
+    expect(paramsFor("idle", "workerd-durable", full)).toMatchObject({ repeats: 3, count: 2000 });
+    expect(paramsFor("idle", "node-edgesocket", full)).toMatchObject({ repeats: 5, count: 5000 });
+    expect(paramsFor("idle", "deno-resume", scenarios[0]![1])).toMatchObject({ heap: true, resume: true });
     const some = parseArgs([
       "--scenarios",
       "resume,latency",

@@ -8,6 +8,7 @@ import { resolveOptions, type ResumeOptions } from "../../src/core/options.ts";
 import { resumableRoutes, websocket } from "../../src/core/route.ts";
 import { RUNTIME, Runtime } from "../../src/core/runtime.ts";
 import {
+  FRAMING_ROOM,
   newSessionId,
   NOT_FOUND_REASON,
   REPLAY_FULL_REASON,
@@ -750,6 +751,17 @@ describe("websocket() with resume", () => {
     const handed = await upgraded(app, "/r", `chat, ${RESUME_PROTOCOL}, ${PLAIN_PROTOCOL}`);
     expect(handed).toBeInstanceOf(SessionLink);
     expect(handed.protocol).toBe(RESUME_PROTOCOL);
+  });
+
+  it("the sockets of a resume route share one limits object, with room for the protocol's framing", async () => {
+    const app = new Hono();
+    app.get("/r", websocket(Recorder, { resume: true, maxMessageSize: 1000 }));
+    const offer = `${RESUME_PROTOCOL}, ${PLAIN_PROTOCOL}`;
+    const [first, second] = [await upgraded(app, "/r", offer), await upgraded(app, "/r", offer)];
+    expect(first).not.toBe(second);
+    expect(first.limits).toBe(second.limits);
+    expect(first.limits.maxMessageSize).toBe(1000 + FRAMING_ROOM);
+    expect(Object.isFrozen(first.limits)).toBe(true);
   });
 
   it("a plain WebSocket on a resume route gets an ordinary Connection", async () => {

@@ -1,0 +1,54 @@
+/**
+ * `GET /bench/heap` on the Node, Deno and Bun echo servers of the resume scenario (plain and resume routes alike):
+ * the resident size of V8's young generation as it stands (Node, Deno: it grows by steps of megabytes as a server
+ * allocates, up to a fixed maximum, and so moves the RSS in steps that are not any one connection's; its physical
+ * size, as the committed size counts pages not yet touched), then a full garbage
+ * collection and the JavaScript heap in use, as JSON `{ "heapUsed": bytes, "young"?: bytes }`. The collector is
+ * reached without a command-line flag (Node and Deno: V8's `--expose-gc` set at run time through `node:v8`, the
+ * function taken from a new context; Bun: `Bun.gc(true)`), so that both servers of a pair run exactly as a user's
+ * until the load client asks, and then both the same way.
+ * @module
+ */
+import type { Hono } from "hono";
+
+/** The path of the heap reading. */
+export const HEAP_PATH = "/bench/heap";
+
+interface RuntimeGlobals {
+  Bun?: { gc(force: boolean): void };
+  Deno?: { memoryUsage(): { heapUsed: number } };
+  process?: { memoryUsage(): { heapUsed: number } };
+}
+
+/** What this runtime lets the route read: a full collection, and V8's young generation where there is one. */
+interface Collector {
+  collect(): void;
+  young?(): number;
+}
+
+async function collector(): Promise<Collector> {
+  const bun = (globalThis as RuntimeGlobals).Bun;
+  if (bun) return { collect: () => bun.gc(true) };
+  const v8 = await import("node:v8");
+  const vm = await import("node:vm");
+  v8.setFlagsFromString("--expose-gc");
+  const young = () =>
+    v8.getHeapSpaceStatistics().filter((space) => space.space_name.startsWith("new_"))
+      .reduce((sum, space) => sum + space.physical_space_size, 0);
+  return { collect: vm.runInNewContext("gc") as () => void, young };
+}
+
+/** The young generation's size now, then the heap in use after a full collection, in bytes. */
+function reading({ collect, young }: Collector): { heapUsed: number; young?: number } {
+  const youngNow = young?.();
+  collect();
+  const globals = globalThis as RuntimeGlobals;
+  return { heapUsed: (globals.Deno ?? globals.process)!.memoryUsage().heapUsed, young: youngNow };
+}
+
+/** Adds {@link HEAP_PATH} to `app` (a bench server's, before it serves). */
+export function withHeapRoute<T extends Hono>(app: T): T {
+  let collect: Promise<Collector> | undefined;
+  app.get(HEAP_PATH, async (c) => c.json(reading(await (collect ??= collector()))));
+  return app;
+}
