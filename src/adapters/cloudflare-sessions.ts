@@ -11,13 +11,13 @@
  * While a session is attached, what changes (its new messages, its counts, its handler's `state` and topics, read
  * when written) waits up to {@link LAZY_MS}, so that the storage commits once per interval for every session that
  * changed, not once per event (local workerd takes a few ms per commit, and holds the object's outgoing messages
- * meanwhile). The pending timer keeps the object from hibernating (and so from being evicted) until they are
- * written, and a start, a detach, a resume or an end writes at once, so they survive hibernation and eviction; only
- * a crash of the object may lose the last interval (then the client may be ahead of the storage, and gets a new
- * session). The journal acknowledges what the client sent ({@link SessionJournal.acknowledges}) right after writing
- * it, and the object's output gate holds the acknowledgement until the write is committed: a client never drops a
- * message the storage could still lose. A chunk is deleted once the client confirmed all of it (one it confirmed
- * before it was written is never written).
+ * meanwhile). The pending timer keeps the object from hibernating until they are written, and fires long before an
+ * idle object is evicted (seconds of no events at the least); a start, a detach, a resume or an end writes at once.
+ * So they survive hibernation and eviction; only a crash of the object may lose the last interval (then the client
+ * may be ahead of the storage, and gets a new session). The journal acknowledges what the client sent itself
+ * ({@link SessionJournal.acknowledges}), right after the write that counts it: the object's output gate holds the
+ * acknowledgement until that write is committed, so a client never drops a message the storage could still lose. A
+ * chunk is deleted once the client confirmed all of it (one confirmed before it was written is never written).
  * A detached session's window ends with the object's alarm, which wakes an evicted object.
  * @module
  */
