@@ -167,7 +167,7 @@ export function durableObject(app: FetchApp, options: DurableObjectOptions): Dur
       if (!socket) return;
       socket.receive(message);
       // An assignment to `state` saves it at once; this saves what the handler mutated in an object. (A session's
-      // journal reads its handler's state whenever it writes the session, within 100 ms of each message.)
+      // journal reads its handler's state whenever it writes the session, within a second of each message.)
       if (!(socket instanceof Connection) || typeof socket.state !== "object" || socket.state === null) return;
       try {
         this.#rooms.persist(socket);
@@ -350,7 +350,7 @@ class DurableRooms {
 
   /**
    * Saves the connection's topics and `state`: in its socket's attachment (at most 2 KiB in all), or for a
-   * session's handler in the storage, within 100 ms.
+   * session's handler in the storage, within a second.
    */
   persist(connection: Connection): void {
     if (connection.transport instanceof Session) return this.#sessions?.handlerChanged(connection.transport);

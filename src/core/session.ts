@@ -68,8 +68,8 @@ export interface SessionJournal {
   readonly expires?: boolean;
   /**
    * True when the journal acknowledges what the client sent itself, by calling `session.acknowledge()` once it has
-   * saved the session's count of received messages (within 100 ms of a message, as a session would):
-   * the client then never drops a message the journal could still lose. The session sends none of its own.
+   * saved the session's count of received messages (soon after each message: a Durable Object's within a second),
+   * so that the client never drops a message the journal could still lose. The session sends none of its own.
    */
   readonly acknowledges?: boolean;
 }

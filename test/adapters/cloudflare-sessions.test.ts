@@ -91,6 +91,9 @@ function journalOn(kv: MemoryKv, alarms: (number | null)[] = []): DurableSession
   });
 }
 
+/** How long what changes in an attached session waits to be written (the module's `LAZY_MS`). */
+const INTERVAL = 1000;
+
 /** The end of the current turn, when the journal writes a start or a detach. */
 const endOfTurn = () => Promise.resolve();
 
@@ -119,20 +122,20 @@ describe("the Durable Object's session journal", () => {
   vi.useFakeTimers();
   afterEach(() => vi.clearAllTimers());
 
-  test("what a session changes in 100 ms is one write, however many events: its record and one chunk", async () => {
+  test("what a session changes in an interval is one write, however many events: its record and one chunk", async () => {
     const { kv, journal, session } = await started("s1");
-    // 20 events 4 ms apart, each a message from the client and its echo (2 of them in one event, 40 in all).
+    // 20 events over 80% of the interval, each a message from the client and its echo (2 in one event, 40 in all).
     for (let event = 1; event <= 20; event++) {
       session.receive(journal);
       session.send(journal, `m${2 * event - 1}`);
       session.send(journal, `m${2 * event}`);
       await endOfTurn();
-      vi.advanceTimersByTime(4);
+      vi.advanceTimersByTime(INTERVAL / 25);
     }
     expect(kv.puts).toBe(1);
     // The pending write is a timer: the object cannot hibernate (nor be evicted) before it ran.
     expect(vi.getTimerCount()).toBe(1);
-    vi.advanceTimersByTime(20);
+    vi.advanceTimersByTime(INTERVAL / 5);
     expect(kv.puts).toBe(3); // the record and one chunk of 40 messages
     expect(vi.getTimerCount()).toBe(0);
 
@@ -142,7 +145,7 @@ describe("the Durable Object's session journal", () => {
 
     // The next interval: its own chunk.
     for (let i = 41; i <= 50; i++) session.send(journal, `m${i}`);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     expect(kv.puts).toBe(5);
     expect([...restored(kv)[0]!.unconfirmed()]).toHaveLength(50);
   });
@@ -150,7 +153,7 @@ describe("the Durable Object's session journal", () => {
   test("the client's messages are acknowledged once written, in the same turn as the write", async () => {
     const { kv, journal, session } = await started("s2");
     for (let i = 0; i < 3; i++) session.receive(journal);
-    vi.advanceTimersByTime(99);
+    vi.advanceTimersByTime(INTERVAL - 1);
     expect(session.acknowledged).toEqual([]);
     vi.advanceTimersByTime(1);
     // Sent right after the record that counts them: the object's output gate holds it until that is committed.
@@ -159,19 +162,19 @@ describe("the Durable Object's session journal", () => {
 
     // A write with nothing new from the client acknowledges nothing.
     session.send(journal, "x");
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     expect(session.acknowledged).toHaveLength(1);
   });
 
   test("confirmed chunks are deleted with the next write; one confirmed before it was written is never written", async () => {
     const { kv, journal, session } = await started("s3");
     for (let i = 1; i <= 10; i++) session.send(journal, `a${i}`);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     for (let i = 1; i <= 10; i++) session.send(journal, `b${i}`);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     const before = kv.puts;
     session.confirm(journal, 12); // the first chunk and 2 of the second
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     expect(kv.puts).toBe(before + 1); // the record
     expect(kv.deletes).toBe(1); // the first chunk
     expect([...restored(kv)[0]!.unconfirmed()]).toEqual(["b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10"]);
@@ -179,7 +182,7 @@ describe("the Durable Object's session journal", () => {
     // Sent and confirmed within one interval: only the record is written.
     for (let i = 1; i <= 5; i++) session.send(journal, `c${i}`);
     session.confirm(journal, 25);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     expect(kv.puts).toBe(before + 2);
     expect(kv.deletes).toBe(2); // the second chunk
     expect([...kv.entries.keys()]).toEqual(["edgesocket:session:s3"]);
@@ -220,7 +223,7 @@ describe("the Durable Object's session journal", () => {
     session.send(journal, bytes);
     session.send(journal, view);
     session.send(journal, "after");
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     for (const [, value] of kv.list({ prefix: "edgesocket:replay:" })) {
       const size = (value as { messages: SendData[] }).messages
         .reduce((sum: number, m) => sum + (typeof m === "string" ? m.length * 2 : m.byteLength), 0);
@@ -237,7 +240,7 @@ describe("the Durable Object's session journal", () => {
 
     // Confirmed up to the text: its chunks go, the binary's stay whole.
     session.confirm(journal, 2);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     const [later] = restored(kv);
     expect([...later!.unconfirmed()].map((m) => typeof m === "string" ? m : m.byteLength))
       .toEqual([1_300_000, 600_000, "after"]);
@@ -254,7 +257,7 @@ describe("the Durable Object's session journal", () => {
     session.send(journal, "not yet written"); // a publication while detached
     journal.ended(session as unknown as Session);
     expect(alarms).toEqual([session.deadline, null]);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(INTERVAL);
     expect([...kv.entries.keys()]).toEqual([]);
   });
 });
