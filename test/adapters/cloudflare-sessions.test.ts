@@ -189,6 +189,20 @@ describe("the Durable Object's session journal", () => {
     expect(restored(kv)[0]).toMatchObject({ sentCount: 25, pending: 0 });
   });
 
+  test("what the client confirmed of a chunk before its write is dropped from it, not written", async () => {
+    const { kv, journal, session } = await started("s6");
+    for (let i = 1; i <= 1000; i++) session.send(journal, `m${i}`);
+    session.confirm(journal, 990);
+    vi.advanceTimersByTime(INTERVAL);
+    const chunks = [...kv.list({ prefix: "edgesocket:replay:" })].map(([, value]) => value);
+    expect(chunks).toEqual([{ first: 991, messages: Array.from({ length: 10 }, (_, i) => `m${991 + i}`) }]);
+    // The chunk's rest and what follows in the next interval come back in order.
+    for (let i = 1001; i <= 1005; i++) session.send(journal, `m${i}`);
+    session.confirm(journal, 995);
+    vi.advanceTimersByTime(INTERVAL);
+    expect([...restored(kv)[0]!.unconfirmed()]).toEqual(Array.from({ length: 10 }, (_, i) => `m${996 + i}`));
+  });
+
   test("a detach is written at the end of its turn, a resume at once, without waiting for the interval", async () => {
     const { kv, alarms, journal, session } = await started("s4");
     session.send(journal, "kept");
