@@ -117,9 +117,9 @@ export const WORKERD_IDLE_LIMIT = 2000;
 
 /**
  * Messages in flight per connection on a server whose Worker hands its sockets to a Durable Object
- * (`workerd-durable`, `workerd-resume`): under `wrangler dev` each message there is an event of its own (140–170 µs
- * of server CPU on the plain route, 0.6–1.6 ms on the resume route, which writes to the object's storage), so the
- * throughput load's 256 per connection would take longer than the client's 5 s to drain after the window.
+ * (`workerd-durable`, `workerd-resume`): under `wrangler dev` each message there is an event of its own (60–170 µs
+ * of server CPU), so the throughput load's 256 per connection would take longer than the client's 5 s to drain
+ * after the window.
  */
 export const DURABLE_INFLIGHT = 4;
 

@@ -5,7 +5,7 @@ import { isListedOrigin, offeredSubprotocols, refuse, validateUpgradeRequest } f
 import { DEFAULT_LIMITS, type Limits, resolveOptions, type WebSocketOptions } from "./options.ts";
 import { type Runtime, runtimeOf } from "./runtime.ts";
 import { PLAIN_PROTOCOL, RESUME_PROTOCOL } from "../protocol/resume.ts";
-import { FRAMING_ROOM, SessionLink, withRoomForFraming } from "./session.ts";
+import { SessionLink, withRoomForFraming } from "./session.ts";
 
 /** A handler class with a no-argument constructor. */
 // deno-lint-ignore no-explicit-any -- Hono's own default for an app's `Env`
@@ -25,10 +25,13 @@ export function websocket<E extends Env = any>(Handler: HandlerClass<E>, options
   const limits = resolveOptions(options);
   const socketLimits = limits.resume ? withRoomForFraming(limits) : limits;
   const route: Handler<E> = (c) => upgrade(c as Context, Handler, limits, socketLimits);
-  return Object.assign(route, { [ROUTE_LIMITS]: limits });
+  return Object.assign(route, { [ROUTE_LIMITS]: socketLimits });
 }
 
-/** Where a route made by {@link websocket} keeps its limits, for {@link largestMessageSize}. */
+/**
+ * Where a route made by {@link websocket} keeps the limits of its sockets (a resume route's leave room for the
+ * protocol's framing), for {@link largestMessageSize} and {@link resumableRoutes}.
+ */
 const ROUTE_LIMITS = Symbol("edgesocket.routeLimits");
 
 /** The paths of an app's routes that keep sessions (`resume`): a runtime that cannot keep them refuses them at setup. */
@@ -53,10 +56,7 @@ function routeLimitsOf(app: object): { path: string; limits: Limits }[] {
  */
 export function largestMessageSize(app: object): number {
   let largest = DEFAULT_LIMITS.maxMessageSize;
-  // A resume route's sockets allow a little more, for the protocol's framing (see session.ts).
-  for (const { limits } of routeLimitsOf(app)) {
-    largest = Math.max(largest, limits.maxMessageSize + (limits.resume ? FRAMING_ROOM : 0));
-  }
+  for (const { limits } of routeLimitsOf(app)) largest = Math.max(largest, limits.maxMessageSize);
   return largest;
 }
 

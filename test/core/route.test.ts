@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Connection } from "../../src/core/connection.ts";
 import { WebSocketHandler } from "../../src/core/handler.ts";
 import { largestMessageSize, websocket } from "../../src/core/route.ts";
+import { FRAMING_ROOM } from "../../src/core/session.ts";
 import { RUNTIME, Runtime, type RuntimeOptions } from "../../src/core/runtime.ts";
 import { connect, HandshakeRefusedError } from "../../src/testing.ts";
 
@@ -333,6 +334,11 @@ describe("largestMessageSize", () => {
     app.route("/rooms", new Hono().get("/:room", websocket(Handler, { maxMessageSize: 3 * 1024 * 1024 })));
     expect(largestMessageSize(app)).toBe(3 * 1024 * 1024);
     expect(largestMessageSize({})).toBe(1024 * 1024);
+  });
+
+  it("leaves a resume route's sockets room for the protocol's framing", () => {
+    const app = new Hono().get("/r", websocket(Handler, { maxMessageSize: 2 * 1024 * 1024, resume: true }));
+    expect(largestMessageSize(app)).toBe(2 * 1024 * 1024 + FRAMING_ROOM);
   });
 });
 
