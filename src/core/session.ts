@@ -1,4 +1,4 @@
-import { control, escape, readFrame, RESUME_LATER, RESUME_PROTOCOL } from "../protocol/resume.ts";
+import { acknowledgement, control, escape, readFrame, RESUME_LATER, RESUME_PROTOCOL } from "../protocol/resume.ts";
 import { CloseCode } from "./constants.ts";
 import type { Connection, SocketEvents, Transport } from "./connection.ts";
 import type { Message, SendData } from "./message.ts";
@@ -412,7 +412,7 @@ export class Session implements Transport {
 
   #acknowledge(): void {
     this.#receivedAcknowledged = this.#received;
-    this.#link?.sendControl(control("a", this.#received));
+    this.#link?.sendControl(acknowledgement(this.#received));
   }
 
   #acknowledgeLate(): void {
@@ -774,12 +774,19 @@ export function newSessionId(): string {
 /**
  * A queue of the messages a session keeps for replay, with their size: a ring whose capacity doubles when full, so
  * that neither a push nor a drop moves the messages kept (about 20 instructions per message fewer on Bun's JIT than
- * an array shifted by slicing: bench/core-path.ts).
+ * an array shifted by slicing: bench/core-path.ts). An emptied buffer keeps no ring (an idle session holds none);
+ * its next ring is as large as the most it held when acknowledged since it was last empty, so that a busy session,
+ * emptied by an acknowledgement now and then, allocates one ring each time instead of growing one from 8 slots
+ * (that growing was a fifth of the Bun server's time on the resume bench: docs/performance.md, "Resume").
  */
 class ReplayBuffer implements Iterable<SendData> {
   #items: (SendData | undefined)[] = NO_RING;
   /** Where the oldest message is. */
   #head = 0;
+  /** The capacity of the next ring (a power of two). */
+  #nextCapacity = RING_START;
+  /** The most messages held when a drop came, since the buffer was last empty. */
+  #peak = 0;
   length = 0;
   bytes = 0;
 
@@ -791,6 +798,9 @@ class ReplayBuffer implements Iterable<SendData> {
 
   /** Drops the `count` oldest messages. */
   drop(count: number): void {
+    if (this.length > this.#peak) this.#peak = this.length;
+    // Emptied: the ring goes, with what it holds.
+    if (count === this.length) return this.#empty();
     const items = this.#items;
     const mask = items.length - 1;
     let head = this.#head;
@@ -801,25 +811,33 @@ class ReplayBuffer implements Iterable<SendData> {
     }
     this.#head = head;
     this.length -= count;
-    // An idle session keeps no ring.
-    if (this.length === 0) this.clear();
   }
 
   clear(): void {
-    this.#items = NO_RING;
-    this.#head = 0;
-    this.length = 0;
-    this.bytes = 0;
+    this.#empty();
+    this.#nextCapacity = RING_START;
   }
 
   *[Symbol.iterator](): Iterator<SendData> {
     for (let i = 0; i < this.length; i++) yield this.#items[(this.#head + i) & (this.#items.length - 1)]!;
   }
 
+  #empty(): void {
+    this.#nextCapacity = capacityFor(this.#peak);
+    this.#peak = 0;
+    this.#items = NO_RING;
+    this.#head = 0;
+    this.length = 0;
+    this.bytes = 0;
+  }
+
   #grow(): void {
-    const items: (SendData | undefined)[] = [...this];
-    items.length = Math.max(RING_START, this.length * 2);
-    this.#items = items.fill(undefined, this.length);
+    const old = this.#items;
+    const length = this.length;
+    const items: (SendData | undefined)[] = new Array(length === 0 ? this.#nextCapacity : length * 2);
+    const mask = old.length - 1;
+    for (let i = 0; i < length; i++) items[i] = old[(this.#head + i) & mask];
+    this.#items = items;
     this.#head = 0;
   }
 }
@@ -828,6 +846,11 @@ class ReplayBuffer implements Iterable<SendData> {
 const NO_RING = Object.freeze([]) as unknown as (SendData | undefined)[];
 /** A ring's first capacity (a power of two, as every capacity after it). */
 const RING_START = 8;
+
+/** The smallest ring capacity (a power of two, at least {@link RING_START}) that holds `count` messages. */
+function capacityFor(count: number): number {
+  return count <= RING_START ? RING_START : 2 ** (32 - Math.clz32(count - 1));
+}
 
 /** A message's size as `maxBytes` counts it: text in UTF-16 code units, binary in bytes. */
 function sizeOf(data: SendData): number {

@@ -39,6 +39,11 @@ export function control(kind: ControlKind, ...fields: (string | number)[]): stri
   return `\0${kind}${fields.join(" ")}`;
 }
 
+/** The acknowledgement of `received` messages, `control("a", received)` without the general builder (per 64 messages). */
+export function acknowledgement(received: number): string {
+  return "\0a" + received;
+}
+
 /** A data message as sent: a text that starts with U+0000 gets one more. */
 export function escape<T>(data: T): T | string {
   return typeof data === "string" && data.charCodeAt(0) === 0 ? "\0" + data : data;

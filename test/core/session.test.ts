@@ -608,6 +608,27 @@ describe("Session: the replay buffer's cap", () => {
     next.link.receive(`\0h50 ${id}`);
     expect(next.transport.sent.slice(1)).toEqual(kept);
   });
+  it("a replay buffer emptied and refilled by bursts of every size keeps exactly what is unconfirmed, in order", () => {
+    // Against a model (an array): bursts that fill the buffer past its last size, acknowledgements that empty it or
+    // leave part of it, so that its ring is dropped, made anew at the size it last needed, wrapped and grown.
+    const { link, handler, session } = started({ resume: { ...RESUME, maxMessages: 5000, maxBytes: 1e6 } });
+    let random = 7;
+    const next = (n: number) => (random = (random * 48271) % 2147483647) % n;
+    const model: string[] = [];
+    let sent = 0;
+    for (let step = 0; step < 400; step++) {
+      for (let burst = next(step % 50 === 0 ? 600 : 40); burst > 0; burst--) {
+        handler.send(`s${++sent}`);
+        model.push(`s${sent}`);
+      }
+      const confirm = next(3) === 0 ? model.length : next(model.length + 1);
+      link.receive(`\0a${sent - model.length + confirm}`);
+      model.splice(0, confirm);
+      expect([...session.unconfirmed()]).toEqual(model);
+    }
+    link.closed(CloseCode.ABNORMAL, "");
+    expect(session.bufferedAmount).toBe(model.join("").length);
+  });
 });
 
 describe("SessionLink: the heartbeat", () => {
