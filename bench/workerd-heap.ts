@@ -1,0 +1,337 @@
+/**
+ * Where a workerd Durable Object's memory per idle connection goes: the resume scenario's two servers (`durable`, a
+ * plain route, and `resume`, a route with `resume: true`, both bench/servers/durable-app.ts) under `wrangler dev`,
+ * each fresh, alternating. Opens `count` idle connections in two halves as the load client's `idle` scenario does
+ * (each echoes one message; the resume ones speak the resume protocol), and at the start, between the halves and at
+ * the end reads the workerd process's memory (/proc/<pid>/status: VmRSS, RssAnon; /proc/<pid>/smaps: the resident
+ * anonymous memory inside V8's pointer-compression cage, a reservation of 4 GiB or more, and outside it: malloc'd
+ * native memory, stacks) and V8's heap through wrangler's inspector (`Runtime.getHeapUsage`: used and committed),
+ * then forces two full collections (`HeapProfiler.collectGarbage`) and reads it all again. Prints one JSON line per
+ * run (per connection figures over the second half; `grown`: the runs of mappings whose resident anonymous memory grew
+ * most over it) and a summary: per kind the median and range of each figure, and resume − plain. Findings:
+ * FINDINGS-workerd-memory.md.
+ *
+ *   node_modules/.bin/bun bench/workerd-heap.ts [--runs 3] [--count 2000] [--settle 2000] [--gc-middle true]
+ *
+ * `--gc-middle false` leaves out the collection between the halves, so that the second half grows from where the
+ * first left V8's heap, as in the bench's idle scenario; the figures after a collection are then over the whole run.
+ * Runs on Bun (its global WebSocket talks to the inspector); one server at a time, killed (SIGKILL to its process
+ * group: workerd ignores SIGTERM) before the next starts.
+ * @module
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ROOT, startCommand, WORKERS_COMPATIBILITY_DATE } from "../test/helpers/runtimes.ts";
+import { wranglerToml } from "../test/helpers/wrangler.ts";
+import { groupPids } from "./proc.ts";
+import { acceptsWebSocket, clientFrame, closeAll, type Conn, connectMany, OP_TEXT } from "./wire.ts";
+
+const KINDS = ["durable", "resume"] as const;
+type Kind = typeof KINDS[number];
+
+interface Options {
+  runs: number;
+  count: number;
+  settle: number;
+  gcMiddle: boolean;
+}
+
+/** One look at the workerd process: its memory (bytes) and V8's heap. */
+interface Reading {
+  rss: number;
+  rssAnon: number;
+  /** Resident anonymous memory inside V8's cage, and outside it. */
+  cage: number;
+  native: number;
+  /** V8's heap in use, and committed (`totalSize`). */
+  used: number;
+  committed: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { runs: 3, count: 2000, settle: 2000, gcMiddle: true };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i]!.replace(/^--/, "");
+    const value = argv[i + 1] ?? "";
+    if (key === "gc-middle") options.gcMiddle = value !== "false";
+    else if (key === "runs" || key === "count" || key === "settle") options[key] = Number(value);
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  return options;
+}
+
+/** `/proc/<pid>/status`'s field `name` in bytes. */
+function statusField(status: string, name: string): number {
+  return Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+}
+
+/** A run of adjacent mappings (no gap between them): where it starts, what it spans, its resident anonymous bytes. */
+interface Region {
+  start: number;
+  span: number;
+  anon: number;
+  /** The first mapping's path, if any (`[heap]`, `[stack]`, a file). */
+  name: string;
+}
+
+/** `pid`'s mappings from /proc/<pid>/smaps, joined into runs of adjacent ones. */
+function regions(pid: number): Region[] {
+  const maps: { start: number; end: number; anon: number; name: string }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) maps.push({ start: parseInt(head[1]!, 16), end: parseInt(head[2]!, 16), anon: 0, name: head[3]! });
+    const anon = /^Anonymous:\s+(\d+) kB/.exec(line);
+    if (anon && maps.length > 0) maps[maps.length - 1]!.anon = Number(anon[1]) * 1024;
+  }
+  const runs: Region[] = [];
+  for (let i = 0; i < maps.length;) {
+    let j = i;
+    let anon = maps[i]!.anon;
+    while (j + 1 < maps.length && maps[j + 1]!.start === maps[j]!.end) anon += maps[++j]!.anon;
+    runs.push({ start: maps[i]!.start, span: maps[j]!.end - maps[i]!.start, anon, name: maps[i]!.name });
+    i = j + 1;
+  }
+  return runs;
+}
+
+/**
+ * The resident anonymous memory of `pid` inside and outside V8's cage: the run of adjacent mappings that spans
+ * 4 GiB or more is the cage (V8's heap, with pointer compression); workerd's other anonymous mappings are malloc's,
+ * the threads' stacks and V8's code range.
+ */
+function anonymousByRegion(pid: number): { cage: number; native: number } {
+  let cage = 0;
+  let native = 0;
+  for (const run of regions(pid)) {
+    if (run.span >= 2 ** 32) cage += run.anon;
+    else native += run.anon;
+  }
+  return { cage, native };
+}
+
+/** The runs of mappings whose resident anonymous memory grew most from `before` to `after` (bytes, spans in MiB). */
+function grownRegions(before: Region[], after: Region[], top = 8) {
+  const was = new Map(before.map((run) => [run.start, run.anon]));
+  return after.map((run) => ({
+    start: run.start.toString(16),
+    spanMiB: Math.round(run.span / 2 ** 20),
+    name: run.name,
+    grown: run.anon - (was.get(run.start) ?? 0),
+  })).sort((a, b) => b.grown - a.grown).slice(0, top);
+}
+
+/** A Chrome DevTools protocol session with wrangler's inspector (its first target: the Worker's isolate). */
+class Inspector {
+  #next = 1;
+  #pending = new Map<number, (result: Record<string, unknown>) => void>();
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.onmessage = (event) => {
+      const message = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, unknown> };
+      if (message.id !== undefined) this.#pending.get(message.id)?.(message.result ?? {});
+    };
+  }
+
+  static async open(port: number): Promise<Inspector> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json() as {
+          webSocketDebuggerUrl: string;
+        }[];
+        if (targets.length === 0) throw new Error("no inspector target yet");
+        const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+        await new Promise((resolve, reject) => {
+          socket.onopen = resolve;
+          socket.onerror = reject;
+        });
+        return new Inspector(socket);
+      } catch (error) {
+        if (attempt === 50) throw error;
+        await sleep(200);
+      }
+    }
+  }
+
+  call(method: string): Promise<Record<string, unknown>> {
+    const id = this.#next++;
+    this.socket.send(JSON.stringify({ id, method }));
+    return new Promise((resolve) => this.#pending.set(id, resolve));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+async function read(pid: number, inspector: Inspector): Promise<Reading> {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const heap = await inspector.call("Runtime.getHeapUsage") as { usedSize: number; totalSize: number };
+  return {
+    rss: statusField(status, "VmRSS"),
+    rssAnon: statusField(status, "RssAnon"),
+    ...anonymousByRegion(pid),
+    used: heap.usedSize,
+    committed: heap.totalSize,
+  };
+}
+
+/**
+ * Two full collections. V8 runs the inspector's collection as a task of the isolate, which workerd runs only when
+ * the isolate next has an event: a request to the Worker (a 404) gives it one.
+ */
+async function collectGarbage(inspector: Inspector, port: number): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const collected = inspector.call("HeapProfiler.collectGarbage");
+    await sleep(100);
+    await (await fetch(`http://127.0.0.1:${port}/bench/poke`)).arrayBuffer();
+    await collected;
+  }
+  await sleep(500);
+}
+
+function perConnection(after: Reading, before: Reading, count: number): Reading {
+  const keys = Object.keys(after) as (keyof Reading)[];
+  return Object.fromEntries(
+    keys.map((key) => [key, Math.round((after[key] - before[key]) / count)]),
+  ) as unknown as Reading;
+}
+
+/** One fresh server of `kind`: readings as the connections open, per connection over the second half. */
+async function measure(kind: Kind, options: Options, scratch: string) {
+  const folder = path.join(scratch, kind);
+  mkdirSync(folder, { recursive: true });
+  const config = path.join(folder, "wrangler.toml");
+  writeFileSync(config, wranglerToml(`heap-${kind}`, { ECHO: "EchoObject" }));
+  let inspectorPort = 0;
+  const server = await startCommand((port, inspector) => {
+    inspectorPort = inspector;
+    const entry = path.join(ROOT, "bench", "servers", `echo-${kind}-workerd.ts`);
+    return [path.join(ROOT, "node_modules", ".bin", "wrangler"), [
+      ...["dev", entry, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)],
+      ...["--compatibility-date", WORKERS_COMPATIBILITY_DATE, "--config", config],
+    ]];
+  }, { ready: acceptsWebSocket, startupTimeout: 90_000 });
+  console.error(`${kind}: server ${server.pid} on ${server.port}`);
+  const inspector = await Inspector.open(inspectorPort);
+  try {
+    // wrangler runs two workerd processes: its proxy on the public port, and the Worker's (with the inspector).
+    const workerd = groupPids(server.pid).find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => arg.startsWith("--inspector-addr"))
+    );
+    if (workerd === undefined) throw new Error("no workerd process with an inspector in the server's group");
+    console.error(`${kind}: workerd ${workerd}, inspector ${inspectorPort}`);
+    const payload = Buffer.alloc(32, "edgesocket-bench-");
+    const frame = clientFrame(OP_TEXT, payload);
+    const open = async (count: number) => {
+      const conns = await connectMany(
+        { port: server.port, expected: payload, expectedOp: OP_TEXT, resume: kind === "resume" },
+        count,
+        100,
+      );
+      for (const conn of conns) conn.send(frame, 1);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && conns.some((conn) => conn.received < conn.sent)) await sleep(5);
+      await sleep(options.settle);
+      return conns;
+    };
+    await sleep(options.settle);
+    const half = Math.floor(options.count / 2);
+    const start = await read(workerd, inspector);
+    console.error(`${kind}: start`, JSON.stringify(start));
+    const first: Conn[] = await open(half);
+    const middle = await read(workerd, inspector);
+    const middleRegions = regions(workerd);
+    if (options.gcMiddle) await collectGarbage(inspector, server.port);
+    const middleGc = options.gcMiddle ? await read(workerd, inspector) : start;
+    const second = await open(options.count - half);
+    const end = await read(workerd, inspector);
+    const grown = grownRegions(middleRegions, regions(workerd));
+    await collectGarbage(inspector, server.port);
+    const endGc = await read(workerd, inspector);
+    const conns = [...first, ...second];
+    const broken = conns.filter((conn) => conn.bad > 0 || conn.received !== conn.sent).length;
+    await closeAll(conns);
+    return {
+      kind,
+      broken,
+      start,
+      middle,
+      middleGc,
+      end,
+      endGc,
+      // The second half's growth per connection, as it stands and after a collection (without --gc-middle: over
+      // every connection, from the start).
+      perConnection: perConnection(end, middle, second.length),
+      perConnectionGc: options.gcMiddle
+        ? perConnection(endGc, middleGc, second.length)
+        : perConnection(endGc, start, conns.length),
+      // What a collection gave back at the end (bytes, the whole process).
+      freedByGc: perConnection(end, endGc, 1),
+      // Where the second half's resident anonymous memory went, before the last collection.
+      grown,
+    };
+  } finally {
+    inspector.close();
+    await server.stop();
+    for (let waited = 0; groupPids(server.pid, { live: true }).length > 0 && waited < 5000; waited += 50) {
+      await sleep(50);
+    }
+    // A fresh storage for the next server of this kind: sessions left in it would be restored on its first event.
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function summary(results: Awaited<ReturnType<typeof measure>>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const figure of ["perConnection", "perConnectionGc"] as const) {
+    const byKind = (kind: Kind) => results.filter((r) => r.kind === kind).map((r) => r[figure]);
+    const keys = Object.keys(results[0]![figure]) as (keyof Reading)[];
+    out[figure] = Object.fromEntries(keys.map((key) => {
+      const plain = byKind("durable").map((r) => r[key]);
+      const resume = byKind("resume").map((r) => r[key]);
+      const range = (values: number[]) => [Math.min(...values), Math.max(...values)];
+      return [key, {
+        plain: median(plain),
+        plainRange: range(plain),
+        resume: median(resume),
+        resumeRange: range(resume),
+        difference: median(resume) - median(plain),
+      }];
+    }));
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const scratch = mkdtempSync(path.join(tmpdir(), "workerd-heap-"));
+  const results: Awaited<ReturnType<typeof measure>>[] = [];
+  try {
+    for (let run = 0; run < options.runs; run++) {
+      // Alternating which goes first, so that neither always runs on the machine as the other left it.
+      const order = run % 2 === 0 ? KINDS : [...KINDS].reverse();
+      for (const kind of order) {
+        const result = await measure(kind, options, scratch);
+        results.push(result);
+        console.log(JSON.stringify({ run, ...result }));
+      }
+    }
+    console.log(JSON.stringify({ options }));
+    for (const [figure, keys] of Object.entries(summary(results))) {
+      for (const [key, value] of Object.entries(keys as object)) console.log(JSON.stringify({ figure, key, ...value }));
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();
