@@ -9,7 +9,7 @@
  * then forces two full collections (`HeapProfiler.collectGarbage`) and reads it all again. Prints one JSON line per
  * run (per connection figures over the second half; `grown`: the runs of mappings whose resident anonymous memory grew
  * most over it) and a summary: per kind the median and range of each figure, and resume − plain. Findings:
- * FINDINGS-workerd-memory.md.
+ * docs/performance.md ("Resume", idle memory).
  *
  *   node_modules/.bin/bun bench/workerd-heap.ts [--runs 3] [--count 2000] [--settle 2000] [--gc-middle true]
  *
