@@ -1,17 +1,25 @@
 /**
- * Where a workerd Durable Object's memory per idle connection goes: the resume scenario's two servers (`durable`, a
- * plain route, and `resume`, a route with `resume: true`, both bench/servers/durable-app.ts) under `wrangler dev`,
- * each fresh, alternating. Opens `count` idle connections in two halves as the load client's `idle` scenario does
+ * Where workerd's memory per idle connection goes, for one of two pairs of servers under `wrangler dev`, each fresh,
+ * alternating:
+ *
+ * - `durable,resume` (the default): the resume scenario's two Durable Object servers, `durable` (a plain route) and
+ *   `resume` (a route with `resume: true`), both bench/servers/durable-app.ts;
+ * - `raw,edgesocket`: the idle scenario's plain Worker servers (no Durable Object), bench/servers/echo-raw-workerd.ts
+ *   (a WebSocketPair by hand) and echo-edgesocket-workerd.ts.
+ *
+ * Opens `count` idle connections in two halves as the load client's `idle` scenario does
  * (each echoes one message; the resume ones speak the resume protocol), and at the start, between the halves and at
  * the end reads the workerd process's memory (/proc/<pid>/status: VmRSS, RssAnon; /proc/<pid>/smaps: the resident
  * anonymous memory inside V8's pointer-compression cage, a reservation of 4 GiB or more, and outside it: malloc'd
  * native memory, stacks) and V8's heap through wrangler's inspector (`Runtime.getHeapUsage`: used and committed),
  * then forces two full collections (`HeapProfiler.collectGarbage`) and reads it all again. Prints one JSON line per
  * run (per connection figures over the second half; `grown`: the runs of mappings whose resident anonymous memory grew
- * most over it) and a summary: per kind the median and range of each figure, and resume − plain. Findings:
- * docs/performance.md ("Resume", idle memory).
+ * most over it) and a summary: per kind the median and range of each figure, and the second kind's median minus the
+ * first's (resume − plain, edgesocket − raw). Findings: docs/performance.md ("Resume", idle memory; "The message
+ * path", workerd's idle memory).
  *
- *   node_modules/.bin/bun bench/workerd-heap.ts [--runs 3] [--count 2000] [--settle 2000] [--gc-middle true]
+ *   node_modules/.bin/bun bench/workerd-heap.ts [--kinds durable,resume] [--runs 3] [--count 2000] [--settle 2000]
+ *     [--gc-middle true]
  *
  * `--gc-middle false` leaves out the collection between the halves, so that the second half grows from where the
  * first left V8's heap, as in the bench's idle scenario; the figures after a collection are then over the whole run.
@@ -27,10 +35,19 @@ import { wranglerToml } from "../test/helpers/wrangler.ts";
 import { groupPids } from "./proc.ts";
 import { acceptsWebSocket, clientFrame, closeAll, type Conn, connectMany, OP_TEXT } from "./wire.ts";
 
-const KINDS = ["durable", "resume"] as const;
-type Kind = typeof KINDS[number];
+/** The pairs of servers this compares: the base first. */
+const PAIRS = [["durable", "resume"], ["raw", "edgesocket"]] as const;
+type Pair = typeof PAIRS[number];
+type Kind = Pair[number];
+
+/** The kinds whose Worker hands its requests to a Durable Object (bench/servers.ts's DURABLE_KINDS). */
+const DURABLE_KINDS: readonly Kind[] = ["durable", "resume"];
+
+/** A kind's name in the summary (the durable route is the resume one's plain route). */
+const label = (kind: Kind): string => kind === "durable" ? "plain" : kind;
 
 interface Options {
+  kinds: Pair;
   runs: number;
   count: number;
   settle: number;
@@ -52,12 +69,16 @@ interface Reading {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 3, count: 2000, settle: 2000, gcMiddle: true };
+  const options: Options = { kinds: PAIRS[0], runs: 3, count: 2000, settle: 2000, gcMiddle: true };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]!.replace(/^--/, "");
     const value = argv[i + 1] ?? "";
     if (key === "gc-middle") options.gcMiddle = value !== "false";
-    else if (key === "runs" || key === "count" || key === "settle") options[key] = Number(value);
+    else if (key === "kinds") {
+      const pair = PAIRS.find((pair) => pair.join(",") === value);
+      if (pair === undefined) throw new Error(`--kinds: one of ${PAIRS.map((pair) => pair.join(",")).join(", ")}`);
+      options.kinds = pair;
+    } else if (key === "runs" || key === "count" || key === "settle") options[key] = Number(value);
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return options;
@@ -204,7 +225,7 @@ async function measure(kind: Kind, options: Options, scratch: string) {
   const folder = path.join(scratch, kind);
   mkdirSync(folder, { recursive: true });
   const config = path.join(folder, "wrangler.toml");
-  writeFileSync(config, wranglerToml(`heap-${kind}`, { ECHO: "EchoObject" }));
+  writeFileSync(config, wranglerToml(`heap-${kind}`, DURABLE_KINDS.includes(kind) ? { ECHO: "EchoObject" } : {}));
   let inspectorPort = 0;
   const server = await startCommand((port, inspector) => {
     inspectorPort = inspector;
@@ -290,21 +311,21 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function summary(results: Awaited<ReturnType<typeof measure>>[]): Record<string, unknown> {
+function summary(results: Awaited<ReturnType<typeof measure>>[], [base, other]: Pair): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const figure of ["perConnection", "perConnectionGc"] as const) {
     const byKind = (kind: Kind) => results.filter((r) => r.kind === kind).map((r) => r[figure]);
     const keys = Object.keys(results[0]![figure]) as (keyof Reading)[];
     out[figure] = Object.fromEntries(keys.map((key) => {
-      const plain = byKind("durable").map((r) => r[key]);
-      const resume = byKind("resume").map((r) => r[key]);
+      const first = byKind(base).map((r) => r[key]);
+      const second = byKind(other).map((r) => r[key]);
       const range = (values: number[]) => [Math.min(...values), Math.max(...values)];
       return [key, {
-        plain: median(plain),
-        plainRange: range(plain),
-        resume: median(resume),
-        resumeRange: range(resume),
-        difference: median(resume) - median(plain),
+        [label(base)]: median(first),
+        [`${label(base)}Range`]: range(first),
+        [label(other)]: median(second),
+        [`${label(other)}Range`]: range(second),
+        difference: median(second) - median(first),
       }];
     }));
   }
@@ -318,7 +339,7 @@ async function main(): Promise<void> {
   try {
     for (let run = 0; run < options.runs; run++) {
       // Alternating which goes first, so that neither always runs on the machine as the other left it.
-      const order = run % 2 === 0 ? KINDS : [...KINDS].reverse();
+      const order = run % 2 === 0 ? options.kinds : [...options.kinds].reverse();
       for (const kind of order) {
         const result = await measure(kind, options, scratch);
         results.push(result);
@@ -326,7 +347,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(JSON.stringify({ options }));
-    for (const [figure, keys] of Object.entries(summary(results))) {
+    for (const [figure, keys] of Object.entries(summary(results, options.kinds))) {
       for (const [key, value] of Object.entries(keys as object)) console.log(JSON.stringify({ figure, key, ...value }));
     }
   } finally {
