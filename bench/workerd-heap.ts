@@ -7,16 +7,16 @@
  * - `raw,edgesocket`: the idle scenario's plain Worker servers (no Durable Object), bench/servers/echo-raw-workerd.ts
  *   (a WebSocketPair by hand) and echo-edgesocket-workerd.ts.
  *
- * Opens `count` idle connections in two halves as the load client's `idle` scenario does
- * (each echoes one message; the resume ones speak the resume protocol), and at the start, between the halves and at
- * the end reads the workerd process's memory (/proc/<pid>/status: VmRSS, RssAnon; /proc/<pid>/smaps: the resident
- * anonymous memory inside V8's pointer-compression cage, a reservation of 4 GiB or more, and outside it: malloc'd
- * native memory, stacks) and V8's heap through wrangler's inspector (`Runtime.getHeapUsage`: used and committed),
- * then forces two full collections (`HeapProfiler.collectGarbage`) and reads it all again. Prints one JSON line per
- * run (per connection figures over the second half; `grown`: the runs of mappings whose resident anonymous memory grew
- * most over it) and a summary: per kind the median and range of each figure, and the second kind's median minus the
- * first's (resume − plain, edgesocket − raw). Findings: docs/performance.md ("Resume", idle memory; "The message
- * path", workerd's idle memory).
+ * Opens `count` idle connections in two halves as the load client's `idle` scenario does (each echoes one message;
+ * the resume ones speak the resume protocol), and at the start, between the halves and at the end reads the workerd
+ * process's memory (/proc/<pid>/status: VmRSS, RssAnon, RssFile, RssShmem; /proc/<pid>/smaps: the resident anonymous
+ * memory inside V8's pointer-compression cage, a reservation of 4 GiB or more, and outside it: malloc'd native memory,
+ * stacks) and V8's heap through wrangler's inspector (`Runtime.getHeapUsage`: used and committed), then forces two
+ * full collections (`HeapProfiler.collectGarbage`) and reads it all again. Prints one JSON line per run (per
+ * connection figures over the second half; `grown`: the runs of mappings whose resident anonymous memory grew most over
+ * it; `grownShared`: the same for their file-backed or shared resident memory) and a summary: per kind the median and
+ * range of each figure, and the second kind's median minus the first's (resume − plain, edgesocket − raw). Findings:
+ * docs/performance.md ("Resume", idle memory; "The message path", workerd's idle memory).
  *
  *   node_modules/.bin/bun bench/workerd-heap.ts [--kinds durable,resume] [--runs 3] [--count 2000] [--settle 2000]
  *     [--gc-middle true]
@@ -58,6 +58,9 @@ interface Options {
 interface Reading {
   rss: number;
   rssAnon: number;
+  /** Resident file-backed and shared memory (VmRSS = RssAnon + RssFile + RssShmem). */
+  rssFile: number;
+  rssShmem: number;
   /** Resident anonymous memory inside V8's cage, and outside it. */
   cage: number;
   native: number;
@@ -89,21 +92,29 @@ function statusField(status: string, name: string): number {
   return Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
 }
 
-/** A run of adjacent mappings (no gap between them): where it starts, what it spans, its resident anonymous bytes. */
+/**
+ * A run of adjacent mappings (no gap between them): where it starts, what it spans, its resident anonymous bytes and
+ * its other resident bytes (file-backed or shared).
+ */
 interface Region {
   start: number;
   span: number;
   anon: number;
+  shared: number;
   /** The first mapping's path, if any (`[heap]`, `[stack]`, a file). */
   name: string;
 }
 
 /** `pid`'s mappings from /proc/<pid>/smaps, joined into runs of adjacent ones. */
 function regions(pid: number): Region[] {
-  const maps: { start: number; end: number; anon: number; name: string }[] = [];
+  const maps: { start: number; end: number; anon: number; rss: number; name: string }[] = [];
   for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (head) maps.push({ start: parseInt(head[1]!, 16), end: parseInt(head[2]!, 16), anon: 0, name: head[3]! });
+    if (head) {
+      maps.push({ start: parseInt(head[1]!, 16), end: parseInt(head[2]!, 16), anon: 0, rss: 0, name: head[3]! });
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && maps.length > 0) maps[maps.length - 1]!.rss = Number(rss[1]) * 1024;
     const anon = /^Anonymous:\s+(\d+) kB/.exec(line);
     if (anon && maps.length > 0) maps[maps.length - 1]!.anon = Number(anon[1]) * 1024;
   }
@@ -111,8 +122,18 @@ function regions(pid: number): Region[] {
   for (let i = 0; i < maps.length;) {
     let j = i;
     let anon = maps[i]!.anon;
-    while (j + 1 < maps.length && maps[j + 1]!.start === maps[j]!.end) anon += maps[++j]!.anon;
-    runs.push({ start: maps[i]!.start, span: maps[j]!.end - maps[i]!.start, anon, name: maps[i]!.name });
+    let rss = maps[i]!.rss;
+    while (j + 1 < maps.length && maps[j + 1]!.start === maps[j]!.end) {
+      anon += maps[++j]!.anon;
+      rss += maps[j]!.rss;
+    }
+    runs.push({
+      start: maps[i]!.start,
+      span: maps[j]!.end - maps[i]!.start,
+      anon,
+      shared: rss - anon,
+      name: maps[i]!.name,
+    });
     i = j + 1;
   }
   return runs;
@@ -133,14 +154,17 @@ function anonymousByRegion(pid: number): { cage: number; native: number } {
   return { cage, native };
 }
 
-/** The runs of mappings whose resident anonymous memory grew most from `before` to `after` (bytes, spans in MiB). */
-function grownRegions(before: Region[], after: Region[], top = 8) {
-  const was = new Map(before.map((run) => [run.start, run.anon]));
+/**
+ * The runs of mappings whose resident anonymous memory (or, with `part` "shared", their other resident memory) grew
+ * most from `before` to `after` (bytes, spans in MiB).
+ */
+function grownRegions(before: Region[], after: Region[], part: "anon" | "shared" = "anon", top = 8) {
+  const was = new Map(before.map((run) => [run.start, run[part]]));
   return after.map((run) => ({
     start: run.start.toString(16),
     spanMiB: Math.round(run.span / 2 ** 20),
     name: run.name,
-    grown: run.anon - (was.get(run.start) ?? 0),
+    grown: run[part] - (was.get(run.start) ?? 0),
   })).sort((a, b) => b.grown - a.grown).slice(0, top);
 }
 
@@ -193,6 +217,8 @@ async function read(pid: number, inspector: Inspector): Promise<Reading> {
   return {
     rss: statusField(status, "VmRSS"),
     rssAnon: statusField(status, "RssAnon"),
+    rssFile: statusField(status, "RssFile"),
+    rssShmem: statusField(status, "RssShmem"),
     ...anonymousByRegion(pid),
     used: heap.usedSize,
     committed: heap.totalSize,
@@ -269,7 +295,9 @@ async function measure(kind: Kind, options: Options, scratch: string) {
     const middleGc = options.gcMiddle ? await read(workerd, inspector) : start;
     const second = await open(options.count - half);
     const end = await read(workerd, inspector);
-    const grown = grownRegions(middleRegions, regions(workerd));
+    const endRegions = regions(workerd);
+    const grown = grownRegions(middleRegions, endRegions);
+    const grownShared = grownRegions(middleRegions, endRegions, "shared", 4);
     await collectGarbage(inspector, server.port);
     const endGc = await read(workerd, inspector);
     const conns = [...first, ...second];
@@ -293,6 +321,8 @@ async function measure(kind: Kind, options: Options, scratch: string) {
       freedByGc: perConnection(end, endGc, 1),
       // Where the second half's resident anonymous memory went, before the last collection.
       grown,
+      // Where its resident file-backed or shared memory went.
+      grownShared,
     };
   } finally {
     inspector.close();
