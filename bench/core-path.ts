@@ -2,8 +2,9 @@
 /**
  * The core's message path alone, without a runtime socket: 32 B texts echoed by the bench's `Echo` handler through a
  * plain route's `Connection` or a resume route's `SessionLink` (hello first; an acknowledgement from the client after
- * every 64 messages, every fourth of which confirms all, emptying the replay buffer, as the real Bun server saw under
- * the bench's load: an empty buffer every 256 messages), on a transport that does nothing. What a route's own JavaScript
+ * every 64 messages, confirming all but the last 64 and every fourth one all, so that the replay buffer, holding at
+ * most 128, empties every 256 messages, as the real Bun server's did under the bench's load), on a transport that
+ * does nothing. What a route's own JavaScript
  * costs per message, apart from the runtime's socket and the machine's noise.
  *
  *   bun bench/core-path.ts <plain|resume> [messages]       nanoseconds per message (after 200,000 to warm up)
@@ -28,7 +29,7 @@ import { Echo } from "./servers/edgesocket-app.ts";
 export type Route = "plain" | "resume";
 
 const WARMUP = 200_000;
-/** Every this many messages the client confirms all (the bench keeps 256 in flight). */
+/** Every this many messages the client confirms all, emptying the replay buffer. */
 const EMPTY_EVERY = 256;
 const ACK_EVERY = 64;
 const MESSAGE = "edgesocket-bench-edgesocket-benc";
@@ -63,7 +64,7 @@ function routePath(route: Route): (from: number, to: number) => void {
   return (from, to) => {
     for (let i = from; i < to; i++) {
       link.receive(MESSAGE);
-      // An acknowledgement after every 64 messages; every fourth confirms all (the buffer empties).
+      // An acknowledgement after every 64 messages: all but the last 64, every fourth all (the buffer empties).
       if (i % ACK_EVERY === 0) link.receive(`\0a${i % EMPTY_EVERY === 0 ? i : i - ACK_EVERY}`);
     }
   };

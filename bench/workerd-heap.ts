@@ -168,15 +168,25 @@ function grownRegions(before: Region[], after: Region[], part: "anon" | "shared"
   })).sort((a, b) => b.grown - a.grown).slice(0, top);
 }
 
+/** How long an inspector call may take (a heap snapshot is not among them). */
+const CALL_TIMEOUT_MS = 60_000;
+
 /** A Chrome DevTools protocol session with wrangler's inspector (its first target: the Worker's isolate). */
 class Inspector {
   #next = 1;
-  #pending = new Map<number, (result: Record<string, unknown>) => void>();
+  #pending = new Map<number, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
 
   private constructor(private readonly socket: WebSocket) {
     socket.onmessage = (event) => {
       const message = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, unknown> };
-      if (message.id !== undefined) this.#pending.get(message.id)?.(message.result ?? {});
+      if (message.id === undefined) return;
+      this.#pending.get(message.id)?.resolve(message.result ?? {});
+      this.#pending.delete(message.id);
+    };
+    // A workerd that went away fails what waits for it, so that the run's cleanup still runs.
+    socket.onclose = () => {
+      for (const { reject } of this.#pending.values()) reject(new Error("the inspector closed"));
+      this.#pending.clear();
     };
   }
 
@@ -200,10 +210,20 @@ class Inspector {
     }
   }
 
+  /** Calls `method`; rejects if no answer comes within {@link CALL_TIMEOUT_MS} or the inspector closes. */
   call(method: string): Promise<Record<string, unknown>> {
     const id = this.#next++;
     this.socket.send(JSON.stringify({ id, method }));
-    return new Promise((resolve) => this.#pending.set(id, resolve));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`the inspector did not answer ${method}`));
+      }, CALL_TIMEOUT_MS);
+      this.#pending.set(id, {
+        resolve: (result) => (clearTimeout(timer), resolve(result)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+    });
   }
 
   close(): void {
@@ -262,8 +282,9 @@ async function measure(kind: Kind, options: Options, scratch: string) {
     ]];
   }, { ready: acceptsWebSocket, startupTimeout: 90_000 });
   console.error(`${kind}: server ${server.pid} on ${server.port}`);
-  const inspector = await Inspector.open(inspectorPort);
+  let inspector: Inspector | undefined;
   try {
+    inspector = await Inspector.open(inspectorPort);
     // wrangler runs two workerd processes: its proxy on the public port, and the Worker's (with the inspector).
     const workerd = groupPids(server.pid).find((pid) =>
       readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => arg.startsWith("--inspector-addr"))
@@ -303,6 +324,7 @@ async function measure(kind: Kind, options: Options, scratch: string) {
     const conns = [...first, ...second];
     const broken = conns.filter((conn) => conn.bad > 0 || conn.received !== conn.sent).length;
     await closeAll(conns);
+    if (broken > 0) console.error(`${kind}: ${broken} connections broke the echo: this run's figures are suspect`);
     return {
       kind,
       broken,
@@ -325,10 +347,18 @@ async function measure(kind: Kind, options: Options, scratch: string) {
       grownShared,
     };
   } finally {
-    inspector.close();
+    inspector?.close();
     await server.stop();
     for (let waited = 0; groupPids(server.pid, { live: true }).length > 0 && waited < 5000; waited += 50) {
       await sleep(50);
+    }
+    // workerd ignores SIGTERM, and outlives a wrangler that exited first: what is left of the group is killed.
+    for (const pid of groupPids(server.pid, { live: true })) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
     }
     // A fresh storage for the next server of this kind: sessions left in it would be restored on its first event.
     rmSync(folder, { recursive: true, force: true });

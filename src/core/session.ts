@@ -775,9 +775,10 @@ export function newSessionId(): string {
  * A queue of the messages a session keeps for replay, with their size: a ring whose capacity doubles when full, so
  * that neither a push nor a drop moves the messages kept (about 20 instructions per message fewer on Bun's JIT than
  * an array shifted by slicing: bench/core-path.ts). An emptied buffer keeps no ring (an idle session holds none);
- * its next ring is as large as the most it held when acknowledged since it was last empty, so that a busy session,
- * emptied by an acknowledgement now and then, allocates one ring each time instead of growing one from 8 slots
- * (that growing was a fifth of the Bun server's time on the resume bench: docs/performance.md, "Resume").
+ * its next ring is as large as the most it held when acknowledged since it was last empty (up to
+ * {@link RING_REMEMBERED} slots), so that a busy session, emptied by an acknowledgement now and then, allocates one
+ * ring each time instead of growing one from 8 slots (that growing was a quarter of the Bun server's time on the
+ * resume bench: docs/performance.md, "Resume").
  */
 class ReplayBuffer implements Iterable<SendData> {
   #items: (SendData | undefined)[] = NO_RING;
@@ -798,6 +799,7 @@ class ReplayBuffer implements Iterable<SendData> {
 
   /** Drops the `count` oldest messages. */
   drop(count: number): void {
+    if (count === 0) return;
     if (this.length > this.#peak) this.#peak = this.length;
     // Emptied: the ring goes, with what it holds.
     if (count === this.length) return this.#empty();
@@ -823,7 +825,7 @@ class ReplayBuffer implements Iterable<SendData> {
   }
 
   #empty(): void {
-    this.#nextCapacity = capacityFor(this.#peak);
+    this.#nextCapacity = Math.min(capacityFor(this.#peak), RING_REMEMBERED);
     this.#peak = 0;
     this.#items = NO_RING;
     this.#head = 0;
@@ -846,6 +848,12 @@ class ReplayBuffer implements Iterable<SendData> {
 const NO_RING = Object.freeze([]) as unknown as (SendData | undefined)[];
 /** A ring's first capacity (a power of two, as every capacity after it). */
 const RING_START = 8;
+/**
+ * The largest capacity an emptied buffer remembers for its next ring: a burst of thousands, once confirmed, must not
+ * leave a session (perhaps detached for its whole window) with a ring of thousands for its next message; growing
+ * from here is a copy or two per burst.
+ */
+const RING_REMEMBERED = 512;
 
 /** The smallest ring capacity (a power of two, at least {@link RING_START}) that holds `count` messages. */
 function capacityFor(count: number): number {

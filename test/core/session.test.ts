@@ -625,6 +625,7 @@ describe("Session: the replay buffer's cap", () => {
       link.receive(`\0a${sent - model.length + confirm}`);
       model.splice(0, confirm);
       expect([...session.unconfirmed()]).toEqual(model);
+      expect(session.pending).toBe(model.length);
     }
     link.closed(CloseCode.ABNORMAL, "");
     expect(session.bufferedAmount).toBe(model.join("").length);
