@@ -4,8 +4,8 @@
  * plain route's `Connection` or a resume route's `SessionLink` (hello first; an acknowledgement from the client after
  * every 64 messages, confirming all but the last 64 and every fourth one all, so that the replay buffer, holding at
  * most 128, empties every 256 messages, as the real Bun server's did under the bench's load), on a transport that
- * does nothing. What a route's own JavaScript
- * costs per message, apart from the runtime's socket and the machine's noise.
+ * does nothing. What a route's own JavaScript costs per message, apart from the runtime's socket and the machine's
+ * noise.
  *
  *   bun bench/core-path.ts <plain|resume> [messages]       nanoseconds per message (after 200,000 to warm up)
  *   node dist/bench/core-path.js --instructions             instructions per message on Bun's JIT, both routes

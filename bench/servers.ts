@@ -29,6 +29,11 @@ export type Kind = "raw" | "rawtext" | "edgesocket" | "hono" | "crossws" | "torn
 const DURABLE_KINDS: readonly Kind[] = ["durable", "resume"];
 const DURABLE_BINDINGS = { ECHO: "EchoObject" };
 
+/** The Durable Object bindings of a workerd bench server of `kind`, for its wrangler configuration. */
+export function workerdBindings(kind: Kind): Record<string, string> {
+  return DURABLE_KINDS.includes(kind) ? DURABLE_BINDINGS : {};
+}
+
 /** Each runtime's servers, in the order of a round (edgesocket next to its raw base). */
 export const SERVERS_BY_RUNTIME: Record<Runtime, readonly Kind[]> = {
   bun: ["raw", "edgesocket", "hono", "crossws"],
@@ -104,7 +109,7 @@ export function startBenchServer(name: string, tools: Tools, scratch: string): P
       const wranglerConfig = path.join(folder, "wrangler.toml");
       writeFileSync(
         wranglerConfig,
-        wranglerToml(`bench-${name}`, DURABLE_KINDS.includes(kind) ? DURABLE_BINDINGS : {}),
+        wranglerToml(`bench-${name}`, workerdBindings(kind)),
       );
       return startServer("workerd", `${file}.ts`, { ...options, wranglerConfig });
     }
@@ -117,12 +122,21 @@ const SERVER_COOLDOWN_MS = 300;
 
 /**
  * Stops a server's whole process group and waits until every process of it is gone (workerd outlives wrangler
- * for a moment), then a pause, so that the kernel's teardown of its sockets is not billed to the next server.
+ * for a moment; what is still there after 5 s is killed), then a pause, so that the kernel's teardown of its
+ * sockets is not billed to the next server.
  */
 export async function stopBenchServer(server: RunningServer): Promise<void> {
   await server.stop();
   for (let waited = 0; groupPids(server.pid, { live: true }).length > 0 && waited < 5000; waited += 50) {
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // workerd ignores SIGTERM, and outlives a wrangler that exited first.
+  for (const pid of groupPids(server.pid, { live: true })) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
   }
   await new Promise((resolve) => setTimeout(resolve, SERVER_COOLDOWN_MS));
 }

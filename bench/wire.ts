@@ -5,7 +5,7 @@
  * @module
  */
 import net from "node:net";
-import { control, PLAIN_PROTOCOL, readFrame, RESUME_PROTOCOL } from "../src/protocol/resume.ts";
+import { acknowledgement, control, PLAIN_PROTOCOL, readFrame, RESUME_PROTOCOL } from "../src/protocol/resume.ts";
 
 const HANDSHAKE_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const HANDSHAKE_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
@@ -133,7 +133,7 @@ export class ResumeClient {
     const socket = this.conn.socket;
     if (socket.destroyed) return;
     socket.cork();
-    socket.write(clientFrame(OP_TEXT, Buffer.from(control("a", this.#acknowledged))));
+    socket.write(clientFrame(OP_TEXT, Buffer.from(acknowledgement(this.#acknowledged))));
     queueMicrotask(() => socket.uncork());
   }
 }

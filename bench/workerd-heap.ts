@@ -33,15 +33,14 @@ import path from "node:path";
 import { ROOT, startCommand, WORKERS_COMPATIBILITY_DATE } from "../test/helpers/runtimes.ts";
 import { wranglerToml } from "../test/helpers/wrangler.ts";
 import { groupPids } from "./proc.ts";
+import { stopBenchServer, workerdBindings } from "./servers.ts";
+import { spread } from "./stats.ts";
 import { acceptsWebSocket, clientFrame, closeAll, type Conn, connectMany, OP_TEXT } from "./wire.ts";
 
 /** The pairs of servers this compares: the base first. */
 const PAIRS = [["durable", "resume"], ["raw", "edgesocket"]] as const;
 type Pair = typeof PAIRS[number];
 type Kind = Pair[number];
-
-/** The kinds whose Worker hands its requests to a Durable Object (bench/servers.ts's DURABLE_KINDS). */
-const DURABLE_KINDS: readonly Kind[] = ["durable", "resume"];
 
 /** A kind's name in the summary (the durable route is the resume one's plain route). */
 const label = (kind: Kind): string => kind === "durable" ? "plain" : kind;
@@ -271,7 +270,7 @@ async function measure(kind: Kind, options: Options, scratch: string) {
   const folder = path.join(scratch, kind);
   mkdirSync(folder, { recursive: true });
   const config = path.join(folder, "wrangler.toml");
-  writeFileSync(config, wranglerToml(`heap-${kind}`, DURABLE_KINDS.includes(kind) ? { ECHO: "EchoObject" } : {}));
+  writeFileSync(config, wranglerToml(`heap-${kind}`, workerdBindings(kind)));
   let inspectorPort = 0;
   const server = await startCommand((port, inspector) => {
     inspectorPort = inspector;
@@ -348,27 +347,10 @@ async function measure(kind: Kind, options: Options, scratch: string) {
     };
   } finally {
     inspector?.close();
-    await server.stop();
-    for (let waited = 0; groupPids(server.pid, { live: true }).length > 0 && waited < 5000; waited += 50) {
-      await sleep(50);
-    }
-    // workerd ignores SIGTERM, and outlives a wrangler that exited first: what is left of the group is killed.
-    for (const pid of groupPids(server.pid, { live: true })) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
+    await stopBenchServer(server);
     // A fresh storage for the next server of this kind: sessions left in it would be restored on its first event.
     rmSync(folder, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function summary(results: Awaited<ReturnType<typeof measure>>[], [base, other]: Pair): Record<string, unknown> {
@@ -377,15 +359,14 @@ function summary(results: Awaited<ReturnType<typeof measure>>[], [base, other]: 
     const byKind = (kind: Kind) => results.filter((r) => r.kind === kind).map((r) => r[figure]);
     const keys = Object.keys(results[0]![figure]) as (keyof Reading)[];
     out[figure] = Object.fromEntries(keys.map((key) => {
-      const first = byKind(base).map((r) => r[key]);
-      const second = byKind(other).map((r) => r[key]);
-      const range = (values: number[]) => [Math.min(...values), Math.max(...values)];
+      const first = spread(byKind(base).map((r) => r[key]));
+      const second = spread(byKind(other).map((r) => r[key]));
       return [key, {
-        [label(base)]: median(first),
-        [`${label(base)}Range`]: range(first),
-        [label(other)]: median(second),
-        [`${label(other)}Range`]: range(second),
-        difference: median(second) - median(first),
+        [label(base)]: first?.median,
+        [`${label(base)}Range`]: first && [first.min, first.max],
+        [label(other)]: second?.median,
+        [`${label(other)}Range`]: second && [second.min, second.max],
+        difference: first && second ? second.median - first.median : undefined,
       }];
     }));
   }

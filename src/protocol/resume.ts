@@ -39,7 +39,10 @@ export function control(kind: ControlKind, ...fields: (string | number)[]): stri
   return `\0${kind}${fields.join(" ")}`;
 }
 
-/** The acknowledgement of `received` messages, `control("a", received)` without the general builder (per 64 messages). */
+/**
+ * The acknowledgement of `received` messages, `control("a", received)` without the general builder, for a server
+ * that sends one per 64 messages (the browser client keeps `control`: its bundle is smaller with one builder).
+ */
 export function acknowledgement(received: number): string {
   return "\0a" + received;
 }

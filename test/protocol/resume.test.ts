@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  acknowledgement,
   control,
   escape,
   PLAIN_PROTOCOL,
@@ -21,6 +22,15 @@ describe("control", () => {
     expect(control("w", 3, 1, "id")).toBe("\0w3 1 id");
     expect(control("w", 0, 0, "id", "session not found: expired")).toBe("\0w0 0 id session not found: expired");
     expect(control("a", 64)).toBe("\0a64");
+  });
+});
+
+describe("acknowledgement", () => {
+  it("is the acknowledgement control frame, as control builds it", () => {
+    for (const received of [0, 1, 64, 123_456, Number.MAX_SAFE_INTEGER]) {
+      expect(acknowledgement(received)).toBe(control("a", received));
+    }
+    expect(readFrame(acknowledgement(70))).toEqual(["a", "70"]);
   });
 });
 
