@@ -176,6 +176,18 @@ export function runResumeChaos(
         opened,
         proxy.port,
       );
+      /** The client's progress; a reconnect that did not resume fails it, with what each side saw (not a stall). */
+      const progress = async (): Promise<ChaosClientState> => {
+        const seen = await socket.state();
+        if (seen.resumedOpens < seen.opens - 1) {
+          throw new Error(
+            `a reconnect started a new session: client ${JSON.stringify(seen)}, servers ${
+              JSON.stringify(await stats())
+            }`,
+          );
+        }
+        return seen;
+      };
       try {
         // The client's stream: 50 messages every 5 ms, sent whatever the connection's state (kept until confirmed),
         // slowed down (100 ms at most) while the cuts lag behind it, so that they fall while both streams flow (the
@@ -190,13 +202,13 @@ export function runResumeChaos(
         const streamCuts = proxy.cuts;
         // Cuts that did not happen during the streams (both done) happen now, while only acknowledgements flow.
         for (let round = 0; proxy.cuts < CUTS && round < 2 * CUTS; round++) {
-          await expect.poll(async () => (await socket.state()).readyState, WAIT).toBe(EdgeSocket.OPEN);
+          await expect.poll(async () => (await progress()).readyState, WAIT).toBe(EdgeSocket.OPEN);
           // A cut set at the last open may have fallen while waiting.
           if (proxy.cuts >= CUTS) break;
           proxy.cutNow();
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        await expect.poll(async () => (await socket.state()).received, WAIT).toBe(MESSAGES);
+        await expect.poll(async () => (await progress()).received, WAIT).toBe(MESSAGES);
         await expect.poll(async () => (await stats()).received, WAIT).toBe(MESSAGES);
         await expect.poll(async () => (await socket.state()).readyState, WAIT).toBe(EdgeSocket.OPEN);
         await expect.poll(async () => (await stats()).pending, WAIT).toBe(0);
