@@ -772,93 +772,61 @@ export function newSessionId(): string {
 }
 
 /**
- * A queue of the messages a session keeps for replay, with their size: a ring whose capacity doubles when full, so
- * that neither a push nor a drop moves the messages kept (about 20 instructions per message fewer on Bun's JIT than
- * an array shifted by slicing: bench/core-path.ts). An emptied buffer keeps no ring (an idle session holds none);
- * its next ring is as large as the most it held when acknowledged since it was last empty (up to
- * {@link RING_REMEMBERED} slots), so that a busy session, emptied by an acknowledgement now and then, allocates one
- * ring each time instead of growing one from 8 slots (that growing was a quarter of the Bun server's time on the
- * resume bench: docs/performance.md, "Resume").
+ * A queue of the messages a session keeps for replay, with their size: an array pushed at the end and read from a
+ * head index, replaced by a new empty one when emptied (an idle session holds no messages) and compacted once its
+ * dropped front is at least as long as the rest. One array of one kind for the JIT: the ring it replaces, which
+ * alternated between a shared frozen empty array and rings it grew, left Bun's JIT exiting its compiled code about
+ * once per 600 messages under the bench's load, and cost about 50 instructions per message more on
+ * bench/core-path.ts (docs/performance.md, "Resume").
  */
 class ReplayBuffer implements Iterable<SendData> {
-  #items: (SendData | undefined)[] = NO_RING;
-  /** Where the oldest message is. */
+  #items: SendData[] = [];
+  /** Where the oldest message is: those before it were dropped. */
   #head = 0;
-  /** The capacity of the next ring (a power of two). */
-  #nextCapacity = RING_START;
-  /** The most messages held when a drop came, since the buffer was last empty. */
-  #peak = 0;
   length = 0;
   bytes = 0;
 
   push(data: SendData): void {
-    if (this.length === this.#items.length) this.#grow();
-    this.#items[(this.#head + this.length++) & (this.#items.length - 1)] = data;
+    this.#items.push(data);
+    this.length++;
     this.bytes += sizeOf(data);
   }
 
   /** Drops the `count` oldest messages. */
   drop(count: number): void {
     if (count === 0) return;
-    if (this.length > this.#peak) this.#peak = this.length;
-    // Emptied: the ring goes, with what it holds.
-    if (count === this.length) return this.#empty();
+    if (count === this.length) return this.clear();
     const items = this.#items;
-    const mask = items.length - 1;
-    let head = this.#head;
-    for (let i = 0; i < count; i++) {
-      this.bytes -= sizeOf(items[head]!);
-      items[head] = undefined;
-      head = (head + 1) & mask;
-    }
-    this.#head = head;
+    const head = this.#head;
+    const end = head + count;
+    let bytes = this.bytes;
+    for (let i = head; i < end; i++) bytes -= sizeOf(items[i]!);
+    this.bytes = bytes;
     this.length -= count;
+    if (end >= COMPACT_AFTER && end >= this.length) {
+      this.#items = items.slice(end);
+      this.#head = 0;
+    } else {
+      items.fill(undefined!, head, end); // what was dropped is no longer kept alive
+      this.#head = end;
+    }
   }
 
   clear(): void {
-    this.#empty();
-    this.#nextCapacity = RING_START;
-  }
-
-  *[Symbol.iterator](): Iterator<SendData> {
-    for (let i = 0; i < this.length; i++) yield this.#items[(this.#head + i) & (this.#items.length - 1)]!;
-  }
-
-  #empty(): void {
-    this.#nextCapacity = Math.min(capacityFor(this.#peak), RING_REMEMBERED);
-    this.#peak = 0;
-    this.#items = NO_RING;
+    this.#items = [];
     this.#head = 0;
     this.length = 0;
     this.bytes = 0;
   }
 
-  #grow(): void {
-    const old = this.#items;
-    const length = this.length;
-    const items: (SendData | undefined)[] = new Array(length === 0 ? this.#nextCapacity : length * 2);
-    const mask = old.length - 1;
-    for (let i = 0; i < length; i++) items[i] = old[(this.#head + i) & mask];
-    this.#items = items;
-    this.#head = 0;
+  *[Symbol.iterator](): Iterator<SendData> {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) yield items[i]!;
   }
 }
 
-/** The ring of an empty replay buffer: none, until its first message (never written: its capacity is 0). */
-const NO_RING = Object.freeze([]) as unknown as (SendData | undefined)[];
-/** A ring's first capacity (a power of two, as every capacity after it). */
-const RING_START = 8;
-/**
- * The largest capacity an emptied buffer remembers for its next ring: a burst of thousands, once confirmed, must not
- * leave a session (perhaps detached for its whole window) with a ring of thousands for its next message; growing
- * from here is a copy or two per burst.
- */
-const RING_REMEMBERED = 512;
-
-/** The smallest ring capacity (a power of two, at least {@link RING_START}) that holds `count` messages. */
-function capacityFor(count: number): number {
-  return count <= RING_START ? RING_START : 2 ** (32 - Math.clz32(count - 1));
-}
+/** A replay buffer's array is compacted once this many messages at its front were dropped (and no fewer than kept). */
+const COMPACT_AFTER = 256;
 
 /** A message's size as `maxBytes` counts it: text in UTF-16 code units, binary in bytes. */
 function sizeOf(data: SendData): number {

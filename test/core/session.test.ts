@@ -595,11 +595,11 @@ describe("Session: the replay buffer's cap", () => {
     expect(session.pending).toBe(0);
   });
 
-  it("messages kept across the replay buffer's wrap and growth replay in order, with their bytes counted", () => {
+  it("messages kept after a partial confirmation and more sends replay in order, with their bytes counted", () => {
     const { link, handler, session, id } = started({ resume: { ...RESUME, maxMessages: 5000, maxBytes: 1e6 } });
     for (let i = 1; i <= 60; i++) handler.send(`s${i}`);
     link.receive("\0a50");
-    // 10 kept from the middle of the buffer, then enough to wrap past its end and fill it.
+    // 10 kept from the middle of the buffer, then more behind them.
     for (let i = 61; i <= 200; i++) handler.send(`s${i}`);
     link.closed(CloseCode.ABNORMAL, "");
     const kept = Array.from({ length: 150 }, (_, k) => `s${k + 51}`);
@@ -608,9 +608,24 @@ describe("Session: the replay buffer's cap", () => {
     next.link.receive(`\0h50 ${id}`);
     expect(next.transport.sent.slice(1)).toEqual(kept);
   });
+  it("a replay buffer compacted after a long confirmed front keeps the rest, in order, with their bytes", () => {
+    const { link, handler, session, id } = started({ resume: { ...RESUME, maxMessages: 5000, maxBytes: 1e6 } });
+    for (let i = 1; i <= 300; i++) handler.send(`s${i}`);
+    link.receive("\0a64");
+    link.receive("\0a290"); // 290 dropped from the front, 10 kept: compacted
+    for (let i = 301; i <= 310; i++) handler.send(`s${i}`);
+    link.closed(CloseCode.ABNORMAL, "");
+    const kept = Array.from({ length: 20 }, (_, k) => `s${k + 291}`);
+    expect(session.pending).toBe(20);
+    expect(session.bufferedAmount).toBe(kept.join("").length);
+    const next = socket();
+    next.link.receive(`\0h290 ${id}`);
+    expect(next.transport.sent.slice(1)).toEqual(kept);
+  });
+
   it("a replay buffer emptied and refilled by bursts of every size keeps exactly what is unconfirmed, in order", () => {
-    // Against a model (an array): bursts that fill the buffer past its last size, acknowledgements that empty it or
-    // leave part of it, so that its ring is dropped, made anew at the size it last needed, wrapped and grown.
+    // Against a model (an array): bursts of up to 600 and acknowledgements that empty the buffer or leave part of it,
+    // so that it is emptied, dropped from the front, and compacted.
     const { link, handler, session } = started({ resume: { ...RESUME, maxMessages: 5000, maxBytes: 1e6 } });
     let random = 7;
     const next = (n: number) => (random = (random * 48271) % 2147483647) % n;
