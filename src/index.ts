@@ -25,4 +25,4 @@ export {
 export { NOT_FOUND_REASON, REPLAY_FULL_REASON, SESSION_EXPIRED_REASON } from "./core/session.ts";
 export type { Message, SendData } from "./core/message.ts";
 export { InvalidMessageError, parseMessage, type StandardSchemaV1 } from "./core/schema.ts";
-export { type Shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./core/shutdown.ts";
+export { SESSION_MOVE_CLOSE, type Shutdown, SHUTDOWN_CLOSE, type ShutdownOptions } from "./core/shutdown.ts";

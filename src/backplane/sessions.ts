@@ -24,6 +24,9 @@
  *    session, rebuilds it (new handler instance; `open` not run again), delivers what it kept, and resumes it.
  * A holder whose handler is busy answers `Busy` (B asks again); one that no longer holds the session, `Gone`.
  *
+ * **Shutdown.** A process that shuts down releases its sessions (`Session.release`: their sockets closed with 1012,
+ * the sessions detached) and answers hand-over requests as above until they have moved or its `timeout` is over.
+ *
  * **End.** The session ends where it is held: a script deletes its keys if that process still holds it, and only
  * then does `onClose` run there. So `open` runs once and `onClose` once, across processes.
  *

@@ -117,7 +117,8 @@ export class Runtime {
   shutdown(stopAccepting: () => Promise<unknown> | unknown, options?: ShutdownOptions): Promise<void> {
     // A close no socket may be sent throws here, before the server stops accepting.
     assertSendableClose(options?.code ?? SHUTDOWN_CLOSE.code, options?.reason ?? SHUTDOWN_CLOSE.reason);
-    return (this.#shutdown ??= shutdown(this.connections, stopAccepting, options));
+    const movable = this.sessions?.engine ? this.sessions : undefined;
+    return (this.#shutdown ??= shutdown(this.connections, stopAccepting, options, movable));
   }
 }
 

@@ -362,6 +362,23 @@ export class Session implements Transport {
     return moved;
   }
 
+  /**
+   * The server shuts down and another server can take the session over (its store shares sessions through a
+   * {@link SessionEngine}): the socket is closed with `code` and `reason` and the session waits, detached, for its
+   * client to come back to another server, which takes it over as after any dropped connection. False for a
+   * session that is ending.
+   */
+  release(code: number, reason: string): boolean {
+    if (this.#phase === "ended" || this.#closing) return false;
+    const link = this.#link;
+    if (link) {
+      this.#setLink(undefined);
+      link.abandon(code, reason);
+      this.#detach();
+    }
+    return true;
+  }
+
   /** Ends a detached session whose window is over: `onClose(1006, SESSION_EXPIRED_REASON)`. */
   expire(): void {
     if (this.#phase === "detached") this.#end(CloseCode.ABNORMAL, SESSION_EXPIRED_REASON);
@@ -633,10 +650,13 @@ export class SessionLink implements SocketEvents {
     else this.closeSocket(RESUME_LATER, "");
   }
 
-  /** The session moved to another socket: this one is closed and its events no longer reach the session. */
-  abandon(): void {
+  /**
+   * The session moved to another socket (or, with `code` and `reason`, leaves this server): this one is closed and
+   * its events no longer reach the session.
+   */
+  abandon(code: number = CloseCode.POLICY_VIOLATION, reason = "session resumed on another connection"): void {
     this.#session = undefined;
-    this.closeSocket(CloseCode.POLICY_VIOLATION, "session resumed on another connection");
+    this.closeSocket(code, reason);
   }
 
   // --- inside ---

@@ -265,3 +265,155 @@ describe("Redis sessions across two Node processes", () => {
     client.socket.close();
   });
 });
+
+describe("Redis sessions when a Node process shuts down", () => {
+  let redis: RunningRedis;
+  let stay: RunningServer;
+  let proxy: ChaosProxy;
+  /** Where the proxy sends the next connection. */
+  let target: RunningServer;
+  const clients: EdgeSocket[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    stay = await startServer("node", "dist/test/fixtures/resume-redis-node.js", { env: envOf() });
+    target = stay;
+    proxy = await startChaosProxy(() => target.port);
+  }, 90_000);
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await proxy?.close();
+    await stay?.stop();
+    await redis?.remove();
+  });
+
+  function envOf(shutdownTimeout = 10_000): Record<string, string> {
+    return { REDIS_URL: redis.url, REDIS_PREFIX: PREFIX, SHUTDOWN_TIMEOUT: String(shutdownTimeout) };
+  }
+  /** A process that will shut down: its records, printed as it exits. */
+  async function leaving(shutdownTimeout?: number) {
+    const server = await startServer("node", "dist/test/fixtures/resume-redis-node.js", {
+      env: envOf(shutdownTimeout),
+    });
+    return {
+      server,
+      /** SIGTERM; resolves with what it saw of each session once it has exited (with 0). */
+      async shutDown(): Promise<Record<string, ProcessRecord>> {
+        server.signal("SIGTERM");
+        expect(await server.exited).toBe(0);
+        const line = server.output().split("\n").find((text) => text.startsWith("records "));
+        return JSON.parse(line!.slice("records ".length));
+      },
+    };
+  }
+  const stats = async (id: string): Promise<ProcessRecord> => (await fetch(`${stay.httpURL}/stats/${id}`)).json();
+  function connect(path: string) {
+    let gate: Promise<void> = Promise.resolve();
+    const socket = new EdgeSocket(() => gate.then(() => `ws://127.0.0.1:${proxy.port}${path}`), undefined, {
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      minDelay: 5,
+      maxDelay: 30,
+      jitter: 0,
+      shouldReconnect: ({ code }) => code !== 1000,
+    });
+    clients.push(socket);
+    const received: string[] = [];
+    const opens: boolean[] = [];
+    const closes: number[] = [];
+    /** How many messages had arrived at each close. */
+    const receivedAtClose: number[] = [];
+    socket.addEventListener("message", (event) => received.push(String(event.data)));
+    socket.addEventListener("open", (event) => opens.push(event.resumed));
+    socket.addEventListener("close", (event) => {
+      closes.push(event.code);
+      receivedAtClose.push(received.length);
+    });
+    return {
+      socket,
+      received,
+      opens,
+      closes,
+      receivedAtClose,
+      hold(): () => void {
+        let open!: () => void;
+        gate = new Promise((resolve) => open = resolve);
+        return open;
+      },
+      async next(prefix: string): Promise<string> {
+        const from = received.length;
+        let found: string | undefined;
+        await expect.poll(() => found = received.slice(from).find((m) => m.startsWith(prefix)), WAIT).toBeDefined();
+        return found!;
+      },
+    };
+  }
+
+  test(
+    "SIGTERM: each session's socket gets 1012 and the session moves to the process its client comes back to, with what was published meanwhile, once, in order; no onClose where it was",
+    async () => {
+      const COUNT = 300;
+      const leaver = await leaving();
+      target = leaver.server;
+      const id = `leave-${Math.random().toString(36).slice(2)}`;
+      const client = connect(`/room/${id}?topics=news`);
+      await client.next("joined");
+      client.socket.send("state=kept");
+      client.socket.send("who?");
+      await client.next("who:");
+      // Published by the process that stays, through the move.
+      const publishing = fetch(`${stay.httpURL}/publish/news?tag=P&count=${COUNT}&every=2`, { method: "POST" });
+      await expect.poll(() => client.received.filter((m) => m.startsWith("P:")).length, WAIT).toBeGreaterThan(20);
+      target = stay;
+      const records = await leaver.shutDown();
+      await publishing;
+
+      await expect.poll(() => client.received.filter((m) => m.startsWith("P:")).length, WAIT).toBe(COUNT);
+      expect(client.received.filter((m) => m.startsWith("P:"))).toEqual(
+        Array.from({ length: COUNT }, (_, i) => `P:${i + 1}`),
+      );
+      // The move fell while they were published: "joined" and "who:" came before them.
+      expect(client.receivedAtClose[0]).toBeLessThan(COUNT + 2);
+      expect(client.closes[0]).toBe(1012);
+      expect(client.opens).toEqual([false, true]);
+      client.socket.send("who?");
+      expect(await client.next("who:")).toBe(
+        `who:${JSON.stringify({ state: "kept", params: { id }, topics: ["news"] })}`,
+      );
+      expect(records[id]).toMatchObject({ opened: 1, closed: 0, disconnects: 1 });
+      expect(await stats(id)).toMatchObject({ opened: 0, rebuilt: 1, resumes: 1, closed: 0 });
+
+      client.socket.send("close");
+      await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+      expect((await stats(id)).closes).toEqual([{ code: 1000, reason: "bye" }]);
+      expect(
+        (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}:s:*`)).split("\n").filter(Boolean),
+      ).toEqual([]);
+    },
+    120_000,
+  );
+
+  test("a session whose client does not come back within the shutdown's timeout ends there: onClose(1001) once; the client then gets a new session", async () => {
+    const leaver = await leaving(500);
+    target = leaver.server;
+    const id = `gone-${Math.random().toString(36).slice(2)}`;
+    const client = connect(`/room/${id}`);
+    await client.next("joined");
+    const reopen = client.hold();
+    const records = await leaver.shutDown();
+    expect(records[id]).toMatchObject({
+      opened: 1,
+      closed: 1,
+      disconnects: 1,
+      closes: [{ code: 1001, reason: "server shutting down" }],
+    });
+    expect(client.closes).toEqual([1012]);
+
+    target = stay;
+    reopen();
+    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    expect(client.opens).toEqual([false, false]);
+    expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
+    client.socket.close();
+    await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+  });
+});

@@ -18,6 +18,7 @@ describe("constants", () => {
       POLICY_VIOLATION: 1008,
       MESSAGE_TOO_BIG: 1009,
       INTERNAL_ERROR: 1011,
+      SERVICE_RESTART: 1012,
       TRY_AGAIN_LATER: 1013,
     });
   });

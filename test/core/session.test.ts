@@ -437,6 +437,36 @@ describe("Session: drops and resumes", () => {
   });
 });
 
+describe("Session: released by a server that shuts down", () => {
+  it("release() closes the socket with the given close and detaches the session; its socket's close then changes nothing; a hello resumes it", () => {
+    const { link, transport, handler, session, id } = started();
+    expect(session.release(1012, "server restarting: resume elsewhere")).toBe(true);
+    expect(transport.closes).toEqual([[1012, "server restarting: resume elsewhere"]]);
+    expect(session.phase).toBe("detached");
+    expect(handler.log).toEqual(["open", "disconnect"]);
+    link.closed(1012, "server restarting: resume elsewhere");
+    expect(session.phase).toBe("detached");
+    handler.send("while away");
+    const next = socket();
+    next.link.receive(`\0h0 ${id}`);
+    expect(next.transport.sent).toEqual([`\0w0 1 ${id}`, "while away"]);
+    expect(handler.log).toEqual(["open", "disconnect", "resume"]);
+  });
+
+  it("a detached session is released as it is; one that the server is closing, or that ended, is not", () => {
+    const detached = started();
+    detached.link.closed(CloseCode.ABNORMAL, "");
+    expect(detached.session.release(1012, "")).toBe(true);
+    expect(detached.handler.log).toEqual(["open", "disconnect"]);
+    const closing = started();
+    closing.handler.close(1000, "bye");
+    expect(closing.session.release(1012, "")).toBe(false);
+    closing.link.closed(1000, "bye");
+    expect(closing.session.phase).toBe("ended");
+    expect(closing.session.release(1012, "")).toBe(false);
+  });
+});
+
 describe("Session: closed by the server", () => {
   it("close() while attached closes the socket; its close ends the session, whatever its code", () => {
     const { link, transport, handler, session } = started();

@@ -4,7 +4,7 @@ import type { Transport } from "../../src/core/connection.ts";
 import { WebSocketHandler } from "../../src/core/handler.ts";
 import { websocket } from "../../src/core/route.ts";
 import { RUNTIME, Runtime } from "../../src/core/runtime.ts";
-import { SHUTDOWN_CLOSE } from "../../src/core/shutdown.ts";
+import { SESSION_MOVE_CLOSE, SHUTDOWN_CLOSE } from "../../src/core/shutdown.ts";
 import { FakeBufferedTransport, openConnection } from "./fakes.ts";
 
 const upgradeRequestHeaders = {
@@ -39,6 +39,7 @@ describe("#shutdown", () => {
     expect(runtime.connections.size).toBe(0);
     expect(handlers.map((h) => h.closes)).toEqual(handlers.map(() => [[1001, "server shutting down"]]));
     expect(SHUTDOWN_CLOSE).toEqual({ code: 1001, reason: "server shutting down" });
+    expect(SESSION_MOVE_CLOSE).toEqual({ code: 1012, reason: "server restarting: resume elsewhere" });
   });
 
   it("terminates sockets still open after the timeout; their onClose still runs", async () => {

@@ -28,6 +28,7 @@ const ROOT_API = [
   "ResumeLimits",
   "ResumeOptions",
   "SESSION_EXPIRED_REASON",
+  "SESSION_MOVE_CLOSE",
   "SHUTDOWN_CLOSE",
   "SLOW_CONSUMER_REASON",
   "SendData",
