@@ -1,7 +1,8 @@
 /**
  * Redis sessions (`redisSessions`) on every runtime that has a backplane: one session moves between a Bun, a Deno
  * and a Node process (test/fixtures/resume-redis-*.ts) while all three publish to its topic; it keeps its state and
- * topics, gets every publication once and in order, and `open` and `onClose` run once across the three.
+ * topics, gets every publication once and in order, and `open` and `onClose` run once across the three. Then one
+ * moves on as its Bun process and then its Deno process shut down.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
@@ -95,4 +96,71 @@ describe("a Redis session moving between Bun, Deno and Node processes", () => {
       socket.close();
     }
   }, 120_000);
+
+  test(
+    "its Bun process, then its Deno process, shut down (1012): it moves on each time with every publication once, in order; open once, no onClose where it was",
+    async () => {
+      const env = { REDIS_URL: redis.url, REDIS_PREFIX: "runtimes", SHUTDOWN_TIMEOUT: "10000" };
+      const leaving = await Promise.all([
+        startServer("bun", "test/fixtures/resume-redis-bun.ts", { env }),
+        startServer("deno", "test/fixtures/resume-redis-deno.ts", { env }),
+      ]);
+      servers.push(...leaving); // stopped with the others if a check fails first
+      const [bun, deno] = [3, 4];
+      const node = servers[2]!;
+      /** SIGTERM to `server`; what it saw of each session, printed as it exits (with 0). */
+      const shutDown = async (server: RunningServer): Promise<Record<string, ProcessRecord>> => {
+        server.signal("SIGTERM");
+        expect(await server.exited).toBe(0);
+        const line = server.output().split("\n").find((text) => text.startsWith("records "));
+        return JSON.parse(line!.slice("records ".length));
+      };
+      target = bun;
+      const id = `leaving-${Math.random().toString(36).slice(2)}`;
+      const received: string[] = [];
+      const opens: boolean[] = [];
+      const closes: number[] = [];
+      const socket = new EdgeSocket(`ws://127.0.0.1:${proxy.port}/room/${id}?topics=news`, undefined, {
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        minDelay: 5,
+        maxDelay: 30,
+        jitter: 0,
+      });
+      socket.addEventListener("message", (event) => received.push(String(event.data)));
+      socket.addEventListener("open", (event) => opens.push(event.resumed));
+      socket.addEventListener("close", (event) => closes.push(event.code));
+      const published = () => received.filter((m) => m.startsWith("node:"));
+      try {
+        await expect.poll(() => received.includes("joined"), WAIT).toBe(true);
+        socket.send("state=kept");
+        const publishing = publishOn(node, "node", COUNT, 2);
+        await expect.poll(() => published().length, WAIT).toBeGreaterThan(50);
+        target = deno;
+        const onBun = await shutDown(servers[bun]!);
+        await expect.poll(() => opens.length, WAIT).toBe(2);
+        // Deno shuts down while the publications still flow, too.
+        const onDenoSoFar = published().length;
+        await expect.poll(() => published().length, WAIT).toBeGreaterThan(onDenoSoFar + 20);
+        target = 2;
+        const onDeno = await shutDown(servers[deno]!);
+        await publishing;
+        const expected = Array.from({ length: COUNT }, (_, i) => `node:${i + 1}`);
+        await expect.poll(published, WAIT).toEqual(expected);
+        socket.send("who?");
+        await expect.poll(() => received.find((m) => m.startsWith("who:")), WAIT)
+          .toBe(`who:${JSON.stringify({ state: "kept", params: { id }, topics: ["news"] })}`);
+        expect(opens).toEqual([false, true, true]);
+        expect(closes).toEqual([1012, 1012]);
+        expect(onBun[id]).toMatchObject({ opened: 1, closed: 0, disconnects: 1 });
+        expect(onDeno[id]).toMatchObject({ opened: 0, rebuilt: 1, closed: 0, disconnects: 1 });
+        const onNode = async (): Promise<ProcessRecord> => (await fetch(`${node.httpURL}/stats/${id}`)).json();
+        expect(await onNode()).toMatchObject({ opened: 0, rebuilt: 1, closed: 0 });
+        socket.send("close");
+        await expect.poll(async () => (await onNode()).closed, WAIT).toBe(1);
+      } finally {
+        socket.close();
+      }
+    },
+    120_000,
+  );
 });
