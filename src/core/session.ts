@@ -1,5 +1,6 @@
 import { acknowledgement, control, escape, readFrame, RESUME_LATER, RESUME_PROTOCOL } from "../protocol/resume.ts";
 import { CloseCode } from "./constants.ts";
+import { SESSION_MOVE_CLOSE } from "./shutdown.ts";
 import type { Connection, SocketEvents, Transport } from "./connection.ts";
 import type { Message, SendData } from "./message.ts";
 import type { Limits, ResumeLimits } from "./options.ts";
@@ -560,6 +561,11 @@ export class SessionLink implements SocketEvents {
     return this.#heard;
   }
 
+  /** True once the runtime reported the socket closed. */
+  get socketClosed(): boolean {
+    return this.#closed;
+  }
+
   open(transport: Transport): void {
     this.#transport = transport;
     if (this.limits.idleTimeout > 0 && transport.ping) this.runtime.heartbeat.watch(this);
@@ -674,6 +680,10 @@ export class SessionLink implements SocketEvents {
 
   #hello(id: string | undefined, received: number): void {
     const store = this.runtime.sessions!;
+    // Its sessions are leaving this server (`shutdown`): the client takes this one to another.
+    if (store.engine && this.runtime.shuttingDown) {
+      return this.closeSocket(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason);
+    }
     let reason: string | undefined;
     if (id !== undefined) {
       const found = store.get(id);
@@ -692,12 +702,18 @@ export class SessionLink implements SocketEvents {
     this.#takingOver = true;
     const store = this.runtime.sessions!;
     const adopt = (moved: MovedSession) => store.adopt(moved, this.fresh, this.fresh.limits.resume!);
-    engine.takeOver(id, this.route, adopt).then(undefined, (error) => {
-      console.error("edgesocket: a session could not be moved here:", String(error));
-      return undefined;
-    }).then((session) => {
+    store.arriving(
+      engine.takeOver(id, this.route, adopt).then(undefined, (error) => {
+        console.error("edgesocket: a session could not be moved here:", String(error));
+        return undefined;
+      }),
+    ).then((session) => {
       this.#takingOver = false;
-      // A socket closed meanwhile: a session moved here waits (detached) for its client's next one.
+      // A socket closed meanwhile: a session moved here waits (detached) for its client's next one. So does one
+      // that arrived as this server began shutting down, for the client to take it to another server.
+      if (session && this.runtime.shuttingDown) {
+        return this.closeSocket(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason);
+      }
       if (this.#closed) return;
       if (!session) return this.#start(NOT_FOUND_REASON);
       const reason = session.resume(this, received);
@@ -727,6 +743,7 @@ export class SessionLink implements SocketEvents {
  */
 export class SessionStore implements Iterable<Session> {
   readonly #sessions = new Map<string, Session>();
+  #arriving = 0;
 
   /** Sessions kept in memory only, or also in `journal` (shared with other servers when it is an engine). */
   constructor(readonly journal?: SessionJournal | SessionEngine) {}
@@ -740,6 +757,17 @@ export class SessionStore implements Iterable<Session> {
   /** How many sessions live now, attached or detached. */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** How many sessions are being moved here from other servers ({@link SessionEngine.takeOver}). */
+  get arrivals(): number {
+    return this.#arriving;
+  }
+
+  /** Counts `moving`, a session being moved here, among the {@link arrivals} until it settles; returns it. */
+  arriving<T>(moving: Promise<T>): Promise<T> {
+    this.#arriving++;
+    return moving.finally(() => this.#arriving--);
   }
 
   /** The live session `id`, if any. */

@@ -1,7 +1,7 @@
 import { CloseCode } from "./constants.ts";
 import type { Connection } from "./connection.ts";
 import type { ConnectionRegistry } from "./registry.ts";
-import type { Session } from "./session.ts";
+import type { SessionLink, SessionStore } from "./session.ts";
 
 /** Options of a server handle's `shutdown()`. */
 export interface ShutdownOptions {
@@ -63,15 +63,21 @@ export async function shutdown(
   registry: ConnectionRegistry,
   stopAccepting: () => Promise<unknown> | unknown,
   { code = SHUTDOWN_CLOSE.code, reason = SHUTDOWN_CLOSE.reason, timeout = DEFAULT_TIMEOUT_MS }: ShutdownOptions = {},
-  movable: Iterable<Session> = [],
+  movable?: SessionStore,
 ): Promise<void> {
   const moving = new Set<Connection>();
-  for (const session of movable) {
-    if (session.release(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason)) moving.add(session.connection);
+  const released: SessionLink[] = [];
+  for (const session of movable ?? []) {
+    const link = session.link;
+    if (!session.release(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason)) continue;
+    moving.add(session.connection);
+    if (link) released.push(link);
   }
   for (const connection of registry) if (!moving.has(connection)) connection.close(code, reason);
-  if (!(await emptied(registry, timeout))) {
-    for (const session of movable) session.close(code, reason);
+  // Sessions still on their way here from other servers count too: they arrive detached, to be moved on.
+  if (!(await emptied(registry, timeout, () => (movable?.arrivals ?? 0) === 0))) {
+    for (const session of movable ?? []) session.close(code, reason);
+    for (const link of released) if (!link.socketClosed) link.terminate();
     for (const connection of registry) connection.terminate();
     if (!(await emptied(registry, TERMINATE_GRACE_MS))) {
       for (const connection of registry) connection.closed(CloseCode.ABNORMAL, "");
@@ -81,10 +87,12 @@ export async function shutdown(
   await Promise.race([stopped, delay(TERMINATE_GRACE_MS)]);
 }
 
-async function emptied(registry: ConnectionRegistry, ms: number): Promise<boolean> {
+/** Waits up to `ms` for `registry` to empty (and `settled()` to hold); whether it did. */
+async function emptied(registry: ConnectionRegistry, ms: number, settled = () => true): Promise<boolean> {
+  const done = () => registry.size === 0 && settled();
   const deadline = Date.now() + ms;
-  while (registry.size > 0 && Date.now() < deadline) await delay(POLL_MS);
-  return registry.size === 0;
+  while (!done() && Date.now() < deadline) await delay(POLL_MS);
+  return done();
 }
 
 function delay(ms: number): Promise<void> {

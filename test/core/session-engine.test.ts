@@ -119,11 +119,10 @@ function server(engine: SessionEngine) {
   return {
     runtime,
     /** A new socket on the route, with the handler made at its upgrade (route params `room: r1`). */
-    connect() {
+    connect<S extends Socket = Socket>(socket: S = new Socket() as S) {
       const handler = new Recorder();
       const context = { req: { param: () => ({ room: "r1" }) } } as unknown as Context;
       const link = new SessionLink(new Connection(handler, LIMITS, context, runtime), ROUTE);
-      const socket = new Socket();
       link.open(socket);
       return { handler, link, socket };
     },
@@ -352,5 +351,78 @@ describe("Connection", () => {
     connection.handOver();
     connection.closed(1000, "");
     expect([connection.readyState, runtime.connections.size, handler.log]).toEqual([ReadyState.CLOSED, 0, ["open {}"]]);
+  });
+});
+
+describe("a server with an engine that shuts down", () => {
+  const MOVE = [1012, "server restarting: resume elsewhere"];
+  const started = (s: ReturnType<typeof server>) => {
+    const first = s.connect();
+    first.link.receive("\0h0 ");
+    return { ...first, id: welcomeOf(first.socket)[2]! };
+  };
+
+  it("sends each session's client on with 1012, keeps the session for another server, and refuses a hello for it", async () => {
+    const engine = new SharedSessions();
+    const [leaving, staying] = [server(engine), server(engine)];
+    const { link, socket, handler, id } = started(leaving);
+    const done = leaving.runtime.shutdown(() => {}, { timeout: 5000 });
+    expect(socket.closes).toEqual([MOVE]);
+    link.closed(1012, "server restarting: resume elsewhere");
+    expect(handler.log).toEqual(['open {"room":"r1"}', "disconnect"]);
+    // A socket upgraded before the shutdown, whose hello comes after it: sent on too, the session left alone.
+    const late = leaving.connect();
+    late.link.receive(`\0h0 ${id}`);
+    expect(late.socket.closes).toEqual([MOVE]);
+    expect(late.socket.sent).toEqual([]);
+    const back = staying.connect();
+    back.link.receive(`\0h0 ${id}`);
+    await settle();
+    expect(welcomeOf(back.socket).slice(0, 3)).toEqual(["\0w0", "1", id]);
+    await done; // the session moved: nothing is left to wait for
+    expect(leaving.runtime.connections.size).toBe(0);
+    expect(handler.log).toEqual(['open {"room":"r1"}', "disconnect"]);
+  });
+
+  it("waits for a session on its way to it when it began, sends its client on, and ends it with its close at the timeout", async () => {
+    let arrive!: () => void;
+    const gate = new Promise<void>((resolve) => arrive = resolve);
+    const engine = new (class extends SharedSessions {
+      override takeOver(id: string, route: string, adopt: (moved: MovedSession) => Session) {
+        return gate.then(() => super.takeOver(id, route, adopt));
+      }
+    })();
+    const [holder, leaving] = [server(engine), server(engine)];
+    const first = started(holder);
+    first.link.closed(CloseCode.ABNORMAL, "");
+    const asking = leaving.connect();
+    asking.link.receive(`\0h0 ${first.id}`);
+    let finished = false;
+    const done = leaving.runtime.shutdown(() => {}, { timeout: 200 }).then(() => finished = true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(finished).toBe(false); // not while a session is on its way
+    arrive();
+    await settle();
+    expect(asking.socket.closes).toEqual([MOVE]);
+    expect(asking.socket.sent).toEqual([]);
+    await done;
+    expect(asking.handler.log).toEqual(["close 1001 server shutting down"]);
+    expect(first.handler.log).toEqual(['open {"room":"r1"}', "disconnect"]);
+  });
+
+  it("terminates at the timeout a released socket whose peer never answered the close", async () => {
+    const socket = new (class extends Socket {
+      terminated = 0;
+      terminate(): void {
+        this.terminated++;
+      }
+    })();
+    const leaving = server(new SharedSessions());
+    const first = leaving.connect(socket);
+    first.link.receive("\0h0 ");
+    await leaving.runtime.shutdown(() => {}, { timeout: 50 });
+    expect(socket.closes).toEqual([MOVE]);
+    expect(socket.terminated).toBe(1);
+    expect(first.handler.log).toEqual(['open {"room":"r1"}', "disconnect", "close 1001 server shutting down"]);
   });
 });
