@@ -65,14 +65,7 @@ export async function shutdown(
   { code = SHUTDOWN_CLOSE.code, reason = SHUTDOWN_CLOSE.reason, timeout = DEFAULT_TIMEOUT_MS }: ShutdownOptions = {},
   movable?: SessionStore,
 ): Promise<void> {
-  const moving = new Set<Connection>();
-  const released: SessionLink[] = [];
-  for (const session of movable ?? []) {
-    const link = session.link;
-    if (!session.release(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason)) continue;
-    moving.add(session.connection);
-    if (link) released.push(link);
-  }
+  const { moving, released } = releaseSessions(movable);
   for (const connection of registry) if (!moving.has(connection)) connection.close(code, reason);
   // Sessions still on their way here from other servers count too: they arrive detached, to be moved on.
   if (!(await emptied(registry, timeout, () => (movable?.arrivals ?? 0) === 0))) {
@@ -85,6 +78,22 @@ export async function shutdown(
   }
   const stopped = Promise.resolve().then(stopAccepting).catch(() => {});
   await Promise.race([stopped, delay(TERMINATE_GRACE_MS)]);
+}
+
+/**
+ * Releases every session of `store` for another server to take over ({@link SESSION_MOVE_CLOSE}): their
+ * connections, which stay open until the sessions move or end, and the sockets that carried them.
+ */
+function releaseSessions(store: SessionStore | undefined): { moving: Set<Connection>; released: SessionLink[] } {
+  const moving = new Set<Connection>();
+  const released: SessionLink[] = [];
+  for (const session of store ?? []) {
+    const link = session.link;
+    if (!session.release(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason)) continue;
+    moving.add(session.connection);
+    if (link) released.push(link);
+  }
+  return { moving, released };
 }
 
 /** Waits up to `ms` for `registry` to empty (and `settled()` to hold); whether it did. */
