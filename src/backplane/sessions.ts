@@ -31,7 +31,8 @@
  * then does `onClose` run there. So `open` runs once and `onClose` once, across processes.
  *
  * Not yet: a Redis Cluster (its shards keep no common order of publications), and taking over from a process
- * that died (the client then gets a new session; the dead process's keys expire).
+ * that died (no longer subscribed to its channel: the client then gets a new session at once; the dead process's
+ * keys expire).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -337,6 +338,8 @@ class RedisSessions implements SessionEngine {
       ]) as (string | null)[];
       // Not found, another route's, or told already by its holder that it no longer has it (it is ending).
       if (savedRoute !== route || !holder || holder === this.hooks.originHex || holder === gone) return undefined;
+      // A holder that died cannot hand it over (nor answer): a new session at once, not after the timeout.
+      if (attempt === 0 && !(await this.#connected(holder))) return undefined;
       const answer = await this.#ask(
         digest,
         holder,
@@ -349,6 +352,14 @@ class RedisSessions implements SessionEngine {
       else await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 200)));
     }
     return undefined;
+  }
+
+  /** Whether process `holder` is connected to Redis (subscribed to its own channel); a process that died is not. */
+  async #connected(holder: string): Promise<boolean> {
+    const reply = await this.hooks.command(["PUBSUB", "NUMSUB", this.hooks.processChannel(holder)]);
+    // `[channel, count]`, or `{ channel: count }` on RESP3.
+    const count = Array.isArray(reply) ? reply[1] : Object.values(reply as object)[0];
+    return Number(count) > 0;
   }
 
   /**

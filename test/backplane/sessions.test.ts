@@ -288,7 +288,13 @@ describe("Redis sessions when a Node process shuts down", () => {
   });
 
   function envOf(shutdownTimeout = 10_000): Record<string, string> {
-    return { REDIS_URL: redis.url, REDIS_PREFIX: PREFIX, SHUTDOWN_TIMEOUT: String(shutdownTimeout) };
+    // A hand-over that waits for its holder's answer waits all test long (a holder that died must not be waited for).
+    return {
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: PREFIX,
+      SHUTDOWN_TIMEOUT: String(shutdownTimeout),
+      TAKEOVER_TIMEOUT: "120000",
+    };
   }
   /** A process that will shut down: its records, printed as it exits. */
   async function leaving(shutdownTimeout?: number) {
@@ -416,4 +422,20 @@ describe("Redis sessions when a Node process shuts down", () => {
     client.socket.close();
     await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
   });
+
+  test("a holder that died (SIGKILL) is not waited for: its client gets a new session at once", async () => {
+    const leaver = await leaving();
+    target = leaver.server;
+    const id = `died-${Math.random().toString(36).slice(2)}`;
+    const client = connect(`/room/${id}`);
+    await client.next("joined");
+    target = stay;
+    leaver.server.signal("SIGKILL");
+    // Without the check, the hand-over would wait TAKEOVER_TIMEOUT (2 minutes) for an answer: past this test's time.
+    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    expect(client.opens).toEqual([false, false]);
+    expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
+    client.socket.close();
+    await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+  }, 30_000);
 });
