@@ -335,12 +335,7 @@ export class Session implements Transport {
    */
   handOver(): MovedSession | undefined {
     if (this.#closing) return undefined; // ends once its socket closes
-    const link = this.#link;
-    if (link) {
-      this.#setLink(undefined);
-      link.abandon();
-      this.#detach();
-    }
+    this.#leaveSocket();
     if (!this.connection.idle || this.#phase === "ended") return undefined;
     const { protocol, params, state, topics } = this.connection;
     const moved: MovedSession = {
@@ -371,12 +366,7 @@ export class Session implements Transport {
    */
   release(code: number, reason: string): boolean {
     if (this.#phase === "ended" || this.#closing) return false;
-    const link = this.#link;
-    if (link) {
-      this.#setLink(undefined);
-      link.abandon(code, reason);
-      this.#detach();
-    }
+    this.#leaveSocket(code, reason);
     return true;
   }
 
@@ -406,6 +396,15 @@ export class Session implements Transport {
     this.#setLink(link);
     this.#phase = "attached";
     if (journaled) this.#journal?.attached(this);
+  }
+
+  /** Closes the socket that carries the session, if any (see {@link SessionLink.abandon}), and detaches it. */
+  #leaveSocket(code?: number, reason?: string): void {
+    const link = this.#link;
+    if (!link) return;
+    this.#setLink(undefined);
+    link.abandon(code, reason);
+    this.#detach();
   }
 
   #setLink(link: SessionLink | undefined): void {
@@ -667,6 +666,11 @@ export class SessionLink implements SocketEvents {
 
   // --- inside ---
 
+  /** Sends the client on to another server: this one shuts down and its sessions leave it (`shutdown`). */
+  #sendOn(): void {
+    this.closeSocket(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason);
+  }
+
   /** Handles a control frame `[kind, ...fields]`; false when it breaks the protocol. */
   #control([kind, count, id]: string[]): boolean {
     const received = Number(count);
@@ -682,7 +686,7 @@ export class SessionLink implements SocketEvents {
     const store = this.runtime.sessions!;
     // Its sessions are leaving this server (`shutdown`): the client takes this one to another.
     if (store.engine && this.runtime.shuttingDown) {
-      return this.closeSocket(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason);
+      return this.#sendOn();
     }
     let reason: string | undefined;
     if (id !== undefined) {
@@ -712,7 +716,7 @@ export class SessionLink implements SocketEvents {
       // A socket closed meanwhile: a session moved here waits (detached) for its client's next one. So does one
       // that arrived as this server began shutting down, for the client to take it to another server.
       if (session && this.runtime.shuttingDown) {
-        return this.closeSocket(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason);
+        return this.#sendOn();
       }
       if (this.#closed) return;
       if (!session) return this.#start(NOT_FOUND_REASON);

@@ -47,18 +47,26 @@ describe("a Redis session moving between Bun, Deno and Node processes", () => {
     fetch(`${server.httpURL}/publish/news?tag=${tag}&count=${count}&every=${every}`, { method: "POST" })
       .then((response) => response.text());
 
-  test("state, topics and every publication of the three, once, in order; open and onClose once", async () => {
-    const id = `runtimes-${Math.random().toString(36).slice(2)}`;
-    const received: string[] = [];
-    const opens: boolean[] = [];
+  /** An EdgeSocket in room `id` (topic "news") through the proxy, retrying fast: what it receives, its opens, closes. */
+  const roomClient = (id: string) => {
     const socket = new EdgeSocket(`ws://127.0.0.1:${proxy.port}/room/${id}?topics=news`, undefined, {
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       minDelay: 5,
       maxDelay: 30,
       jitter: 0,
     });
+    const received: string[] = [];
+    const opens: boolean[] = [];
+    const closes: number[] = [];
     socket.addEventListener("message", (event) => received.push(String(event.data)));
     socket.addEventListener("open", (event) => opens.push(event.resumed));
+    socket.addEventListener("close", (event) => closes.push(event.code));
+    return { socket, received, opens, closes };
+  };
+
+  test("state, topics and every publication of the three, once, in order; open and onClose once", async () => {
+    const id = `runtimes-${Math.random().toString(36).slice(2)}`;
+    const { socket, received, opens } = roomClient(id);
     try {
       await expect.poll(() => received.includes("joined"), WAIT).toBe(true);
       socket.send("state=kept");
@@ -117,18 +125,7 @@ describe("a Redis session moving between Bun, Deno and Node processes", () => {
       };
       target = bun;
       const id = `leaving-${Math.random().toString(36).slice(2)}`;
-      const received: string[] = [];
-      const opens: boolean[] = [];
-      const closes: number[] = [];
-      const socket = new EdgeSocket(`ws://127.0.0.1:${proxy.port}/room/${id}?topics=news`, undefined, {
-        WebSocket: WebSocket as unknown as WebSocketConstructor,
-        minDelay: 5,
-        maxDelay: 30,
-        jitter: 0,
-      });
-      socket.addEventListener("message", (event) => received.push(String(event.data)));
-      socket.addEventListener("open", (event) => opens.push(event.resumed));
-      socket.addEventListener("close", (event) => closes.push(event.code));
+      const { socket, received, opens, closes } = roomClient(id);
       const published = () => received.filter((m) => m.startsWith("node:"));
       try {
         await expect.poll(() => received.includes("joined"), WAIT).toBe(true);

@@ -19,6 +19,61 @@ const PREFIX = "es-test";
 const WAIT = { timeout: 60_000, interval: 50 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * An EdgeSocket through `proxy` (added to `clients`), retrying fast, that records what it receives, its opens and its
+ * closes; its URL waits for the gate `hold()` sets before each attempt.
+ */
+function connectThrough(
+  proxy: ChaosProxy,
+  clients: EdgeSocket[],
+  path: string | (() => string),
+  options: EdgeSocketOptions = {},
+) {
+  let gate: Promise<void> = Promise.resolve();
+  const url = () => gate.then(() => `ws://127.0.0.1:${proxy.port}${typeof path === "string" ? path : path()}`);
+  const socket = new EdgeSocket(url, undefined, {
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    minDelay: 5,
+    maxDelay: 30,
+    jitter: 0,
+    // A session the server closes on purpose stays closed (the default would open a new one).
+    shouldReconnect: ({ code }) => code !== 1000,
+    ...options,
+  });
+  clients.push(socket);
+  const received: string[] = [];
+  const opens: { resumed: boolean }[] = [];
+  const closes: number[] = [];
+  /** How many messages had arrived at each close. */
+  const receivedAtClose: number[] = [];
+  socket.addEventListener("message", (event) => received.push(String(event.data)));
+  socket.addEventListener("open", (event) => opens.push({ resumed: event.resumed }));
+  socket.addEventListener("close", (event) => {
+    closes.push(event.code);
+    receivedAtClose.push(received.length);
+  });
+  return {
+    socket,
+    received,
+    opens,
+    closes,
+    receivedAtClose,
+    /** Holds every reconnection until the returned function is called. */
+    hold(): () => void {
+      let open!: () => void;
+      gate = new Promise((resolve) => open = resolve);
+      return open;
+    },
+    /** The next message that starts with `prefix`, after those already received. */
+    async next(prefix: string): Promise<string> {
+      const from = received.length;
+      let found: string | undefined;
+      await expect.poll(() => found = received.slice(from).find((m) => m.startsWith(prefix)), WAIT).toBeDefined();
+      return found!;
+    },
+  };
+}
+
 describe("redisSessions at setup", () => {
   test("takes only a Redis backplane of one server, and only the one its server relays through", () => {
     expect(() => redisSessions({ start() {}, publish() {}, close: async () => {} })).toThrow(TypeError);
@@ -88,43 +143,8 @@ describe("Redis sessions across two Node processes", () => {
     fetch(`${server.httpURL}/publish/${topic}?tag=${tag}&count=${count}&every=${every}`, { method: "POST" })
       .then((response) => response.text());
 
-  /** An EdgeSocket through the proxy; its URL waits for `gate()` before each attempt. */
-  const connect = (path: string | (() => string), options: EdgeSocketOptions = {}) => {
-    let gate: Promise<void> = Promise.resolve();
-    const url = () => gate.then(() => `ws://127.0.0.1:${proxy.port}${typeof path === "string" ? path : path()}`);
-    const socket = new EdgeSocket(url, undefined, {
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
-      minDelay: 5,
-      maxDelay: 30,
-      jitter: 0,
-      // A session the server closes on purpose stays closed (the default would open a new one).
-      shouldReconnect: ({ code }) => code !== 1000,
-      ...options,
-    });
-    clients.push(socket);
-    const received: string[] = [];
-    const opens: { resumed: boolean }[] = [];
-    socket.addEventListener("message", (event) => received.push(String(event.data)));
-    socket.addEventListener("open", (event) => opens.push({ resumed: event.resumed }));
-    return {
-      socket,
-      received,
-      opens,
-      /** Holds every reconnection until the returned function is called. */
-      hold(): () => void {
-        let open!: () => void;
-        gate = new Promise((resolve) => open = resolve);
-        return open;
-      },
-      /** The next message that starts with `prefix`, after those already received. */
-      async next(prefix: string): Promise<string> {
-        const from = received.length;
-        let found: string | undefined;
-        await expect.poll(() => found = received.slice(from).find((m) => m.startsWith(prefix)), WAIT).toBeDefined();
-        return found!;
-      },
-    };
-  };
+  const connect = (path: string | (() => string), options: EdgeSocketOptions = {}) =>
+    connectThrough(proxy, clients, path, options);
 
   test(
     "publications from both processes while the client is away or moving arrive after the resume, once, in order",
@@ -313,46 +333,7 @@ describe("Redis sessions when a Node process shuts down", () => {
     };
   }
   const stats = async (id: string): Promise<ProcessRecord> => (await fetch(`${stay.httpURL}/stats/${id}`)).json();
-  function connect(path: string) {
-    let gate: Promise<void> = Promise.resolve();
-    const socket = new EdgeSocket(() => gate.then(() => `ws://127.0.0.1:${proxy.port}${path}`), undefined, {
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
-      minDelay: 5,
-      maxDelay: 30,
-      jitter: 0,
-      shouldReconnect: ({ code }) => code !== 1000,
-    });
-    clients.push(socket);
-    const received: string[] = [];
-    const opens: boolean[] = [];
-    const closes: number[] = [];
-    /** How many messages had arrived at each close. */
-    const receivedAtClose: number[] = [];
-    socket.addEventListener("message", (event) => received.push(String(event.data)));
-    socket.addEventListener("open", (event) => opens.push(event.resumed));
-    socket.addEventListener("close", (event) => {
-      closes.push(event.code);
-      receivedAtClose.push(received.length);
-    });
-    return {
-      socket,
-      received,
-      opens,
-      closes,
-      receivedAtClose,
-      hold(): () => void {
-        let open!: () => void;
-        gate = new Promise((resolve) => open = resolve);
-        return open;
-      },
-      async next(prefix: string): Promise<string> {
-        const from = received.length;
-        let found: string | undefined;
-        await expect.poll(() => found = received.slice(from).find((m) => m.startsWith(prefix)), WAIT).toBeDefined();
-        return found!;
-      },
-    };
-  }
+  const connect = (path: string) => connectThrough(proxy, clients, path);
 
   test(
     "SIGTERM: each session's socket gets 1012 and the session moves to the process its client comes back to, with what was published meanwhile, once, in order; no onClose where it was",
@@ -380,7 +361,7 @@ describe("Redis sessions when a Node process shuts down", () => {
       // The move fell while they were published: "joined" and "who:" came before them.
       expect(client.receivedAtClose[0]).toBeLessThan(COUNT + 2);
       expect(client.closes[0]).toBe(1012);
-      expect(client.opens).toEqual([false, true]);
+      expect(client.opens).toEqual([{ resumed: false }, { resumed: true }]);
       client.socket.send("who?");
       expect(await client.next("who:")).toBe(
         `who:${JSON.stringify({ state: "kept", params: { id }, topics: ["news"] })}`,
@@ -417,7 +398,7 @@ describe("Redis sessions when a Node process shuts down", () => {
     target = stay;
     reopen();
     await expect.poll(() => client.opens.length, WAIT).toBe(2);
-    expect(client.opens).toEqual([false, false]);
+    expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
     expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
     client.socket.close();
     await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
@@ -433,7 +414,7 @@ describe("Redis sessions when a Node process shuts down", () => {
     leaver.server.signal("SIGKILL");
     // Without the check, the hand-over would wait TAKEOVER_TIMEOUT (2 minutes) for an answer: past this test's time.
     await expect.poll(() => client.opens.length, WAIT).toBe(2);
-    expect(client.opens).toEqual([false, false]);
+    expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
     expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
     client.socket.close();
     await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
