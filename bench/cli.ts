@@ -39,6 +39,8 @@ interface Scale {
   warmup: number;
   /** Idle connections, latency samples (and as many warm-up round trips), broadcast subscribers. */
   idle: number;
+  /** Rounds of the idle scenario, each on processes started for it (on workerd at most one: each starts wrangler). */
+  idleRounds: number;
   samples: number;
   subscribers: number;
   /** A pause that lets a server settle (idle memory, subscriptions). */
@@ -52,7 +54,16 @@ function scenarios(s: Scale): Mode["scenarios"] {
   const size = 32;
   const kinds: Kind[] | undefined = s.targetsOnly ? ["raw", "rawtext", "edgesocket"] : undefined;
   return {
-    idle: { repeats: 1, count: s.idle, settle: s.settle, size, kinds },
+    idle: {
+      repeats: s.idleRounds,
+      fresh: true,
+      workerdRepeats: 1,
+      heap: true,
+      count: s.idle,
+      settle: s.settle,
+      size,
+      kinds,
+    },
     latency: { repeats: s.rounds, count: s.samples, warmup: s.samples, duration: 2 * s.window, size },
     throughput: { repeats: s.pairs, ...s.load, size, warmup: s.warmup, duration: s.window },
     large: { repeats: s.rounds, connections: 4, inflight: 4, size: 65536, warmup: s.warmup, duration: s.window, kinds },
@@ -68,10 +79,11 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
     servers: ALL_SERVERS,
     scenarios: scenarios({
       pairs: 6,
-      rounds: 3,
+      rounds: 6,
       window: 1000,
       warmup: 300,
       idle: 5000,
+      idleRounds: 3,
       samples: 5000,
       subscribers: 5000,
       settle: 500,
@@ -88,6 +100,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       window: 300,
       warmup: 150,
       idle: 400,
+      idleRounds: 1,
       samples: 1000,
       subscribers: 500,
       settle: 100,
@@ -105,6 +118,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       window: 200,
       warmup: 100,
       idle: 20,
+      idleRounds: 1,
       samples: 100,
       subscribers: 20,
       settle: 100,

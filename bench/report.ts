@@ -254,7 +254,7 @@ export function targetRows({ summary }: Pick<Report, "summary">): TargetRow[] {
           `idle memory ≤ ${base} + 1 KiB per connection`,
           vsBase.idle,
           (v) => v <= IDLE_ALLOWANCE,
-          () => compareWhy(edge, baseSummary, base, "idle"),
+          () => `${compareWhy(edge, baseSummary, base, "idle")}${idleWhy(vsBase)}`,
           kib,
         ),
       );
@@ -282,6 +282,42 @@ export function targetRows({ summary }: Pick<Report, "summary">): TargetRow[] {
     }
   }
   return rows;
+}
+
+/** What an idle connection keeps, where the run read it: the JS heap after a full collection, the RSS less V8's young generation. */
+function idleWhy(vs: Record<string, Spread | undefined>): string {
+  const parts = [
+    vs.idleHeap && `JS heap after a full collection ${pairedText(vs.idleHeap, kib)}`,
+    vs.idleLessYoung && `RSS less V8's young generation ${pairedText(vs.idleLessYoung, kib)}`,
+  ].filter(Boolean);
+  return parts.length > 0 ? `; per connection, paired: ${parts.join(", ")}` : "";
+}
+
+const IDLE_KEYS = ["idle", "idleLessYoung", "idleHeap"];
+
+/**
+ * Idle memory per connection, each server against its runtime's base, paired round by round: the RSS (the target's
+ * figure), the RSS less V8's young generation (Deno, Node) and the JS heap after a full collection (Bun, Deno, Node).
+ */
+function idleTable({ summary, names }: Pick<Report, "summary" | "names">): string[] {
+  const metrics = IDLE_KEYS.map((key) => ALL_METRICS.find((m) => m.key === key)!);
+  const lines = [
+    `| server | ${metrics.map((m) => m.label.replace(/ B\/conn$/, "")).join(" | ")} |`,
+    `|---|${metrics.map(() => "---:").join("|")}|`,
+  ];
+  for (const name of names) {
+    const s = summary[name]!;
+    const base = baseName(name);
+    const vs = base ? s.vs[parseServerName(base).kind] : undefined;
+    const cells = metrics.map((m) => {
+      const value = s.medians[m.key]?.median;
+      if (value === undefined) return "–";
+      const paired = vs?.[m.key];
+      return `${fmt(value, 0)}${paired ? `: ${pairedText(paired, kib)}` : ""}`;
+    });
+    if (cells.some((c) => c !== "–")) lines.push(`| ${name} | ${cells.join(" | ")} |`);
+  }
+  return lines;
 }
 
 function targetsTable(report: Pick<Report, "summary">): string[] {
@@ -313,6 +349,12 @@ function resultsAndTargets(report: Report, heading: (title: string) => string): 
     heading("edgesocket against each server of its runtime, paired round by round (median of the pairs, their range)"),
     "",
     ...pairedTable(report),
+    "",
+    heading(
+      "Idle memory per connection in B, medians over the rounds (after the colon: against the runtime's base, paired round by round, median and range)",
+    ),
+    "",
+    ...idleTable(report),
     "",
     heading("Targets (issue 15), as measured in the same run"),
     "",

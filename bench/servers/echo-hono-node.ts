@@ -3,9 +3,10 @@ import { serve } from "@hono/node-server";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
 import { echoEvents } from "./hono-app.ts";
+import { withHeapRoute } from "./heap.ts";
 import { benchPort } from "./listen-port.ts";
 
-const app = new Hono();
+const app = withHeapRoute(new Hono());
 const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app });
 app.get("/websocketserver", upgradeWebSocket(echoEvents));
 

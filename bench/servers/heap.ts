@@ -1,5 +1,6 @@
 /**
- * `GET /bench/heap` on the Node, Deno and Bun echo servers of the resume scenario (plain and resume routes alike):
+ * `GET /bench/heap` on the Node, Deno and Bun echo servers (every kind: the raw APIs through {@link heapResponder} and
+ * {@link heapWriter}, the Hono apps through {@link withHeapRoute}), read by the idle scenario:
  * the resident size of V8's young generation as it stands (Node, Deno: it grows by steps of megabytes as a server
  * allocates, up to a fixed maximum, and so moves the RSS in steps that are not any one connection's; its physical
  * size, as the committed size counts pages not yet touched), then a full garbage
@@ -10,6 +11,7 @@
  * @module
  */
 import type { Hono } from "hono";
+import type { ServerResponse } from "node:http";
 
 /** The path of the heap reading. */
 export const HEAP_PATH = "/bench/heap";
@@ -46,9 +48,29 @@ function reading({ collect, young }: Collector): { heapUsed: number; young?: num
   return { heapUsed: (globals.Deno ?? globals.process)!.memoryUsage().heapUsed, young: youngNow };
 }
 
+/** A server's heap reading: the first call sets the collector up. */
+export function heapReader(): () => Promise<{ heapUsed: number; young?: number }> {
+  let collect: Promise<Collector> | undefined;
+  return async () => reading(await (collect ??= collector()));
+}
+
 /** Adds {@link HEAP_PATH} to `app` (a bench server's, before it serves). */
 export function withHeapRoute<T extends Hono>(app: T): T {
-  let collect: Promise<Collector> | undefined;
-  app.get(HEAP_PATH, async (c) => c.json(reading(await (collect ??= collector()))));
+  const read = heapReader();
+  app.get(HEAP_PATH, async (c) => c.json(await read()));
   return app;
+}
+
+/** A fetch handler's answer to {@link HEAP_PATH} (Bun's and Deno's raw servers). */
+export function heapResponder(): () => Promise<Response> {
+  const read = heapReader();
+  return async () => Response.json(await read());
+}
+
+/** A `node:http` handler's answer to {@link HEAP_PATH} (Node's raw servers). */
+export function heapWriter(): (response: ServerResponse) => Promise<void> {
+  const read = heapReader();
+  return async (response) => {
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(await read()));
+  };
 }
