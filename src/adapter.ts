@@ -24,7 +24,7 @@ export {
 export type { MovedSession, SessionEngine } from "./core/session-engine.ts";
 export { RESUME_PROTOCOL } from "./protocol/resume.ts";
 export { CONNECTION } from "./core/handler.ts";
-export { Heartbeat, type Watched } from "./core/heartbeat.ts";
+export { Heartbeat, HEARTBEAT_SLOT, type Watched } from "./core/heartbeat.ts";
 export { resolveOptions } from "./core/options.ts";
 export { MemoryTopics, NO_PUBSUB, PubSub, type PubSubOptions, type TopicEngine } from "./core/pubsub.ts";
 export { ConnectionRegistry } from "./core/registry.ts";

@@ -5,6 +5,7 @@ import { CloseCode, ReadyState } from "./constants.ts";
 import { WebSocketClosedError } from "./errors.ts";
 import { CONNECTION, type WebSocketHandler } from "./handler.ts";
 import { exceedsSize, type Message, type SendData } from "./message.ts";
+import { HEARTBEAT_SLOT } from "./heartbeat.ts";
 import type { Limits } from "./options.ts";
 import { MessageRate } from "./rate.ts";
 import { SHUTDOWN_CLOSE } from "./shutdown.ts";
@@ -83,6 +84,16 @@ export interface SavedConnection {
   state: unknown;
 }
 
+/** The params of a route without any: one frozen object for all its connections, none made per connection. */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
+/** The route's params of the upgrade request of `context`. */
+function paramsOf(context: Context): Record<string, string> {
+  const params = context.req.param() as Record<string, string>;
+  for (const _ in params) return params;
+  return NO_PARAMS;
+}
+
 /**
  * One connection's lifecycle, the same on every runtime: the one state machine of a connection.
  * An adapter reports what its socket does (`open`, `receive`, `closed`); the connection calls the
@@ -98,6 +109,8 @@ export class Connection implements SocketEvents {
   #state: unknown;
   #context: Context | undefined;
   #heard = 0;
+  /** The heartbeat's (see {@link HEARTBEAT_SLOT}). */
+  [HEARTBEAT_SLOT]: number = -1;
   #onClosed: CloseListener | undefined;
 
   /** True while a hook runs (sync or async): the next event waits. */
@@ -121,7 +134,7 @@ export class Connection implements SocketEvents {
   ) {
     handler[CONNECTION] = this;
     this.#context = context;
-    this.#params = context ? context.req.param() as Record<string, string> : {};
+    this.#params = context ? paramsOf(context) : NO_PARAMS;
     if (limits.maxMessagesPerSecond > 0) this.#rate = new MessageRate(limits.maxMessagesPerSecond);
   }
 

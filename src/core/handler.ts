@@ -115,8 +115,8 @@ export class WebSocketHandler<E extends Env = any, S = any> {
     return this.context.req.raw;
   }
 
-  /** The route's params, as given to `open`; available for the whole connection. */
-  get params(): Record<string, string> {
+  /** The route's params, as given to `open`; available for the whole connection. Read-only (frozen when empty). */
+  get params(): Readonly<Record<string, string>> {
     return this[CONNECTION].params;
   }
 

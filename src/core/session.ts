@@ -1,5 +1,6 @@
 import { acknowledgement, control, escape, readFrame, RESUME_LATER, RESUME_PROTOCOL } from "../protocol/resume.ts";
 import { CloseCode } from "./constants.ts";
+import { HEARTBEAT_SLOT } from "./heartbeat.ts";
 import { SESSION_MOVE_CLOSE } from "./shutdown.ts";
 import type { Connection, SocketEvents, Transport } from "./connection.ts";
 import type { Message, SendData } from "./message.ts";
@@ -504,6 +505,8 @@ export class SessionLink implements SocketEvents {
   #takingOver = false;
   #closed = false;
   #heard = 0;
+  /** The heartbeat's (see {@link HEARTBEAT_SLOT}). */
+  [HEARTBEAT_SLOT]: number = -1;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
 
   #limits: Limits | undefined;
@@ -832,7 +835,8 @@ export function newSessionId(): string {
  * bench/core-path.ts (docs/performance.md, "Resume").
  */
 class ReplayBuffer implements Iterable<SendData> {
-  #items: SendData[] = [];
+  /** The kept messages, from `#head` on; those dropped are `undefined`, so that they are not kept alive. */
+  #items: (SendData | undefined)[] = [];
   /** Where the oldest message is: those before it were dropped. */
   #head = 0;
   length = 0;
@@ -859,7 +863,7 @@ class ReplayBuffer implements Iterable<SendData> {
       this.#items = items.slice(end);
       this.#head = 0;
     } else {
-      items.fill(undefined!, head, end); // what was dropped is no longer kept alive
+      items.fill(undefined, head, end);
       this.#head = end;
     }
   }

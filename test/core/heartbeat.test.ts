@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Transport } from "../../src/core/connection.ts";
 import type { WebSocketOptions } from "../../src/core/options.ts";
+import { Heartbeat, type Watched } from "../../src/core/heartbeat.ts";
+import { DEFAULT_LIMITS } from "../../src/core/options.ts";
 import { Runtime } from "../../src/core/runtime.ts";
 import { FakeBufferedTransport, openConnection } from "./fakes.ts";
 
@@ -80,5 +82,49 @@ describe("heartbeat (transports that can ping)", () => {
     expect([a.transport.terminated, b.transport.terminated, c.transport.terminated]).toEqual([1, 0, 1]);
     for (const { connection } of [a, b, c]) connection.closed(1006, "");
     expect([one.heartbeat.timers, two.heartbeat.timers]).toEqual([0, 0]);
+  });
+
+  it("watches each member until it leaves, also when members leave mid-round or from the middle", () => {
+    vi.useFakeTimers();
+    const heartbeat = new Heartbeat();
+    const limits = { ...DEFAULT_LIMITS, idleTimeout: 10 };
+    // A peer whose socket leaves the heartbeat as soon as it is terminated, as a runtime's close event does.
+    const peer = (name: string, answers: boolean, alsoLeaves?: () => Watched) => {
+      const p = {
+        name,
+        limits,
+        heard: 0,
+        pings: 0,
+        terminated: 0,
+        ping() {
+          p.pings++;
+          if (answers) p.heard++;
+        },
+        terminate() {
+          p.terminated++;
+          heartbeat.unwatch(p);
+          if (alsoLeaves) heartbeat.unwatch(alsoLeaves()); // as when its onClose closes another connection at once
+        },
+      } satisfies Watched & Record<string, unknown>;
+      return p;
+    };
+    const peers = [
+      peer("a", true),
+      peer("silent-b", false, () => peers[1 + 4]!), // f, which then leaves before its turn in that round
+      peer("c", true),
+      peer("silent-d", false),
+      peer("e", true),
+      peer("f", true),
+    ];
+    for (const p of peers) heartbeat.watch(p);
+    heartbeat.watch(peers[0]!); // watched twice: still one member
+    heartbeat.unwatch(peers[2]!); // leaves from the middle before any round
+    heartbeat.unwatch(peers[2]!); // and again: nothing happens
+    vi.advanceTimersByTime(5000 * 4);
+    const seen = Object.fromEntries(peers.map((p) => [p.name, [p.pings, p.terminated]]));
+    expect(seen).toEqual({ a: [4, 0], "silent-b": [1, 1], c: [0, 0], "silent-d": [1, 1], e: [4, 0], f: [1, 0] });
+    heartbeat.unwatch(peers[0]!);
+    heartbeat.unwatch(peers[4]!);
+    expect(heartbeat.timers).toBe(0);
   });
 });

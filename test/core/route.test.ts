@@ -165,6 +165,14 @@ describe("#websocket", () => {
       expect(client.handler.params).toEqual({ id: "42" });
     });
 
+    it("gives a route without params one frozen empty object, made once for all its connections", async () => {
+      const [one, two] = [await connect(Handler), await connect(Handler)];
+      expect(one.handler.params).toEqual({});
+      expect(Object.isFrozen(one.handler.params)).toBe(true);
+      expect(one.handler.params).toBe(two.handler.params);
+      expect(one.handler.openedWith).toBe(one.handler.params);
+    });
+
     it("shows what middleware set through this.context.get", async () => {
       class Reads extends WebSocketHandler<{ Variables: { user: string } }> {
         user: string | undefined;

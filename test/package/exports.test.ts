@@ -56,6 +56,7 @@ const EXPECTED: Record<string, string[]> = {
     "Connection",
     "ConnectionRegistry",
     "DEFAULT_LISTEN",
+    "HEARTBEAT_SLOT",
     "Heartbeat",
     "MemoryTopics",
     "MovedSession",
