@@ -302,7 +302,7 @@ const IDLE_KEYS = ["idle", "idleLessYoung", "idleHeap"];
 function idleTable({ summary, names }: Pick<Report, "summary" | "names">): string[] {
   const metrics = IDLE_KEYS.map((key) => ALL_METRICS.find((m) => m.key === key)!);
   const lines = [
-    `| server | ${metrics.map((m) => m.label.replace(/ B\/conn$/, "")).join(" | ")} |`,
+    `| server | ${metrics.map((m) => m.label.replace(/ B\/conn$/, "").replace(/^idle$/, "RSS")).join(" | ")} |`,
     `|---|${metrics.map(() => "---:").join("|")}|`,
   ];
   for (const name of names) {
@@ -351,7 +351,7 @@ function resultsAndTargets(report: Report, heading: (title: string) => string): 
     ...pairedTable(report),
     "",
     heading(
-      "Idle memory per connection in B, medians over the rounds (after the colon: against the runtime's base, paired round by round, median and range)",
+      "Idle memory per connection in B, medians over the rounds (after the colon, in KiB: against the runtime's base, paired round by round, median and range)",
     ),
     "",
     ...idleTable(report),

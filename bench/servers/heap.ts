@@ -48,10 +48,14 @@ function reading({ collect, young }: Collector): { heapUsed: number; young?: num
   return { heapUsed: (globals.Deno ?? globals.process)!.memoryUsage().heapUsed, young: youngNow };
 }
 
-/** A server's heap reading: the first call sets the collector up. */
+/** A server's heap reading: the first call sets the collector up (a failed setup is tried again on the next call). */
 export function heapReader(): () => Promise<{ heapUsed: number; young?: number }> {
   let collect: Promise<Collector> | undefined;
-  return async () => reading(await (collect ??= collector()));
+  return async () => {
+    collect ??= collector();
+    collect.catch(() => (collect = undefined));
+    return reading(await collect);
+  };
 }
 
 /** Adds {@link HEAP_PATH} to `app` (a bench server's, before it serves). */
@@ -70,7 +74,9 @@ export function heapResponder(): () => Promise<Response> {
 /** A `node:http` handler's answer to {@link HEAP_PATH} (Node's raw servers). */
 export function heapWriter(): (response: ServerResponse) => Promise<void> {
   const read = heapReader();
-  return async (response) => {
-    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(await read()));
-  };
+  return (response) =>
+    read().then(
+      (heap) => void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(heap)),
+      (error) => void response.writeHead(500).end(String(error)),
+    );
 }

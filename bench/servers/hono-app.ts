@@ -5,7 +5,6 @@
  */
 import { Hono } from "hono";
 import type { UpgradeWebSocket, WSEvents } from "hono/ws";
-import { withHeapRoute } from "./heap.ts";
 
 /** The events of an echo: what arrives goes back. */
 export const echoEvents = (): WSEvents => ({
@@ -14,9 +13,9 @@ export const echoEvents = (): WSEvents => ({
   },
 });
 
-/** A Hono app echoing at `/websocketserver` through `upgradeWebSocket` (and the heap reading of the idle scenario). */
+/** A Hono app echoing at `/websocketserver` through `upgradeWebSocket`. */
 export function honoEchoApp(upgradeWebSocket: UpgradeWebSocket): Hono {
-  const app = withHeapRoute(new Hono());
+  const app = new Hono();
   app.get("/websocketserver", upgradeWebSocket(echoEvents));
   return app;
 }

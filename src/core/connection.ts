@@ -85,12 +85,11 @@ export interface SavedConnection {
 }
 
 /** The params of a route without any: one frozen object for all its connections, none made per connection. */
-const NO_PARAMS: Record<string, string> = Object.freeze({});
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** The route's params of the upgrade request of `context`. */
-function paramsOf(context: Context): Record<string, string> {
-  const params = context.req.param() as Record<string, string>;
-  for (const _ in params) return params;
+/** `params`, frozen (the same on every route), or {@link NO_PARAMS} when there are none. */
+function frozenParams(params: Record<string, string>): Readonly<Record<string, string>> {
+  for (const _ in params) return Object.freeze(params);
   return NO_PARAMS;
 }
 
@@ -105,7 +104,7 @@ export class Connection implements SocketEvents {
   #readyState: ReadyState = ReadyState.CONNECTING;
   #protocol = "";
   #transport: Transport | undefined;
-  #params: Record<string, string>;
+  #params: Readonly<Record<string, string>>;
   #state: unknown;
   #context: Context | undefined;
   #heard = 0;
@@ -134,7 +133,7 @@ export class Connection implements SocketEvents {
   ) {
     handler[CONNECTION] = this;
     this.#context = context;
-    this.#params = context ? paramsOf(context) : NO_PARAMS;
+    this.#params = context ? frozenParams(context.req.param() as Record<string, string>) : NO_PARAMS;
     if (limits.maxMessagesPerSecond > 0) this.#rate = new MessageRate(limits.maxMessagesPerSecond);
   }
 
@@ -162,7 +161,7 @@ export class Connection implements SocketEvents {
    */
   reopen(saved: SavedConnection, transport: Transport): void {
     this.#protocol = saved.protocol;
-    this.#params = saved.params;
+    this.#params = frozenParams(saved.params);
     this.#state = saved.state;
     this.#context = undefined;
     this.#start(transport);
@@ -184,7 +183,7 @@ export class Connection implements SocketEvents {
   }
 
   /** The route's params, read from the upgrade request (or restored after hibernation). */
-  get params(): Record<string, string> {
+  get params(): Readonly<Record<string, string>> {
     return this.#params;
   }
 

@@ -32,10 +32,10 @@ export class WebSocketHandler<E extends Env = any, S = any> {
   declare [CONNECTION]: Connection;
 
   /**
-   * The connection is open. Receives the route's params (as Tornado passes path arguments).
+   * The connection is open. Receives the route's params (as Tornado passes path arguments), frozen.
    * No message is handled before it settles.
    */
-  open(_params: Record<string, string>): void | Promise<void> {}
+  open(_params: Readonly<Record<string, string>>): void | Promise<void> {}
 
   /** A message arrived: text as a `string`, binary as an `ArrayBuffer`. Messages come one at a time, in order. */
   onMessage(_message: Message): void | Promise<void> {}
@@ -115,7 +115,7 @@ export class WebSocketHandler<E extends Env = any, S = any> {
     return this.context.req.raw;
   }
 
-  /** The route's params, as given to `open`; available for the whole connection. Read-only (frozen when empty). */
+  /** The route's params, as given to `open` (frozen); available for the whole connection. */
   get params(): Readonly<Record<string, string>> {
     return this[CONNECTION].params;
   }

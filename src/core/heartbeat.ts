@@ -7,7 +7,7 @@ import type { Limits } from "./options.ts";
  */
 export const HEARTBEAT_SLOT: unique symbol = Symbol("edgesocket.heartbeatSlot");
 
-/** What the heartbeat watches: a connection, or one socket of a resumable session. */
+/** What the heartbeat watches: a connection, or one socket of a resumable session; by one heartbeat at a time. */
 export interface Watched {
   /** See {@link HEARTBEAT_SLOT}. */
   [HEARTBEAT_SLOT]?: number;
@@ -63,6 +63,8 @@ class HeartbeatGroup {
 
   add(connection: Watched): void {
     if (this.#slotOf(connection) !== undefined) return;
+    // Its one slot cannot hold two places: a second group would overwrite the first's, which then never drops it.
+    if ((connection[HEARTBEAT_SLOT] ?? -1) >= 0) throw new Error("edgesocket: already watched by another heartbeat");
     connection[HEARTBEAT_SLOT] = this.#members.length;
     this.#members.push(connection);
     this.#heardAtLastRound.push(NOT_YET_CHECKED);

@@ -590,6 +590,16 @@ describe(".restore", () => {
       { room: "a" },
       { name: "ann" },
     ]);
+    expect(Object.isFrozen(connection.params)).toBe(true);
+    const none = Connection.restore(
+      new RecordingHandler(),
+      resolveOptions(),
+      runtime,
+      { ...saved, params: {} },
+      transport,
+    );
+    expect(none.params).toBe(new Connection(new RecordingHandler(), resolveOptions(), undefined).params); // the one empty object
+    none.closed(1000, "");
     expect(runtime.connections.size).toBe(1);
     connection.open(transport); // ignored: already open
     connection.receive("after waking");

@@ -84,47 +84,96 @@ describe("heartbeat (transports that can ping)", () => {
     expect([one.heartbeat.timers, two.heartbeat.timers]).toEqual([0, 0]);
   });
 
-  it("watches each member until it leaves, also when members leave mid-round or from the middle", () => {
-    vi.useFakeTimers();
-    const heartbeat = new Heartbeat();
-    const limits = { ...DEFAULT_LIMITS, idleTimeout: 10 };
-    // A peer whose socket leaves the heartbeat as soon as it is terminated, as a runtime's close event does.
-    const peer = (name: string, answers: boolean, alsoLeaves?: () => Watched) => {
-      const p = {
-        name,
-        limits,
-        heard: 0,
-        pings: 0,
-        terminated: 0,
-        ping() {
-          p.pings++;
-          if (answers) p.heard++;
-        },
-        terminate() {
-          p.terminated++;
-          heartbeat.unwatch(p);
-          if (alsoLeaves) heartbeat.unwatch(alsoLeaves()); // as when its onClose closes another connection at once
-        },
-      } satisfies Watched & Record<string, unknown>;
-      return p;
-    };
-    const peers = [
-      peer("a", true),
-      peer("silent-b", false, () => peers[1 + 4]!), // f, which then leaves before its turn in that round
-      peer("c", true),
-      peer("silent-d", false),
-      peer("e", true),
-      peer("f", true),
-    ];
-    for (const p of peers) heartbeat.watch(p);
-    heartbeat.watch(peers[0]!); // watched twice: still one member
-    heartbeat.unwatch(peers[2]!); // leaves from the middle before any round
-    heartbeat.unwatch(peers[2]!); // and again: nothing happens
-    vi.advanceTimersByTime(5000 * 4);
-    const seen = Object.fromEntries(peers.map((p) => [p.name, [p.pings, p.terminated]]));
-    expect(seen).toEqual({ a: [4, 0], "silent-b": [1, 1], c: [0, 0], "silent-d": [1, 1], e: [4, 0], f: [1, 0] });
-    heartbeat.unwatch(peers[0]!);
-    heartbeat.unwatch(peers[4]!);
-    expect(heartbeat.timers).toBe(0);
+  describe("its members", () => {
+    /** A watched socket that leaves the heartbeat as soon as it is terminated, as a runtime's close event does. */
+    interface Peer extends Watched {
+      name: string;
+      heard: number;
+      pings: number;
+      terminated: number;
+      /** Another member that leaves with this one (as when its onClose closes another connection at once). */
+      leavesWith?: Peer;
+    }
+
+    const round = () => vi.advanceTimersByTime(5000); // idleTimeout 10 s: a round every 5 s
+
+    function peers(heartbeat: Heartbeat) {
+      const limits = { ...DEFAULT_LIMITS, idleTimeout: 10 };
+      return (name: string, answers: boolean, heard = 0): Peer => {
+        const p: Peer = {
+          name,
+          limits,
+          heard,
+          pings: 0,
+          terminated: 0,
+          ping() {
+            p.pings++;
+            if (answers) p.heard++;
+          },
+          terminate() {
+            p.terminated++;
+            heartbeat.unwatch(p);
+            if (p.leavesWith) heartbeat.unwatch(p.leavesWith);
+          },
+        };
+        return p;
+      };
+    }
+
+    it("a member that takes the slot of one that left keeps its own count from the last round", () => {
+      vi.useFakeTimers();
+      const heartbeat = new Heartbeat();
+      const peer = peers(heartbeat);
+      const [a, b, silent] = [peer("a", true), peer("b", true, 3), peer("silent", false, 7)];
+      for (const p of [a, b, silent]) heartbeat.watch(p);
+      round(); // all pinged once: none was checked before
+      heartbeat.unwatch(b); // silent moves into b's slot, with its 7, not b's 3
+      round();
+      expect([silent.pings, silent.terminated, a.pings, b.pings]).toEqual([1, 1, 2, 1]);
+      heartbeat.unwatch(a);
+      expect([heartbeat.timers, vi.getTimerCount()]).toEqual([0, 0]);
+    });
+
+    it("members that leave during a round are not seen again in it; one watched twice is one member", () => {
+      vi.useFakeTimers();
+      const heartbeat = new Heartbeat();
+      const peer = peers(heartbeat);
+      const [a, silent, b] = [peer("a", true), peer("silent", false), peer("b", true)];
+      silent.leavesWith = b;
+      for (const p of [a, silent, b, a]) heartbeat.watch(p);
+      round();
+      round(); // silent is terminated, and b leaves with it before its turn
+      round();
+      expect([a.pings, silent.pings, silent.terminated, b.pings, b.terminated]).toEqual([3, 1, 1, 1, 0]);
+      heartbeat.unwatch(b); // not a member any more: nothing happens
+      heartbeat.unwatch(a);
+      expect([heartbeat.timers, vi.getTimerCount()]).toEqual([0, 0]);
+    });
+
+    it("refuses a member of another heartbeat (its one slot would hold two places)", () => {
+      const [one, two] = [new Heartbeat(), new Heartbeat()];
+      const p = peers(one)("p", true);
+      one.watch(p);
+      expect(() => two.watch(p)).toThrow("already watched by another heartbeat");
+      one.unwatch(p);
+      two.watch(p);
+      two.unwatch(p);
+      expect([one.timers, two.timers]).toEqual([0, 0]);
+    });
+
+    it("a member watched again after it left starts over: pinged before it can be dropped", () => {
+      vi.useFakeTimers();
+      const heartbeat = new Heartbeat();
+      const silent = peers(heartbeat)("silent", false);
+      heartbeat.watch(silent);
+      round();
+      heartbeat.unwatch(silent);
+      heartbeat.watch(silent);
+      round();
+      expect([silent.pings, silent.terminated]).toEqual([2, 0]);
+      round();
+      expect([silent.pings, silent.terminated]).toEqual([2, 1]);
+      expect([heartbeat.timers, vi.getTimerCount()]).toEqual([0, 0]);
+    });
   });
 });

@@ -163,9 +163,10 @@ describe("#websocket", () => {
       const client = await connect(Handler, { path: "/room/42", route: "/room/:id" });
       expect(client.handler.openedWith).toEqual({ id: "42" });
       expect(client.handler.params).toEqual({ id: "42" });
+      expect(Object.isFrozen(client.handler.params)).toBe(true);
     });
 
-    it("gives a route without params one frozen empty object, made once for all its connections", async () => {
+    it("gives a route without params one frozen empty object, made once, not per connection", async () => {
       const [one, two] = [await connect(Handler), await connect(Handler)];
       expect(one.handler.params).toEqual({});
       expect(Object.isFrozen(one.handler.params)).toBe(true);
