@@ -198,6 +198,10 @@ class RedisSessions implements SessionEngine {
 
   attached(): void {}
 
+  movable(session: Session): boolean {
+    return this.#journals.get(session)?.failure === undefined;
+  }
+
   ended(session: Session): Promise<boolean> {
     const journal = this.#journals.get(session);
     return journal ? this.end(journal) : Promise.resolve(true);

@@ -39,4 +39,10 @@ export interface SessionEngine extends SessionJournal {
    * resolves with the rebuilt session; resolves `undefined` when there is no such session on that route.
    */
   takeOver(id: string, route: string, adopt: (moved: MovedSession) => Session): Promise<Session | undefined>;
+  /**
+   * Whether another server could take `session` over now: false when what the engine saved of it was lost (e.g.
+   * its keys expired). A server that shuts down then ends the session with its close at once, instead of keeping
+   * it for a hand-over that cannot come. Absent: always true.
+   */
+  movable?(session: Session): boolean;
 }

@@ -88,6 +88,8 @@ function releaseSessions(store: SessionStore | undefined): { moving: Set<Connect
   const moving = new Set<Connection>();
   const released: SessionLink[] = [];
   for (const session of store ?? []) {
+    // One the engine can no longer hand over ends here, with the shutdown's close.
+    if (store?.engine?.movable?.(session) === false) continue;
     const link = session.link;
     if (!session.release(SESSION_MOVE_CLOSE.code, SESSION_MOVE_CLOSE.reason)) continue;
     moving.add(session.connection);

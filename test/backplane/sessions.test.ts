@@ -404,6 +404,40 @@ describe("Redis sessions when a Node process shuts down", () => {
     await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
   });
 
+  test(
+    "a session whose saved record was lost (its keys deleted) is not kept for a hand-over: SIGTERM ends it there at once, onClose(1001) once",
+    async () => {
+      const leaver = await leaving(60_000); // kept for a hand-over, it would hold the shutdown past this test's time
+      target = leaver.server;
+      const id = `lost-${Math.random().toString(36).slice(2)}`;
+      const client = connect(`/room/${id}`);
+      await client.next("joined");
+      const keys = (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}:s:*`)).split("\n").filter(Boolean);
+      expect(keys.length).toBeGreaterThan(0);
+      await redisCli(redis.port, "DEL", ...keys);
+      client.socket.send("state=lost"); // the journal's next write finds the keys gone
+      const leaverStats = async () => (await fetch(`${leaver.server.httpURL}/stats/${id}`)).json();
+      await expect.poll(async () => (await leaverStats()).live?.movable, WAIT).toBe(false);
+      const reopen = client.hold();
+      const records = await leaver.shutDown();
+      expect(records[id]).toMatchObject({
+        opened: 1,
+        closed: 1,
+        disconnects: 0,
+        closes: [{ code: 1001, reason: "server shutting down" }],
+      });
+      expect(client.closes).toEqual([1001]);
+
+      target = stay;
+      reopen();
+      await expect.poll(() => client.opens.length, WAIT).toBe(2);
+      expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
+      client.socket.close();
+      await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+    },
+    30_000,
+  );
+
   test("a holder that died (SIGKILL) is not waited for: its client gets a new session at once", async () => {
     const leaver = await leaving();
     target = leaver.server;

@@ -410,6 +410,27 @@ describe("a server with an engine that shuts down", () => {
     expect(first.handler.log).toEqual(['open {"room":"r1"}', "disconnect"]);
   });
 
+  it("ends a session its engine can no longer hand over at once, with the shutdown's close, and waits for no timeout", async () => {
+    const engine = new (class extends SharedSessions {
+      movable = (session: Session) => session !== this.lost;
+      lost: Session | undefined;
+    })();
+    const leaving = server(engine);
+    const [kept, lost] = [started(leaving), started(leaving)];
+    engine.lost = leaving.runtime.sessions!.get(lost.id);
+    let finished = false;
+    const done = leaving.runtime.shutdown(() => {}, { timeout: 60_000 }).then(() => finished = true);
+    expect([kept.socket.closes, lost.socket.closes]).toEqual([[MOVE], [[1001, "server shutting down"]]]);
+    lost.link.closed(1001, "server shutting down");
+    await settle();
+    expect(lost.handler.log).toEqual(['open {"room":"r1"}', "close 1001 server shutting down"]);
+    kept.link.closed(1012, "server restarting: resume elsewhere");
+    expect(finished).toBe(false); // the movable one is kept for its client
+    leaving.runtime.sessions!.get(kept.id)!.handOver(); // as when its client resumes it on another server
+    await done;
+    expect(kept.handler.log).toEqual(['open {"room":"r1"}', "disconnect"]);
+  });
+
   it("terminates at the timeout a released socket whose peer never answered the close", async () => {
     const socket = new (class extends Socket {
       terminated = 0;
