@@ -3,14 +3,10 @@
 // `--servers node-raw,node-rawtext,node-edgesocket`.
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
-import { HEAP_PATH, heapWriter } from "./heap.ts";
+import { heapOrNotFound } from "./heap.ts";
 import { benchPort } from "./listen-port.ts";
 
-const heap = heapWriter();
-const server = createServer((request, response) => {
-  if (request.url === HEAP_PATH) heap(response);
-  else response.writeHead(404).end();
-});
+const server = createServer(heapOrNotFound());
 const wss = new WebSocketServer({ server, path: "/websocketserver", perMessageDeflate: false });
 wss.on("connection", (ws) => {
   ws.on("error", () => {});

@@ -1,6 +1,6 @@
 /**
  * `GET /bench/heap` on the Node, Deno and Bun echo servers (every kind: the raw APIs through {@link heapResponder} and
- * {@link heapWriter}, the Hono apps through {@link withHeapRoute}), read by the idle scenario:
+ * {@link heapOrNotFound}, the Hono apps through {@link withHeapRoute}), read by the idle scenario:
  * the resident size of V8's young generation as it stands (Node, Deno: it grows by steps of megabytes as a server
  * allocates, up to a fixed maximum, and so moves the RSS in steps that are not any one connection's; its physical
  * size, as the committed size counts pages not yet touched), then a full garbage
@@ -11,7 +11,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** The path of the heap reading. */
 export const HEAP_PATH = "/bench/heap";
@@ -71,12 +71,14 @@ export function heapResponder(): () => Promise<Response> {
   return async () => Response.json(await read());
 }
 
-/** A `node:http` handler's answer to {@link HEAP_PATH} (Node's raw servers). */
-export function heapWriter(): (response: ServerResponse) => Promise<void> {
+/** The `node:http` request listener of Node's raw servers: {@link HEAP_PATH}, and 404 for anything else. */
+export function heapOrNotFound(): (request: IncomingMessage, response: ServerResponse) => void {
   const read = heapReader();
-  return (response) =>
+  return (request, response) => {
+    if (request.url !== HEAP_PATH) return void response.writeHead(404).end();
     read().then(
-      (heap) => void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(heap)),
-      (error) => void response.writeHead(500).end(String(error)),
+      (heap) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(heap)),
+      (error) => response.writeHead(500).end(String(error)),
     );
+  };
 }

@@ -334,6 +334,23 @@ describe("Redis sessions when a Node process shuts down", () => {
   }
   const stats = async (id: string): Promise<ProcessRecord> => (await fetch(`${stay.httpURL}/stats/${id}`)).json();
   const connect = (path: string) => connectThrough(proxy, clients, path);
+  /** A process that will shut down, and a client in session `<name>-…` on it. */
+  async function sessionOnLeaver(name: string, shutdownTimeout?: number) {
+    const leaver = await leaving(shutdownTimeout);
+    target = leaver.server;
+    const id = `${name}-${Math.random().toString(36).slice(2)}`;
+    const client = connect(`/room/${id}`);
+    await client.next("joined");
+    return { leaver, id, client };
+  }
+  /** The client, back on the process that stays, got a new session there (not the old one rebuilt); closes it. */
+  async function newSessionOnStay(client: ReturnType<typeof connect>, id: string) {
+    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
+    expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
+    client.socket.close();
+    await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+  }
 
   test(
     "SIGTERM: each session's socket gets 1012 and the session moves to the process its client comes back to, with what was published meanwhile, once, in order; no onClose where it was",
@@ -380,11 +397,7 @@ describe("Redis sessions when a Node process shuts down", () => {
   );
 
   test("a session whose client does not come back within the shutdown's timeout ends there: onClose(1001) once; the client then gets a new session", async () => {
-    const leaver = await leaving(500);
-    target = leaver.server;
-    const id = `gone-${Math.random().toString(36).slice(2)}`;
-    const client = connect(`/room/${id}`);
-    await client.next("joined");
+    const { leaver, id, client } = await sessionOnLeaver("gone", 500);
     const reopen = client.hold();
     const records = await leaver.shutDown();
     expect(records[id]).toMatchObject({
@@ -397,21 +410,14 @@ describe("Redis sessions when a Node process shuts down", () => {
 
     target = stay;
     reopen();
-    await expect.poll(() => client.opens.length, WAIT).toBe(2);
-    expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
-    expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
-    client.socket.close();
-    await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+    await newSessionOnStay(client, id);
   });
 
   test(
     "a session whose saved record was lost (its keys deleted) is not kept for a hand-over: SIGTERM ends it there at once, onClose(1001) once",
     async () => {
-      const leaver = await leaving(60_000); // kept for a hand-over, it would hold the shutdown past this test's time
-      target = leaver.server;
-      const id = `lost-${Math.random().toString(36).slice(2)}`;
-      const client = connect(`/room/${id}`);
-      await client.next("joined");
+      // Kept for a hand-over, it would hold the shutdown past this test's time.
+      const { leaver, id, client } = await sessionOnLeaver("lost", 60_000);
       const keys = (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}:s:*`)).split("\n").filter(Boolean);
       expect(keys.length).toBeGreaterThan(0);
       await redisCli(redis.port, "DEL", ...keys);
@@ -430,27 +436,16 @@ describe("Redis sessions when a Node process shuts down", () => {
 
       target = stay;
       reopen();
-      await expect.poll(() => client.opens.length, WAIT).toBe(2);
-      expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
-      client.socket.close();
-      await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+      await newSessionOnStay(client, id);
     },
     30_000,
   );
 
   test("a holder that died (SIGKILL) is not waited for: its client gets a new session at once", async () => {
-    const leaver = await leaving();
-    target = leaver.server;
-    const id = `died-${Math.random().toString(36).slice(2)}`;
-    const client = connect(`/room/${id}`);
-    await client.next("joined");
+    const { leaver, id, client } = await sessionOnLeaver("died");
     target = stay;
     leaver.server.signal("SIGKILL");
     // Without the check, the hand-over would wait TAKEOVER_TIMEOUT (2 minutes) for an answer: past this test's time.
-    await expect.poll(() => client.opens.length, WAIT).toBe(2);
-    expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
-    expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
-    client.socket.close();
-    await expect.poll(async () => (await stats(id)).closed, WAIT).toBe(1);
+    await newSessionOnStay(client, id);
   }, 30_000);
 });
