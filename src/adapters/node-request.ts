@@ -53,12 +53,50 @@ for (const key of Reflect.ownKeys(Request.prototype)) {
   }
 }
 
-/** The upgrade request of `incoming`; an unparsable URL throws here, as `new Request` would. */
-export function toRequest(incoming: IncomingMessage): Request {
+/**
+ * The upgrade request of `incoming`, its URL made by `urls` (the server's); an unparsable URL throws here, as
+ * `new Request` would.
+ */
+export function toRequest(incoming: IncomingMessage, urls: RequestUrls): Request {
   const request = Object.create(upgradeRequestPrototype) as UpgradeRequest;
   request[INCOMING] = incoming;
-  request[URL_] = new URL(incoming.url ?? "/", `http://${incoming.headers.host ?? "localhost"}`).href;
+  request[URL_] = urls.of(incoming);
   return request;
+}
+
+/**
+ * A request target the URL parser would leave as it is: a path (not `//`, which names a host) of characters it
+ * does not percent-encode in a path or a query, with no segment that starts with a dot (plain or as `%2e`), which
+ * it would resolve. The idea of `@hono/node-server`'s `buildUrl`, stricter (no `'`, no `#`, no `%2e`).
+ */
+const PLAIN_TARGET = /^\/(?!\/)[\w\-.~!$&()*+,;=:@/?%[\]]*$/;
+const DOT_SEGMENT = /\/(?:\.|%2e)/i;
+
+/**
+ * The absolute URLs of one server's upgrade requests, as `new URL(target, "http://" + host).href` makes them.
+ * A plain target ({@link PLAIN_TARGET}) is appended to its Host's origin, parsed once for the last Host seen (a
+ * server mostly sees one): `new URL` costs about 1% of Node's connect-echo-close cycle (docs/performance.md).
+ */
+export class RequestUrls {
+  #host: string | undefined;
+  #origin = "";
+
+  /** The URL of `incoming`; throws a `TypeError` on a Host that makes no URL. */
+  of(incoming: IncomingMessage): string {
+    const target = incoming.url ?? "/";
+    const host = incoming.headers.host ?? "localhost";
+    if (PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target)) {
+      if (host === this.#host) return this.#origin + target;
+      const base = new URL(`http://${host}`);
+      // A base with credentials passes them on to the URL: not an origin's.
+      if (base.username === "" && base.password === "") {
+        this.#host = host;
+        this.#origin = base.origin;
+        return this.#origin + target;
+      }
+    }
+    return new URL(target, `http://${host}`).href;
+  }
 }
 
 function fullRequest(request: UpgradeRequest): Request {

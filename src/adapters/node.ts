@@ -13,7 +13,7 @@ import type { Backplane } from "../core/pubsub.ts";
 import type { SessionEngine } from "../core/session-engine.ts";
 import { DEFAULT_LISTEN, type FetchApp, type ListenOptions, RUNTIME, Runtime } from "../core/runtime.ts";
 import type { Shutdown, ShutdownOptions } from "../core/shutdown.ts";
-import { toRequest } from "./node-request.ts";
+import { RequestUrls, toRequest } from "./node-request.ts";
 
 const { WebSocketServer, createAdaptorServer } = await importPeers();
 
@@ -61,10 +61,11 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
   const server = createAdaptorServer({ fetch }) as Server;
   const stopAccepting = () => new Promise((done) => server.close(done));
   const shutdown = (shutdownOptions?: ShutdownOptions) => runtime.shutdown(stopAccepting, shutdownOptions);
+  const urls = new RequestUrls();
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore);
     const env: UpgradeEnv = { [RUNTIME]: runtime, incoming, socket, head, upgraded: false };
-    answerUpgrade(app, env).catch((error) => {
+    answerUpgrade(app, env, urls).catch((error) => {
       console.error("edgesocket: upgrade failed:", error);
       socket.destroy();
     });
@@ -73,8 +74,8 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
   return Object.assign(server, { shutdown });
 }
 
-async function answerUpgrade(app: FetchApp, env: UpgradeEnv): Promise<void> {
-  const response = await app.fetch(toRequest(env.incoming), env);
+async function answerUpgrade(app: FetchApp, env: UpgradeEnv, urls: RequestUrls): Promise<void> {
+  const response = await app.fetch(toRequest(env.incoming, urls), env);
   if (!env.upgraded) await writeResponse(env.socket, response);
 }
 

@@ -36,6 +36,7 @@ export function validateUpgradeRequest(request: Request): Response | undefined {
 /** True when a comma-separated header value lists `token`, ignoring case. */
 export function hasToken(value: string | null, token: string): boolean {
   if (!value) return false;
+  if (value.length === token.length) return value.toLowerCase() === token; // the usual lone token
   return value.split(",").some((part) => part.trim().toLowerCase() === token);
 }
 

@@ -95,7 +95,8 @@ class HeartbeatGroup {
   /** The member's index, if it is one of this group's. */
   #slotOf(connection: Watched): number | undefined {
     const slot = connection[HEARTBEAT_SLOT];
-    return slot !== undefined && this.#members[slot] === connection ? slot : undefined;
+    // `-1` is read before the array: an array read at a negative index is a slow lookup by name on V8.
+    return slot !== undefined && slot >= 0 && this.#members[slot] === connection ? slot : undefined;
   }
 
   #beat(): void {

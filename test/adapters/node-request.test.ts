@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toRequest } from "../../src/adapters/node-request.ts";
+import { RequestUrls, toRequest } from "../../src/adapters/node-request.ts";
 
 // A real node:http server: each test sends an upgrade request over a socket and gets its IncomingMessage.
 const server = createServer();
@@ -32,7 +32,7 @@ const HEAD = "GET /rooms/a?x=1 HTTP/1.1\r\nHost: example.test:8080\r\nUpgrade: w
 
 describe("toRequest", () => {
   it("is a Request with the method, absolute URL and every header of the upgrade request", async () => {
-    const request = toRequest(await upgradeRequest(HEAD));
+    const request = toRequest(await upgradeRequest(HEAD), new RequestUrls());
     expect(request).toBeInstanceOf(Request);
     expect(request.method).toBe("GET");
     expect(request.url).toBe("http://example.test:8080/rooms/a?x=1");
@@ -42,7 +42,7 @@ describe("toRequest", () => {
   });
 
   it("builds the full Request for any other member: body, signal, clone", async () => {
-    const request = toRequest(await upgradeRequest(HEAD));
+    const request = toRequest(await upgradeRequest(HEAD), new RequestUrls());
     expect(request.body).toBeNull();
     expect(request.signal).toBeInstanceOf(AbortSignal);
     expect(await request.text()).toBe("");
@@ -55,6 +55,49 @@ describe("toRequest", () => {
     const incoming = await upgradeRequest(
       "GET / HTTP/1.1\r\nHost: a b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
     );
-    expect(() => toRequest(incoming)).toThrow(TypeError);
+    expect(() => toRequest(incoming, new RequestUrls())).toThrow(TypeError);
+  });
+});
+
+describe("RequestUrls", () => {
+  // Targets the URL parser changes (dot segments, also as %2e; `'` in a query; `//`; characters it
+  // percent-encodes) and targets it keeps, under Hosts it normalizes (case, default port, IPv4, credentials).
+  const targets = [
+    "/",
+    "/chat/room-1?user=a&x=%20b",
+    "/a/./b",
+    "/a/../b",
+    "/a/%2e%2E/b",
+    "/.well-known/x",
+    "/a?q='1'",
+    "//evil.test/x",
+    "/a|b^c`d{e}",
+    "/caf%C3%A9/[x]:y@z~",
+    "/a#frag",
+  ];
+  const hosts = ["example.test:8080", "EXAMPLE.test:80", "127.1", "[::1]:9000", "user:secret@example.test"];
+
+  it("makes the URL new URL(target, 'http://' + host) makes, for each target under each Host, twice", async () => {
+    const urls = new RequestUrls();
+    for (const host of hosts) {
+      for (const target of targets) {
+        const incoming = await upgradeRequest(
+          `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+        );
+        const expected = new URL(target, `http://${host}`).href;
+        expect([urls.of(incoming), urls.of(incoming)]).toEqual([expected, expected]);
+      }
+    }
+  });
+
+  it("reads each request's own Host, not the last one it parsed", async () => {
+    const urls = new RequestUrls();
+    const head = (host: string) =>
+      `GET /x HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`;
+    expect(urls.of(await upgradeRequest(head("a.test")))).toBe("http://a.test/x");
+    expect(urls.of(await upgradeRequest(head("b.test:81")))).toBe("http://b.test:81/x");
+    expect(urls.of(await upgradeRequest(head("a.test")))).toBe("http://a.test/x");
+    const unparsable = await upgradeRequest(head("a b"));
+    expect(() => urls.of(unparsable)).toThrow(TypeError);
   });
 });

@@ -147,6 +147,12 @@ describe("#hasToken", () => {
   it("does not match a token that only contains the word", () => {
     expect(hasToken("upgrade-insecure", "upgrade")).toBe(false);
   });
+
+  it("matches a lone token in any case, and no other word of its length", () => {
+    expect(hasToken("WebSocket", "websocket")).toBe(true);
+    expect(hasToken("websockex", "websocket")).toBe(false);
+    expect(hasToken(",upgrade", "upgrade")).toBe(true);
+  });
 });
 
 describe("#isValidKey", () => {
