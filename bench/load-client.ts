@@ -212,6 +212,7 @@ async function churn(opts: ClientOptions): Promise<ScenarioResult> {
   const payload = textPayload(opts.size);
   const frame = clientFrame(OP_TEXT, payload);
   const t0 = performance.now();
+  const cpu0 = cpuSeconds(opts.pids);
   const deadline = t0 + opts.duration;
   const verified: Tally = { sent: 0, received: 0, bytes: 0, bad: 0 };
   let cycles = 0;
@@ -244,7 +245,18 @@ async function churn(opts: ClientOptions): Promise<ScenarioResult> {
   };
   await Promise.all(Array.from({ length: opts.connections }, loop));
   const seconds = (performance.now() - t0) / 1000;
-  return { value: cycles / seconds, unit: "conn/s", cycles, failures, seconds, verified, expectedBytes: opts.size };
+  // Server CPU per cycle: unlike conn/s it does not move when another tenant takes the server's core.
+  const cpuPerCycle = cycles > 0 ? ((cpuSeconds(opts.pids) - cpu0) / cycles) * 1e6 : undefined;
+  return {
+    value: cycles / seconds,
+    unit: "conn/s",
+    cycles,
+    failures,
+    seconds,
+    cpuPerCycle,
+    verified,
+    expectedBytes: opts.size,
+  };
 }
 
 /**

@@ -7,7 +7,15 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
-import { ALL_METRICS, BROADCAST_NOTE, describeScenario, type Metric, METRICS, type ScenarioName } from "./scenarios.ts";
+import {
+  ALL_METRICS,
+  BROADCAST_NOTE,
+  describeScenario,
+  type Metric,
+  metric,
+  METRICS,
+  type ScenarioName,
+} from "./scenarios.ts";
 import { BASE_KIND, type Kind, parseServerName, type Runtime } from "./servers.ts";
 import type { Spread } from "./stats.ts";
 import type { Report, RunReport, ServerSummary } from "./summary.ts";
@@ -39,7 +47,7 @@ export const pairedText = (s: Spread | undefined, unit: (v: number) => string = 
   s === undefined ? "–" : s.n > 1 ? `${unit(s.median)} (${unit(s.min)}–${unit(s.max)})` : unit(s.median);
 
 /** Decimals of each metric below 1,000 (1 where not listed). */
-export const DIGITS: Record<string, number> = { large: 0, broadcast: 2, cpuPerMessage: 3 };
+export const DIGITS: Record<string, number> = { large: 0, broadcast: 2, cpuPerMessage: 3, churnCpu: 1 };
 
 /** The server `name` is compared with in the tables: its runtime's base (none for the base itself). */
 function baseName(name: string): string | undefined {
@@ -83,14 +91,14 @@ export function resultsTable(
   return lines;
 }
 
-const PAIRED_KEYS = ["throughput", "cpuPerMessage", "latency50", "latency99", "large", "churn", "idle"];
+const PAIRED_KEYS = ["throughput", "cpuPerMessage", "latency50", "latency99", "large", "churn", "churnCpu", "idle"];
 
 /** edgesocket against each other server of its runtime: median of the paired comparisons and their range. */
 function pairedTable({ summary, names }: Report): string[] {
-  const metrics = PAIRED_KEYS.map((key) => METRICS.find((m) => m.key === key)!);
+  const metrics = PAIRED_KEYS.map(metric);
   const lines = [
     `| runtime | edgesocket vs | ${
-      metrics.map((m) => m.label.replace(/ (msg\/s|µs\/msg|µs|MB\/s|conn\/s|B\/conn)$/, "")).join(" | ")
+      metrics.map((m) => m.label.replace(/ (msg\/s|µs\/msg|µs\/cycle|µs|MB\/s|conn\/s|B\/conn)$/, "")).join(" | ")
     } |`,
     `|---|---|${metrics.map(() => "---:").join("|")}|`,
   ];
@@ -181,6 +189,13 @@ export function compareWhy(
   } ${m.label.split(" ").pop()}`;
 }
 
+/** The server's CPU per churn cycle beside conn/s: ours, and paired against the base (its CPU ÷ ours). */
+function churnCpuWhy(edge: ServerSummary, vsBase: Record<string, Spread | undefined>): string {
+  const cpu = vsBase.churnCpu;
+  if (!cpu) return "";
+  return `; server CPU per cycle ${fmt(medianOf(edge, "churnCpu"), 1)} µs, ${pairedText(cpu, times)} of the base's`;
+}
+
 /**
  * A target's row: `value` (a paired comparison) against `met`, and where it is missed, `why()` (and whether some
  * pairs met it).
@@ -244,7 +259,8 @@ export function targetRows({ summary }: Pick<Report, "summary">): TargetRow[] {
             `${label} ≥ ${floor}× ${base} (no regression)`,
             vsBase[scenario],
             (v) => v >= floor,
-            () => compareWhy(edge, baseSummary, base, scenario),
+            () =>
+              compareWhy(edge, baseSummary, base, scenario) + (scenario === "churn" ? churnCpuWhy(edge, vsBase) : ""),
           ),
         );
       }

@@ -49,6 +49,9 @@ it("runs the bench in --smoke mode and every echo is verified", { timeout: 180_0
   expect(vsRaw.throughput!.median).toBeCloseTo((ratios[0]! + ratios[1]!) / 2, 9);
   const cpuRatios = edge.map((run, round) => (raw[round]!.cpuPerMessage as number) / (run.cpuPerMessage as number));
   expect(vsRaw.cpuPerMessage!.median).toBeCloseTo((cpuRatios[0]! + cpuRatios[1]!) / 2, 9);
+  const churnCpu = (name: string) => runs(name, "churn")[0]!.cpuPerCycle as number;
+  expect(churnCpu("bun-edgesocket")).toBeGreaterThan(0);
+  expect(vsRaw.churnCpu!.median).toBeCloseTo(churnCpu("bun-raw") / churnCpu("bun-edgesocket"), 9);
   const idle = runs("bun-edgesocket", "idle")[0]!.value - runs("bun-raw", "idle")[0]!.value;
   expect(vsRaw.idle!.median).toBeCloseTo(idle, 6);
 
