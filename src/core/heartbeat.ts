@@ -95,7 +95,7 @@ class HeartbeatGroup {
   /** The member's index, if it is one of this group's. */
   #slotOf(connection: Watched): number | undefined {
     const slot = connection[HEARTBEAT_SLOT];
-    // `-1` is read before the array: an array read at a negative index is a slow lookup by name on V8.
+    // A member that left has slot -1: tested before indexing, since a negative index is a named-property lookup on V8.
     return slot !== undefined && slot >= 0 && this.#members[slot] === connection ? slot : undefined;
   }
 

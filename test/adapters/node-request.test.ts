@@ -68,6 +68,7 @@ describe("RequestUrls", () => {
     "/a/./b",
     "/a/../b",
     "/a/%2e%2E/b",
+    "/a/%2E/b",
     "/.well-known/x",
     "/a?q='1'",
     "//evil.test/x",
@@ -75,7 +76,16 @@ describe("RequestUrls", () => {
     "/caf%C3%A9/[x]:y@z~",
     "/a#frag",
   ];
-  const hosts = ["example.test:8080", "EXAMPLE.test:80", "127.1", "[::1]:9000", "user:secret@example.test"];
+  const hosts = [
+    "example.test:8080",
+    "EXAMPLE.test:80",
+    "example.test:0080",
+    "127.1",
+    "[::1]:9000",
+    "user:secret@example.test",
+    "@example.test",
+    "example.test/p?q#f",
+  ];
 
   it("makes the URL new URL(target, 'http://' + host) makes, for each target under each Host, twice", async () => {
     const urls = new RequestUrls();
