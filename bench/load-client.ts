@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { workerdHeapAfterGc } from "./inspector.ts";
 import { cpuSeconds, machineCpuSeconds, rssByProcess } from "./proc.ts";
 import { percentile } from "./stats.ts";
 import {
@@ -42,10 +43,12 @@ export interface ClientOptions {
   /** Speak the resume protocol as `EdgeSocket` does (a route with `resume`): hello, welcome, acknowledgements. */
   resume: boolean;
   /**
-   * Idle: also read the server's JS heap after a full collection (`GET /bench/heap`, bench/servers/heap.ts), after
-   * each RSS reading.
+   * Idle: also read the server's JS heap after a full collection (`GET /bench/heap`, bench/servers/heap.ts, or on
+   * workerd through `inspector`), after each RSS reading.
    */
   heap: boolean;
+  /** workerd's inspector port under `wrangler dev`, where `heap` is read (0: the server's `GET /bench/heap`). */
+  inspector: number;
 }
 
 /** What every scenario reports: `value` in `unit`, and the echo check. */
@@ -70,6 +73,7 @@ const DEFAULTS: Omit<ClientOptions, "port"> = {
   gap: 20,
   resume: false,
   heap: false,
+  inspector: 0,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -264,9 +268,10 @@ async function churn(opts: ClientOptions): Promise<ScenarioResult> {
 
 /**
  * The server's V8 young generation as it stands (where it has one), then its JS heap in use after a full collection
- * (bench/servers/heap.ts), in bytes.
+ * (bench/servers/heap.ts; on workerd, the Worker's V8 heap through its inspector), in bytes.
  */
-async function heapAfterGc(port: number): Promise<{ heapUsed: number; young?: number }> {
+async function heapAfterGc({ port, inspector }: ClientOptions): Promise<{ heapUsed: number; young?: number }> {
+  if (inspector) return { heapUsed: await workerdHeapAfterGc(inspector, port) };
   const response = await fetch(`http://127.0.0.1:${port}/bench/heap`);
   const read = await response.json() as { heapUsed?: number; young?: number };
   if (!response.ok || typeof read.heapUsed !== "number") throw new Error(`no heap reading: HTTP ${response.status}`);
@@ -290,7 +295,7 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
   };
   const reading = async () => {
     const rss = rssByProcess(opts.pids);
-    return { rss, heap: opts.heap ? await heapAfterGc(opts.port) : undefined };
+    return { rss, heap: opts.heap ? await heapAfterGc(opts) : undefined };
   };
   await sleep(opts.settle);
   const before = await reading();

@@ -318,7 +318,7 @@ const IDLE_KEYS = ["idle", "idleLessYoung", "idleHeap"];
 
 /**
  * Idle memory per connection, each server against its runtime's base, paired round by round: the RSS (the target's
- * figure), the RSS less V8's young generation (Deno, Node) and the JS heap after a full collection (Bun, Deno, Node).
+ * figure), the RSS less V8's young generation (Deno, Node) and the JS heap after a full collection (every runtime).
  */
 function idleTable({ summary, names }: Pick<Report, "summary" | "names">): string[] {
   const metrics = IDLE_KEYS.map((key) => ALL_METRICS.find((m) => m.key === key)!);

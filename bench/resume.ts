@@ -128,13 +128,21 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
           `idle memory ≤ the plain route + ${IDLE_ALLOWANCE / 1024} KiB per session`,
           vs.idle,
           (v) => v <= IDLE_ALLOWANCE,
-          () => compareWhy(resume, plain, "plain", "idle", "resume") + (runtime === "workerd" ? WORKERD_IDLE_WHY : ""),
+          () =>
+            `${compareWhy(resume, plain, "plain", "idle", "resume")}${heapWhy(vs.idleHeap)}${
+              runtime === "workerd" ? WORKERD_IDLE_WHY : ""
+            }`,
           kib,
         ),
       ],
     });
   }
   return costs;
+}
+
+/** The JS heap after a full collection beside a missed idle target, where the runtime gave it. */
+function heapWhy(heap: Spread | undefined): string {
+  return heap ? `; JS heap after a full collection ${pairedText(heap, kib)} per session, paired` : "";
 }
 
 function verdict(targets: readonly TargetRow[]): string {
@@ -209,8 +217,9 @@ function idleMethod(params: RunReport["params"]): string {
     (idle.heap
       ? "; beside it the same for the RSS growth less that of V8's young generation (Deno, Node: it grows by steps " +
         "of megabytes, up to a fixed maximum, once per process and not per connection, and lands in one half or the " +
-        "other), and for the JS heap in use after a full collection (Bun, Deno, Node); both read after each RSS " +
-        "reading through a bench-only route, with no command-line flag: the servers run as a user's would."
+        "other), and for the JS heap in use after a full collection; both read after each RSS reading, on Bun, Deno " +
+        "and Node through a bench-only route, with no command-line flag (the servers run as a user's would), on " +
+        "workerd through the inspector of `wrangler dev` (two collections, then V8's heap in use)."
       : ".");
 }
 

@@ -45,9 +45,19 @@ import { type Report, type RunReport, type ServerResults, summarize } from "./su
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Runs the load client once against `port`; resolves with its result or why it failed. */
-function runClient(scenario: ScenarioName, port: number, params: ScenarioParams, tools: Tools, pids: number[]) {
-  const args = [path.join(ROOT, "dist", "bench", "load-client.js"), scenario, "--port", String(port)];
-  args.push("--pids", pids.join(","));
+function runClient(
+  scenario: ScenarioName,
+  name: string,
+  server: RunningServer,
+  params: ScenarioParams,
+  tools: Tools,
+) {
+  const args = [path.join(ROOT, "dist", "bench", "load-client.js"), scenario, "--port", String(server.port)];
+  args.push("--pids", [...groupPids(server.pid)].join(","));
+  // workerd's heap is read through its inspector (under wrangler dev), the others' through `GET /bench/heap`.
+  if (params.heap && parseServerName(name).runtime === "workerd") {
+    args.push("--inspector", String(server.inspectorPort));
+  }
   for (const [key, value] of Object.entries(params)) {
     if (!RUNNER_PARAMS.includes(key)) args.push(`--${key}`, String(value));
   }
@@ -104,9 +114,7 @@ async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParam
           if (params.fresh && round > 0) await restart(name, running, context);
           const server = running.get(name);
           if (!server) continue;
-          const run = await runClient(scenario, server.port, serverParams, context.tools, [
-            ...groupPids(server.pid),
-          ]);
+          const run = await runClient(scenario, name, server, serverParams, context.tools);
           (context.results[name]!.runs[scenario] ??= [])[round] = run;
           log(`  ${scenario} round ${round + 1} ${name}: ${brief(run)}`);
         }

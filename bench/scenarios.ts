@@ -64,7 +64,7 @@ export const METRICS: readonly Metric[] = [
 ];
 
 /**
- * The idle scenario's second figure where the server gives it (`heap`: Bun, Deno and Node): the growth of the JS heap
+ * The idle scenario's second figure where the server gives it (`heap`: Bun, Deno, Node, workerd): the growth of the JS heap
  * after a full collection over the second half, per connection. Not among {@link METRICS}: the main run shows it in
  * its idle table and in the idle target's reason.
  */
@@ -144,11 +144,6 @@ export function paramsFor(scenario: ScenarioName, server: string, params: Scenar
   const { kind } = parseServerName(server);
   if (params.kinds && !params.kinds.includes(kind)) return undefined;
   if (kind === "resume") params = { ...params, resume: true };
-  // The heap reading needs a runtime whose collector bench/servers/heap.ts can reach; workerd's is not.
-  if (params.heap && server.startsWith("workerd-")) {
-    const { heap: _notOnWorkerd, ...rest } = params;
-    params = rest;
-  }
   if (server === "workerd-durable" || server === "workerd-resume") {
     params = { ...params, inflight: Math.min(params.inflight ?? DURABLE_INFLIGHT, DURABLE_INFLIGHT) };
   }
@@ -187,7 +182,7 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
           ? `; ${p.repeats} alternating rounds, each on processes started for it, compared pair by pair (median of the ${p.repeats} paired differences, their range)`
           : "") +
         (p.heap
-          ? "; beside the RSS, the JS heap in use after a full collection, read the same way (Bun, Deno, Node: `GET /bench/heap` of the bench servers, bench/servers/heap.ts; read after each RSS reading, so that the second half starts after a collection on both servers of a pair)"
+          ? "; beside the RSS, the JS heap in use after a full collection, read the same way (Bun, Deno, Node: `GET /bench/heap` of the bench servers, bench/servers/heap.ts; workerd: its inspector under wrangler dev, bench/inspector.ts; read after each RSS reading, so that the second half starts after a collection on both servers of a pair)"
           : "") +
         ". " +
         `workerd gets at most ${WORKERD_IDLE_LIMIT}: under wrangler dev it holds several file descriptors per WebSocket and this machine's hard limit of 20,000 open files ends it near 5,000` +

@@ -32,6 +32,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT, startCommand, WORKERS_COMPATIBILITY_DATE } from "../test/helpers/runtimes.ts";
 import { wranglerToml } from "../test/helpers/wrangler.ts";
+import { collectGarbage, Inspector } from "./inspector.ts";
 import { groupPids } from "./proc.ts";
 import { stopBenchServer, workerdBindings } from "./servers.ts";
 import { spread } from "./stats.ts";
@@ -167,69 +168,6 @@ function grownRegions(before: Region[], after: Region[], part: "anon" | "shared"
   })).sort((a, b) => b.grown - a.grown).slice(0, top);
 }
 
-/** How long an inspector call may take (a heap snapshot is not among them). */
-const CALL_TIMEOUT_MS = 60_000;
-
-/** A Chrome DevTools protocol session with wrangler's inspector (its first target: the Worker's isolate). */
-class Inspector {
-  #next = 1;
-  #pending = new Map<number, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
-
-  private constructor(private readonly socket: WebSocket) {
-    socket.onmessage = (event) => {
-      const message = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, unknown> };
-      if (message.id === undefined) return;
-      this.#pending.get(message.id)?.resolve(message.result ?? {});
-      this.#pending.delete(message.id);
-    };
-    // A workerd that went away fails what waits for it, so that the run's cleanup still runs.
-    socket.onclose = () => {
-      for (const { reject } of this.#pending.values()) reject(new Error("the inspector closed"));
-      this.#pending.clear();
-    };
-  }
-
-  static async open(port: number): Promise<Inspector> {
-    for (let attempt = 0;; attempt++) {
-      try {
-        const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json() as {
-          webSocketDebuggerUrl: string;
-        }[];
-        if (targets.length === 0) throw new Error("no inspector target yet");
-        const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-        await new Promise((resolve, reject) => {
-          socket.onopen = resolve;
-          socket.onerror = reject;
-        });
-        return new Inspector(socket);
-      } catch (error) {
-        if (attempt === 50) throw error;
-        await sleep(200);
-      }
-    }
-  }
-
-  /** Calls `method`; rejects if no answer comes within {@link CALL_TIMEOUT_MS} or the inspector closes. */
-  call(method: string): Promise<Record<string, unknown>> {
-    const id = this.#next++;
-    this.socket.send(JSON.stringify({ id, method }));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`the inspector did not answer ${method}`));
-      }, CALL_TIMEOUT_MS);
-      this.#pending.set(id, {
-        resolve: (result) => (clearTimeout(timer), resolve(result)),
-        reject: (error) => (clearTimeout(timer), reject(error)),
-      });
-    });
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
 async function read(pid: number, inspector: Inspector): Promise<Reading> {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const heap = await inspector.call("Runtime.getHeapUsage") as { usedSize: number; totalSize: number };
@@ -242,20 +180,6 @@ async function read(pid: number, inspector: Inspector): Promise<Reading> {
     used: heap.usedSize,
     committed: heap.totalSize,
   };
-}
-
-/**
- * Two full collections. V8 runs the inspector's collection as a task of the isolate, which workerd runs only when
- * the isolate next has an event: a request to the Worker (a 404) gives it one.
- */
-async function collectGarbage(inspector: Inspector, port: number): Promise<void> {
-  for (let i = 0; i < 2; i++) {
-    const collected = inspector.call("HeapProfiler.collectGarbage");
-    await sleep(100);
-    await (await fetch(`http://127.0.0.1:${port}/bench/poke`)).arrayBuffer();
-    await collected;
-  }
-  await sleep(500);
 }
 
 function perConnection(after: Reading, before: Reading, count: number): Reading {

@@ -67,7 +67,8 @@ describe("the bench's command line", () => {
       ["idle", 3, undefined, true, true],
       ["throughput", 3, undefined, undefined, undefined],
     ]);
-    expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).not.toHaveProperty("heap");
+    // workerd's heap too: the load client reads it through the inspector (bench/inspector.ts).
+    expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).toMatchObject({ heap: true });
     // workerd restarts wrangler dev for each fresh round: fewer rounds there (quick: 1; full: 3 of at most 2,000).
     expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).toMatchObject({ repeats: 1, count: 2000 });
     const full = resumeSelection(parseArgs(["--scenarios", "resume"])).scenarios[0]![1];

@@ -33,6 +33,8 @@ export interface RunningServer {
   output(): string;
   /** The PID of the server process, which is also its process group's ID. */
   readonly pid: number;
+  /** The port offered to the server's inspector (used by workerd under `wrangler dev`; other runtimes ignore it). */
+  readonly inspectorPort: number;
   stop(): Promise<void>;
   /** Sends `signal` to the server process itself (not its group). */
   signal(signal: NodeJS.Signals): void;
@@ -179,7 +181,8 @@ async function startOnce(
   { readyPath = "/health", ready, startupTimeout = 45_000, env = {}, cpu, port: fixedPort }: StartOptions,
 ): Promise<RunningServer> {
   const port = fixedPort ?? await freePort();
-  const [program, programArgs] = command(port, await freePort());
+  const inspectorPort = await freePort();
+  const [program, programArgs] = command(port, inspectorPort);
   // taskset execs the program: the PID and the process group stay the server's.
   const [file, args] = cpu === undefined
     ? [program, programArgs]
@@ -211,6 +214,7 @@ async function startOnce(
     wsURL: `ws://127.0.0.1:${port}`,
     output: () => output,
     pid: child.pid!,
+    inspectorPort,
     stop: () => stopProcess(child),
     signal: (signal) => child.kill(signal),
     exited,
