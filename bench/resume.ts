@@ -69,13 +69,13 @@ export const THROUGHPUT_TARGET = 0.9;
 export const IDLE_ALLOWANCE = 2048;
 
 /**
- * Why workerd's idle RSS per session was above the plain route's when bench/workerd-heap.ts measured it apart (the
- * RSS cannot tell it): V8's heap pages holding the garbage of the sessions' starts until its next full collection.
- * Fixed text, marked as an earlier finding: rerun that script when the figure moves.
+ * Why workerd's idle RSS per session can read above the plain route's while its JS heap does not: the bench's RSS
+ * sums all of wrangler's processes, and bench/workerd-heap.ts measured the Durable Object's own process apart. Fixed
+ * text, marked as an earlier finding: rerun that script when the figure moves.
  */
-const WORKERD_IDLE_WHY = "; an earlier finding, not this run's: bench/workerd-heap.ts (2026-12-02) put the " +
-  "difference in the Durable Object's process in V8's heap holding garbage until its next full collection " +
-  "(after one: +0.1 KiB of RSS, +0.38 KiB of live heap per session; docs/performance.md)";
+const WORKERD_IDLE_WHY = "; the RSS sums all of wrangler's processes, whose others move by several KiB per " +
+  "connection between runs; an earlier finding, not this run's: bench/workerd-heap.ts (2026-12-02) measured the " +
+  "Durable Object's own process, +0.1 KiB of RSS per session after a full collection (docs/performance.md)";
 
 /** One runtime's cost of resume, as measured. */
 export interface ResumeCost {
