@@ -189,18 +189,17 @@ export function compareWhy(
   } ${m.label.split(" ").pop()}`;
 }
 
-/** The server's CPU per churn cycle beside conn/s: both medians, and paired (the base's CPU ÷ ours). */
+/** The server's CPU per churn cycle beside conn/s: both medians, and paired (the base's CPU ÷ edgesocket's). */
 function churnCpuWhy(
   edge: ServerSummary,
   base: ServerSummary,
-  baseName: string,
+  baseLabel: string,
   vsBase: Record<string, Spread | undefined>,
 ): string {
   const cpu = vsBase.churnCpu;
   if (!cpu) return "";
-  return `; server CPU per cycle, ${compareWhy(edge, base, baseName, "churnCpu")}, paired ${
-    pairedText(cpu)
-  } (its CPU ÷ ours)`;
+  return `; server CPU per cycle, ${compareWhy(edge, base, baseLabel, "churnCpu")}; paired, ${baseLabel}'s CPU ÷ ` +
+    `edgesocket's: ${pairedText(cpu)}`;
 }
 
 /**

@@ -69,7 +69,7 @@ export const THROUGHPUT_TARGET = 0.9;
 export const IDLE_ALLOWANCE = 2048;
 
 /**
- * Why workerd's idle RSS per session can read above the plain route's while its JS heap does not: the bench's RSS
+ * Why workerd's idle RSS per session can read above the allowance while its JS heap stays within it: the bench's RSS
  * sums all of wrangler's processes, and bench/workerd-heap.ts measured the Durable Object's own process apart. Fixed
  * text, marked as an earlier finding: rerun that script when the figure moves.
  */

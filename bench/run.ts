@@ -44,7 +44,20 @@ import { type Report, type RunReport, type ServerResults, summarize } from "./su
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Runs the load client once against `port`; resolves with its result or why it failed. */
+/**
+ * workerd's heap is read through its inspector (under `wrangler dev`), which the load client reaches on Bun only; the
+ * other runtimes' through `GET /bench/heap`. On a Node load client workerd's idle rounds go without it.
+ */
+function workerdHeap(name: string, server: RunningServer, params: ScenarioParams, tools: Tools): ScenarioParams {
+  if (!params.heap || parseServerName(name).runtime !== "workerd") return params;
+  if (tools.client.runtime !== "bun") {
+    const { heap: _notWithoutBun, ...rest } = params;
+    return rest;
+  }
+  return { ...params, inspector: server.inspectorPort };
+}
+
+/** Runs the load client once against `server`; resolves with its result or why it failed. */
 function runClient(
   scenario: ScenarioName,
   name: string,
@@ -54,11 +67,7 @@ function runClient(
 ) {
   const args = [path.join(ROOT, "dist", "bench", "load-client.js"), scenario, "--port", String(server.port)];
   args.push("--pids", [...groupPids(server.pid)].join(","));
-  // workerd's heap is read through its inspector (under wrangler dev), the others' through `GET /bench/heap`.
-  if (params.heap && parseServerName(name).runtime === "workerd") {
-    args.push("--inspector", String(server.inspectorPort));
-  }
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of Object.entries(workerdHeap(name, server, params, tools))) {
     if (!RUNNER_PARAMS.includes(key)) args.push(`--${key}`, String(value));
   }
   const [command, fullArgs] = tools.pinned

@@ -65,9 +65,9 @@ export function toRequest(incoming: IncomingMessage, urls: RequestUrls): Request
 }
 
 /**
- * A request target the URL parser leaves as it is in a path or a query: a path (not `//`, which names a host) of
- * characters it does not percent-encode there. The idea of `@hono/node-server`'s `buildUrl`, stricter (no `'`, no
- * `#`, and no dot segment: {@link DOT_SEGMENT}).
+ * A request target the URL parser leaves as it is in a path or a query, when it also does not match
+ * {@link DOT_SEGMENT}: a path (not `//`, which names a host) of characters the parser does not percent-encode there.
+ * The idea of `@hono/node-server`'s `buildUrl`, stricter (no `'`, no `#`, no `%2e`).
  */
 const PLAIN_TARGET = /^\/(?!\/)[\w\-.~!$&()*+,;=:@/?%[\]]*$/;
 /** A segment that starts with a dot, plain or as `%2e`, which the parser may resolve (`.`, `..`); no fast path. */
@@ -75,9 +75,10 @@ const DOT_SEGMENT = /\/(?:\.|%2e)/i;
 
 /**
  * The absolute URLs of one server's upgrade requests, as `new URL(target, "http://" + host).href` makes them.
- * A plain target ({@link PLAIN_TARGET}) is appended to its Host's origin, parsed once for the last Host seen (a
- * server mostly sees one), instead of two URL parses per upgrade: 1.6% of the server's busy time in a CPU profile of
- * Node's connect-echo-close cycle (docs/performance.md, "The upgrade path on Node").
+ * A target that matches {@link PLAIN_TARGET} and not {@link DOT_SEGMENT} is appended to its Host's origin, parsed
+ * once for the last Host seen (a server mostly sees one), instead of two URL parses per upgrade (those took 1.6% of
+ * the server's busy time in a CPU profile of Node's connect-echo-close cycle: docs/performance.md, "The upgrade path
+ * on Node").
  */
 export class RequestUrls {
   #host: string | undefined;
