@@ -7,15 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
-import {
-  ALL_METRICS,
-  BROADCAST_NOTE,
-  describeScenario,
-  type Metric,
-  metric,
-  METRICS,
-  type ScenarioName,
-} from "./scenarios.ts";
+import { BROADCAST_NOTE, describeScenario, type Metric, metric, METRICS, type ScenarioName } from "./scenarios.ts";
 import { BASE_KIND, type Kind, parseServerName, type Runtime } from "./servers.ts";
 import type { Spread } from "./stats.ts";
 import type { Report, RunReport, ServerSummary } from "./summary.ts";
@@ -183,7 +175,7 @@ export function compareWhy(
   key: string,
   edgeName = "edgesocket",
 ): string {
-  const m = ALL_METRICS.find((x) => x.key === key)!;
+  const m = metric(key);
   return `medians: ${edgeName} ${fmt(medianOf(edge, key), DIGITS[key] ?? 1)}, ${otherName} ${
     fmt(medianOf(other, key), DIGITS[key] ?? 1)
   } ${m.label.split(" ").pop()}`;
@@ -320,7 +312,7 @@ const IDLE_KEYS = ["idle", "idleLessYoung", "idleHeap"];
  * figure), the RSS less V8's young generation (Deno, Node) and the JS heap after a full collection (every runtime).
  */
 function idleTable({ summary, names }: Pick<Report, "summary" | "names">): string[] {
-  const metrics = IDLE_KEYS.map((key) => ALL_METRICS.find((m) => m.key === key)!);
+  const metrics = IDLE_KEYS.map(metric);
   const lines = [
     `| server | ${metrics.map((m) => m.label.replace(/ B\/conn$/, "").replace(/^idle$/, "RSS")).join(" | ")} |`,
     `|---|${metrics.map(() => "---:").join("|")}|`,

@@ -64,9 +64,9 @@ export const METRICS: readonly Metric[] = [
 ];
 
 /**
- * The idle scenario's second figure where the server gives it (`heap`: Bun, Deno, Node, workerd): the growth of the JS heap
- * after a full collection over the second half, per connection. Not among {@link METRICS}: the main run shows it in
- * its idle table and in the idle target's reason.
+ * The idle scenario's second figure where the server gives it (`heap`: Bun, Deno, Node, workerd): the growth of the
+ * JS heap after a full collection over the second half, per connection. Not among {@link METRICS}: the main run shows
+ * it in its idle table and in the idle target's reason.
  */
 export const IDLE_HEAP: Metric = {
   key: "idleHeap",

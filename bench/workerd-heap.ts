@@ -195,9 +195,7 @@ async function measure(kind: Kind, options: Options, scratch: string) {
   mkdirSync(folder, { recursive: true });
   const config = path.join(folder, "wrangler.toml");
   writeFileSync(config, wranglerToml(`heap-${kind}`, workerdBindings(kind)));
-  let inspectorPort = 0;
   const server = await startCommand((port, inspector) => {
-    inspectorPort = inspector;
     const entry = path.join(ROOT, "bench", "servers", `echo-${kind}-workerd.ts`);
     return [path.join(ROOT, "node_modules", ".bin", "wrangler"), [
       ...["dev", entry, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)],
@@ -207,13 +205,13 @@ async function measure(kind: Kind, options: Options, scratch: string) {
   console.error(`${kind}: server ${server.pid} on ${server.port}`);
   let inspector: Inspector | undefined;
   try {
-    inspector = await Inspector.open(inspectorPort);
+    inspector = await Inspector.open(server.inspectorPort);
     // wrangler runs two workerd processes: its proxy on the public port, and the Worker's (with the inspector).
     const workerd = groupPids(server.pid).find((pid) =>
       readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => arg.startsWith("--inspector-addr"))
     );
     if (workerd === undefined) throw new Error("no workerd process with an inspector in the server's group");
-    console.error(`${kind}: workerd ${workerd}, inspector ${inspectorPort}`);
+    console.error(`${kind}: workerd ${workerd}, inspector ${server.inspectorPort}`);
     const payload = Buffer.alloc(32, "edgesocket-bench-");
     const frame = clientFrame(OP_TEXT, payload);
     const open = async (count: number) => {

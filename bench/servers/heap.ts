@@ -52,8 +52,10 @@ function reading({ collect, young }: Collector): { heapUsed: number; young?: num
 export function heapReader(): () => Promise<{ heapUsed: number; young?: number }> {
   let collect: Promise<Collector> | undefined;
   return async () => {
-    collect ??= collector();
-    collect.catch(() => (collect = undefined));
+    collect ??= collector().catch((error) => {
+      collect = undefined;
+      throw error;
+    });
     return reading(await collect);
   };
 }
