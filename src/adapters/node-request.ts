@@ -2,55 +2,138 @@
  * The upgrade request on Node, made cheaply: a `Request` whose `method`, `url` and `headers` are read
  * from the `IncomingMessage`, and whose other members build the full `Request` on first use. Node 20's
  * own `Request` constructor (undici: an AbortSignal, WebIDL checks) costs about a fifth of the server's
- * CPU per connect-echo-close cycle; the upgrade path only reads these three. The same idea as
- * `@hono/node-server`'s request for ordinary HTTP requests.
+ * CPU per connect-echo-close cycle; the upgrade path only reads these three. Its `headers` are made the
+ * same way: `get` and `has` of a lowercase name read Node's raw headers, anything else builds a full
+ * `Headers` (undici's, with its WebIDL checks on every call, cost as much again as Hono's routing).
+ * The same idea as `@hono/node-server`'s request for ordinary HTTP requests.
  * @module
  */
 import type { IncomingMessage } from "node:http";
 
 const INCOMING = Symbol("edgesocket.incoming");
-const FULL = Symbol("edgesocket.fullRequest");
+const FULL = Symbol("edgesocket.full");
 const HEADERS = Symbol("edgesocket.headers");
 const URL_ = Symbol("edgesocket.url");
+const RAW = Symbol("edgesocket.rawHeaders");
+const VALUES = Symbol("edgesocket.headerValues");
 
 interface UpgradeRequest extends Request {
   [INCOMING]: IncomingMessage;
   [URL_]: string;
   [FULL]?: Request;
-  [HEADERS]?: Headers;
+  [HEADERS]?: UpgradeHeaders;
 }
 
-const upgradeRequestPrototype = {
+interface UpgradeHeaders extends Headers {
+  /** Node's `rawHeaders`: names and values, alternating, in the order they came. */
+  [RAW]: string[];
+  /** Each header's value by lowercase name, as `Headers.get` gives it; made on the first `get` or `has`. */
+  [VALUES]?: Map<string, string>;
+  [FULL]?: Headers;
+}
+
+/**
+ * A prototype for stand-ins of `Base`'s instances: `own` answers some members itself; every other method and
+ * getter of `Base.prototype` is answered by the real instance that `full` builds (once) for the stand-in.
+ */
+function standInPrototype<T extends object, S extends T>(
+  Base: { prototype: T },
+  own: ThisType<S> & Partial<T>,
+  full: (standIn: S) => T,
+): T {
+  const prototype = Object.setPrototypeOf(own, Base.prototype) as T;
+  for (const key of Reflect.ownKeys(Base.prototype)) {
+    if (key === "constructor" || Object.hasOwn(own, key)) continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(Base.prototype, key)!;
+    if (typeof descriptor.value === "function") {
+      Object.defineProperty(prototype, key, {
+        value(this: S, ...args: unknown[]) {
+          const real = full(this) as Record<PropertyKey, (...args: unknown[]) => unknown>;
+          return real[key]!(...args);
+        },
+      });
+    } else if (descriptor.get) {
+      Object.defineProperty(prototype, key, {
+        get(this: S) {
+          return (full(this) as Record<PropertyKey, unknown>)[key];
+        },
+      });
+    }
+  }
+  return prototype;
+}
+
+const upgradeRequestPrototype = standInPrototype<Request, UpgradeRequest>(Request, {
   get method(): string {
-    return (this as unknown as UpgradeRequest)[INCOMING].method ?? "GET";
+    return this[INCOMING].method ?? "GET";
   },
   get url(): string {
-    return (this as unknown as UpgradeRequest)[URL_];
+    return this[URL_];
   },
-  /** Built on first read, then always the same object (the full request, if made, has a copy). */
+  /** Made on first read, then always the same object (the full request, if made, has a copy). */
   get headers(): Headers {
-    const request = this as unknown as UpgradeRequest;
-    return (request[HEADERS] ??= headersOf(request[INCOMING]));
+    return (this[HEADERS] ??= upgradeHeaders(this[INCOMING].rawHeaders));
   },
-};
-Object.setPrototypeOf(upgradeRequestPrototype, Request.prototype);
-for (const key of Reflect.ownKeys(Request.prototype)) {
-  if (key === "constructor" || key === "method" || key === "headers" || key === "url") continue;
-  const descriptor = Reflect.getOwnPropertyDescriptor(Request.prototype, key)!;
-  if (typeof descriptor.value === "function") {
-    Object.defineProperty(upgradeRequestPrototype, key, {
-      value(this: UpgradeRequest, ...args: unknown[]) {
-        const full = fullRequest(this) as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>;
-        return full[key]!(...args);
-      },
-    });
-  } else if (descriptor.get) {
-    Object.defineProperty(upgradeRequestPrototype, key, {
-      get(this: UpgradeRequest) {
-        return (fullRequest(this) as unknown as Record<PropertyKey, unknown>)[key];
-      },
-    });
+}, fullRequest);
+
+function fullRequest(request: UpgradeRequest): Request {
+  return (request[FULL] ??= new Request(request.url, { method: request.method, headers: request.headers }));
+}
+
+/** A header name as `Headers.get` takes it, already in lowercase (an HTTP token): any other goes to the full `Headers`. */
+const LOWERCASE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+const upgradeHeadersPrototype = standInPrototype<Headers, UpgradeHeaders>(Headers, {
+  get(name: string): string | null {
+    if (this[FULL] || !LOWERCASE_TOKEN.test(name)) return fullHeaders(this).get(name);
+    return (this[VALUES] ??= headerValues(this[RAW])).get(name) ?? null;
+  },
+  has(name: string): boolean {
+    if (this[FULL] || !LOWERCASE_TOKEN.test(name)) return fullHeaders(this).has(name);
+    return (this[VALUES] ??= headerValues(this[RAW])).has(name);
+  },
+}, fullHeaders);
+
+function upgradeHeaders(raw: string[]): UpgradeHeaders {
+  const headers = Object.create(upgradeHeadersPrototype) as UpgradeHeaders;
+  headers[RAW] = raw;
+  return headers;
+}
+
+function fullHeaders(headers: UpgradeHeaders): Headers {
+  if (headers[FULL]) return headers[FULL];
+  const full = new Headers();
+  const raw = headers[RAW];
+  for (let i = 0; i < raw.length; i += 2) full.append(raw[i]!, raw[i + 1]!);
+  return (headers[FULL] = full);
+}
+
+/**
+ * The values Node's `Headers.get` gives for `raw`'s names: repeated names joined in order, each value without
+ * leading or trailing HTTP whitespace (Node's parser has taken it off already, but the Fetch standard says so).
+ */
+function headerValues(raw: string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = withoutHttpWhitespace(raw[i + 1]!);
+    const earlier = values.get(name);
+    // Node's Headers (undici) joins repeated cookies as one Cookie header would be.
+    values.set(name, earlier === undefined ? value : `${earlier}${name === "cookie" ? "; " : ", "}${value}`);
   }
+  return values;
+}
+
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+function withoutHttpWhitespace(value: string): string {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return isHttpWhitespace(first) || isHttpWhitespace(last) ? value.replace(EDGE_WHITESPACE, "") : value;
+}
+
+function isHttpWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
 /**
@@ -100,15 +183,4 @@ export class RequestUrls {
     }
     return new URL(target, `http://${host}`).href;
   }
-}
-
-function fullRequest(request: UpgradeRequest): Request {
-  return (request[FULL] ??= new Request(request.url, { method: request.method, headers: request.headers }));
-}
-
-function headersOf(incoming: IncomingMessage): Headers {
-  const headers = new Headers();
-  const raw = incoming.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  return headers;
 }

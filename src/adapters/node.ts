@@ -37,12 +37,13 @@ export type ServeOptions = ListenOptions;
 
 export type { FetchApp, ListenOptions };
 
-interface UpgradeEnv {
-  [RUNTIME]: Runtime;
-  incoming: IncomingMessage;
-  socket: Duplex;
-  head: Buffer;
-  upgraded: boolean;
+/** The `env` of an upgrade request: what the runtime's `upgrade` hands to `ws`. A class, so that every one has one shape. */
+class UpgradeEnv {
+  readonly [RUNTIME]: Runtime;
+  upgraded = false;
+  constructor(runtime: Runtime, readonly incoming: IncomingMessage, readonly socket: Duplex, readonly head: Buffer) {
+    this[RUNTIME] = runtime;
+  }
 }
 
 // --- adapter ---
@@ -64,19 +65,30 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
   const urls = new RequestUrls();
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore);
-    const env: UpgradeEnv = { [RUNTIME]: runtime, incoming, socket, head, upgraded: false };
-    answerUpgrade(app, env, urls).catch((error) => {
-      console.error("edgesocket: upgrade failed:", error);
-      socket.destroy();
-    });
+    const env = new UpgradeEnv(runtime, incoming, socket, head);
+    try {
+      const response = app.fetch(toRequest(incoming, urls), env);
+      // Hono answers a synchronous route (every upgrade) synchronously: no promise to wait for then.
+      if (response instanceof Response) answerUnlessUpgraded(env, response);
+      else Promise.resolve(response).then((r) => answerUnlessUpgraded(env, r), upgradeFailed(socket));
+    } catch (error) {
+      upgradeFailed(socket)(error);
+    }
   });
   server.listen(options.port ?? DEFAULT_LISTEN.port, options.hostname ?? DEFAULT_LISTEN.hostname);
   return Object.assign(server, { shutdown });
 }
 
-async function answerUpgrade(app: FetchApp, env: UpgradeEnv, urls: RequestUrls): Promise<void> {
-  const response = await app.fetch(toRequest(env.incoming, urls), env);
-  if (!env.upgraded) await writeResponse(env.socket, response);
+/** Writes the app's answer to a request it did not upgrade (a refusal, or any other response). */
+function answerUnlessUpgraded(env: UpgradeEnv, response: Response): void {
+  if (!env.upgraded) writeResponse(env.socket, response).catch(upgradeFailed(env.socket));
+}
+
+function upgradeFailed(socket: Duplex): (error: unknown) => void {
+  return (error) => {
+    console.error("edgesocket: upgrade failed:", error);
+    socket.destroy();
+  };
 }
 
 function nodeRuntime(backplane?: Backplane, sessions?: SessionEngine): Runtime {

@@ -59,6 +59,66 @@ describe("toRequest", () => {
   });
 });
 
+/** The `Headers` the Fetch standard makes of Node's raw headers: what the request's headers must answer like. */
+function fetchHeadersOf(incoming: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < incoming.rawHeaders.length; i += 2) {
+    headers.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
+  }
+  return headers;
+}
+
+describe("toRequest's headers", () => {
+  const head = "GET / HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    "X-Twice: one\r\nx-twice: two\r\nX-Pad:  \t padded \t \r\nX-Empty:\r\nContent-Type: a\r\nContent-Type: b\r\n" +
+    "Cookie: a=1\r\nCookie: b=2\r\nSet-Cookie: c=3\r\nSet-Cookie: d=4\r\n\r\n";
+  const names = [
+    "host",
+    "upgrade",
+    "x-twice",
+    "X-Twice",
+    "x-pad",
+    "x-empty",
+    "content-type",
+    "cookie",
+    "set-cookie",
+    "origin",
+    "Origin",
+    "sec-websocket-protocol",
+  ];
+
+  it("answer get and has as a Headers of the same raw headers does, for any name", async () => {
+    const incoming = await upgradeRequest(head);
+    const expected = fetchHeadersOf(incoming);
+    for (const name of names) {
+      const headers = toRequest(incoming, new RequestUrls()).headers;
+      expect(headers.has(name), name).toBe(expected.has(name));
+      expect(headers.get(name), name).toBe(expected.get(name));
+    }
+    expect(toRequest(incoming, new RequestUrls()).headers.get("x-twice")).toBe("one, two");
+  });
+
+  it("throw on an invalid name, as Headers does", async () => {
+    const headers = toRequest(await upgradeRequest(head), new RequestUrls()).headers;
+    expect(() => headers.get("bad name")).toThrow(TypeError);
+    expect(() => headers.has("bad\u00e9")).toThrow(TypeError);
+    expect(() => headers.get("upgr\u212Ade")).toThrow(TypeError); // the Kelvin sign, which toLowerCase makes a "k"
+  });
+
+  it("are a Headers with every member: iteration, getSetCookie, and changes that later reads see", async () => {
+    const incoming = await upgradeRequest(head);
+    const headers = toRequest(incoming, new RequestUrls()).headers;
+    expect(headers).toBeInstanceOf(Headers);
+    expect(headers.get("upgrade")).toBe("websocket");
+    expect([...headers]).toEqual([...fetchHeadersOf(incoming)]);
+    expect(headers.getSetCookie()).toEqual(["c=3", "d=4"]);
+    headers.set("upgrade", "h2c");
+    headers.delete("x-twice");
+    expect(headers.get("upgrade")).toBe("h2c");
+    expect(headers.has("x-twice")).toBe(false);
+  });
+});
+
 describe("RequestUrls", () => {
   // Targets the URL parser changes (dot segments, also as %2e; `'` in a query; `//`; characters it
   // percent-encodes) and targets it keeps, under Hosts it normalizes (case, default port, IPv4, credentials).
