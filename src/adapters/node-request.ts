@@ -4,7 +4,7 @@
  * own `Request` constructor (undici: an AbortSignal, WebIDL checks) costs about a fifth of the server's
  * CPU per connect-echo-close cycle; the upgrade path only reads these three. Its `headers` are made the
  * same way: `get` and `has` of a lowercase name read Node's raw headers, anything else builds a full
- * `Headers` (undici's, with its WebIDL checks on every call, cost as much again as Hono's routing).
+ * `Headers` (undici's, whose copy and WebIDL checks took about 5 µs per upgrade: docs/performance.md).
  * The same idea as `@hono/node-server`'s request for ordinary HTTP requests.
  * @module
  */
@@ -27,14 +27,18 @@ interface UpgradeRequest extends Request {
 interface UpgradeHeaders extends Headers {
   /** Node's `rawHeaders`: names and values, alternating, in the order they came. */
   [RAW]: string[];
-  /** Each header's value by lowercase name, as `Headers.get` gives it; made on the first `get` or `has`. */
-  [VALUES]?: Map<string, string>;
+  /**
+   * Each header's value by lowercase name, as `Headers.get` gives it; made on the first `get` or `has`. `null` when a
+   * raw value is one that `Headers` would change or refuse: the full `Headers` answers then.
+   */
+  [VALUES]?: Map<string, string> | null;
   [FULL]?: Headers;
 }
 
 /**
  * A prototype for stand-ins of `Base`'s instances: `own` answers some members itself; every other method and
- * getter of `Base.prototype` is answered by the real instance that `full` builds (once) for the stand-in.
+ * getter along `Base.prototype`'s chain (a subclass's, such as `@hono/node-server`'s global `Request`, and its
+ * base's) is answered by the real instance that `full` builds (once) for the stand-in.
  */
 function standInPrototype<T extends object, S extends T>(
   Base: { prototype: T },
@@ -42,9 +46,8 @@ function standInPrototype<T extends object, S extends T>(
   full: (standIn: S) => T,
 ): T {
   const prototype = Object.setPrototypeOf(own, Base.prototype) as T;
-  for (const key of Reflect.ownKeys(Base.prototype)) {
+  for (const [key, descriptor] of inheritedMembers(Base.prototype)) {
     if (key === "constructor" || Object.hasOwn(own, key)) continue;
-    const descriptor = Reflect.getOwnPropertyDescriptor(Base.prototype, key)!;
     if (typeof descriptor.value === "function") {
       Object.defineProperty(prototype, key, {
         value(this: S, ...args: unknown[]) {
@@ -61,6 +64,17 @@ function standInPrototype<T extends object, S extends T>(
     }
   }
   return prototype;
+}
+
+/** The properties along `prototype`'s chain up to `Object.prototype`, each from the nearest object that has it. */
+function inheritedMembers(prototype: object): Map<PropertyKey, PropertyDescriptor> {
+  const members = new Map<PropertyKey, PropertyDescriptor>();
+  for (let p: object | null = prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const key of Reflect.ownKeys(p)) {
+      if (!members.has(key)) members.set(key, Reflect.getOwnPropertyDescriptor(p, key)!);
+    }
+  }
+  return members;
 }
 
 const upgradeRequestPrototype = standInPrototype<Request, UpgradeRequest>(Request, {
@@ -84,15 +98,23 @@ function fullRequest(request: UpgradeRequest): Request {
 const LOWERCASE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 const upgradeHeadersPrototype = standInPrototype<Headers, UpgradeHeaders>(Headers, {
-  get(name: string): string | null {
-    if (this[FULL] || !LOWERCASE_TOKEN.test(name)) return fullHeaders(this).get(name);
-    return (this[VALUES] ??= headerValues(this[RAW])).get(name) ?? null;
+  // Rest parameters pass on what was called: `get()` without a name throws in `Headers`, `get(undefined)` does not.
+  get(...args: [name: string]): string | null {
+    const values = valuesFor(this, args[0]);
+    return values ? values.get(args[0]) ?? null : fullHeaders(this).get(...args);
   },
-  has(name: string): boolean {
-    if (this[FULL] || !LOWERCASE_TOKEN.test(name)) return fullHeaders(this).has(name);
-    return (this[VALUES] ??= headerValues(this[RAW])).has(name);
+  has(...args: [name: string]): boolean {
+    const values = valuesFor(this, args[0]);
+    return values ? values.has(args[0]) : fullHeaders(this).has(...args);
   },
 }, fullHeaders);
+
+/** The values that answer a read of `name` from `headers`, or `undefined` when the full `Headers` must. */
+function valuesFor(headers: UpgradeHeaders, name: unknown): Map<string, string> | undefined {
+  if (headers[FULL] || typeof name !== "string" || !LOWERCASE_TOKEN.test(name)) return undefined;
+  if (headers[VALUES] === undefined) headers[VALUES] = headerValues(headers[RAW]);
+  return headers[VALUES] ?? undefined;
+}
 
 function upgradeHeaders(raw: string[]): UpgradeHeaders {
   const headers = Object.create(upgradeHeadersPrototype) as UpgradeHeaders;
@@ -109,14 +131,16 @@ function fullHeaders(headers: UpgradeHeaders): Headers {
 }
 
 /**
- * The values Node's `Headers.get` gives for `raw`'s names: repeated names joined in order, each value without
- * leading or trailing HTTP whitespace (Node's parser has taken it off already, but the Fetch standard says so).
+ * The values Node's `Headers.get` gives for `raw`'s names, repeated names joined in order; `null` if a value has
+ * leading or trailing whitespace (which `Headers` takes off) or a character it refuses. Node's parser lets neither
+ * through, but its lenient mode (`--insecure-http-parser`) may.
  */
-function headerValues(raw: string[]): Map<string, string> {
+function headerValues(raw: string[]): Map<string, string> | null {
   const values = new Map<string, string>();
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    const value = withoutHttpWhitespace(raw[i + 1]!);
+    const value = raw[i + 1]!;
+    if (!isPlainValue(value)) return null;
     const earlier = values.get(name);
     // Node's Headers (undici) joins repeated cookies as one Cookie header would be.
     values.set(name, earlier === undefined ? value : `${earlier}${name === "cookie" ? "; " : ", "}${value}`);
@@ -124,16 +148,11 @@ function headerValues(raw: string[]): Map<string, string> {
   return values;
 }
 
-const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+/** No NUL, CR or LF, and no space or tab at either end. */
+const PLAIN_VALUE = /^(?![\t ])[^\0\r\n]*(?<![\t ])$/;
 
-function withoutHttpWhitespace(value: string): string {
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(value.length - 1);
-  return isHttpWhitespace(first) || isHttpWhitespace(last) ? value.replace(EDGE_WHITESPACE, "") : value;
-}
-
-function isHttpWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+function isPlainValue(value: string): boolean {
+  return PLAIN_VALUE.test(value);
 }
 
 /**

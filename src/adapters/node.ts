@@ -68,7 +68,7 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
     const env = new UpgradeEnv(runtime, incoming, socket, head);
     try {
       const response = app.fetch(toRequest(incoming, urls), env);
-      // Hono answers a synchronous route (every upgrade) synchronously: no promise to wait for then.
+      // Hono answers a route without async middleware synchronously: no promise to wait for then.
       if (response instanceof Response) answerUnlessUpgraded(env, response);
       else Promise.resolve(response).then((r) => answerUnlessUpgraded(env, r), upgradeFailed(socket));
     } catch (error) {

@@ -98,6 +98,35 @@ describe("toRequest's headers", () => {
     expect(toRequest(incoming, new RequestUrls()).headers.get("x-twice")).toBe("one, two");
   });
 
+  it("answer values that Headers would change or refuse as Headers does (made-up raw headers: Node's parser lets none through)", () => {
+    const rawHeaders = ["Host", "example.test", "X-Pad", " padded\t", "X-Nul", "a\0b", "X-Plain", "plain"];
+    const made = {
+      method: "GET",
+      url: "/",
+      headers: { host: "example.test" },
+      rawHeaders,
+    } as unknown as IncomingMessage;
+    const headers = toRequest(made, new RequestUrls()).headers;
+    expect(() => headers.get("x-plain")).toThrow(TypeError); // the full Headers refuses the NUL, as before
+    const rawWithPad = ["Host", "example.test", "X-Pad", " padded\t", "X-Plain", "plain"];
+    const padded =
+      toRequest({ ...made, rawHeaders: rawWithPad } as unknown as IncomingMessage, new RequestUrls()).headers;
+    expect(padded.get("x-pad")).toBe("padded");
+    expect(padded.get("x-plain")).toBe("plain");
+  });
+
+  it("answer a name that is not a string as Headers does", async () => {
+    const headers = toRequest(await upgradeRequest(head), new RequestUrls()).headers as unknown as {
+      get(name?: unknown): string | null;
+      has(name?: unknown): boolean;
+    };
+    const upgrade = new String("upgrade");
+    expect(headers.get(upgrade)).toBe("websocket");
+    expect(headers.has(upgrade)).toBe(true);
+    expect(() => headers.get()).toThrow(TypeError);
+    expect(() => headers.has()).toThrow(TypeError);
+  });
+
   it("throw on an invalid name, as Headers does", async () => {
     const headers = toRequest(await upgradeRequest(head), new RequestUrls()).headers;
     expect(() => headers.get("bad name")).toThrow(TypeError);
