@@ -209,10 +209,14 @@ export function row(
   if (value === undefined) return { runtime, target, measured: "not measured", met: undefined, why: "" };
   const ok = met(value.median);
   const spreadNote = !ok && value.n > 1 && met(value.max) ? "; some pairs met it" : "";
+  // A ratio that misses by less than its rounding gets a third decimal: "0.97×" would read as met.
+  const shown = unit === times && !ok && met(Number(value.median.toFixed(2)))
+    ? (v: number) => (v === value.median ? `${v.toFixed(3)}×` : times(v))
+    : unit;
   return {
     runtime,
     target,
-    measured: `${pairedText(value, unit)}${value.n > 1 ? `, ${value.n} pairs` : ""}`,
+    measured: `${pairedText(value, shown)}${value.n > 1 ? `, ${value.n} pairs` : ""}`,
     met: ok,
     why: ok ? "" : why() + spreadNote,
   };
@@ -395,25 +399,70 @@ export function readmeBlock(report: Report): string {
   ].join("\n");
 }
 
-/** Replaces the performance document's block with this run's tables (`deno`: to align them as `deno fmt` does). */
-export function updatePerformanceDoc(report: Report, deno: string | undefined): void {
-  replaceDocBlock({ start: DOC_START, startPrefix: DOC_START_PREFIX, end: DOC_END }, readmeBlock(report), deno);
+/** The README, whose block between {@link SUMMARY_START} and {@link SUMMARY_END} `--readme` rewrites. */
+export const README = "README.md";
+/** Where the README's summary of the targets starts. */
+export const SUMMARY_START = "<!-- bench:summary:start (written by `npm run bench -- --readme`) -->";
+/** Where the README's summary of the targets ends. */
+export const SUMMARY_END = "<!-- bench:summary:end -->";
+
+/**
+ * The README's summary of a full run: per runtime, how many targets of issue 15 it met and what it measured where it
+ * missed one. The reasons are in the performance document's targets table.
+ */
+export function readmeSummary(report: Report): string {
+  const rows = targetRows(report).filter((r) => r.met !== undefined);
+  const lines = [
+    SUMMARY_START,
+    "",
+    `The last full run, ${String(report.machine.date).slice(0, 10)} (targets of issue 15; each figure the median of ` +
+    "paired rounds, its range in parentheses; why each miss, measured: [docs/performance.md](docs/performance.md)):",
+    "",
+    "| runtime | targets met | missed: target, measured |",
+    "|---|---:|---|",
+  ];
+  for (const runtime of new Set(rows.map((r) => r.runtime))) {
+    const own = rows.filter((r) => r.runtime === runtime);
+    const missed = own.filter((r) => !r.met).map((r) => `${r.target}: ${r.measured.replace(/, \d+ pairs$/, "")}`);
+    lines.push(`| ${runtime} | ${own.length - missed.length} of ${own.length} | ${missed.join("; ") || "–"} |`);
+  }
+  return [...lines, "", SUMMARY_END].join("\n");
 }
 
 /**
- * Replaces the block of {@link PERFORMANCE_DOC} from the line starting with `startPrefix` to `end` with `block`, then
- * formats the document with `deno` (`deno fmt --check` runs in `npm test`).
+ * Replaces the performance document's block with this run's tables and the README's summary with this run's (`deno`:
+ * to align them as `deno fmt` does).
+ */
+export function updatePerformanceDoc(report: Report, deno: string | undefined): void {
+  replaceDocBlock(
+    PERFORMANCE_DOC,
+    { start: DOC_START, startPrefix: DOC_START_PREFIX, end: DOC_END },
+    readmeBlock(report),
+    deno,
+  );
+  replaceDocBlock(
+    README,
+    { start: SUMMARY_START, startPrefix: SUMMARY_START, end: SUMMARY_END },
+    readmeSummary(report),
+    deno,
+  );
+}
+
+/**
+ * Replaces the block of the document `doc` (from the root) from the line starting with `startPrefix` to `end` with
+ * `block`, then formats the document with `deno` (`deno fmt --check` runs in `npm test`).
  */
 export function replaceDocBlock(
+  doc: string,
   markers: { start: string; startPrefix: string; end: string },
   block: string,
   deno: string | undefined,
 ): void {
-  const file = path.join(ROOT, PERFORMANCE_DOC);
+  const file = path.join(ROOT, doc);
   const text = readFileSync(file, "utf8");
   const start = text.indexOf(markers.startPrefix);
   const end = text.indexOf(markers.end);
-  if (start < 0 || end < start) throw new Error(`${PERFORMANCE_DOC} has no ${markers.start} … ${markers.end} block`);
+  if (start < 0 || end < start) throw new Error(`${doc} has no ${markers.start} … ${markers.end} block`);
   writeFileSync(file, text.slice(0, start) + block + text.slice(end + markers.end.length));
   if (deno) spawnSync(deno, ["fmt", file], { cwd: ROOT, stdio: "ignore" });
 }

@@ -281,6 +281,7 @@ function figuresTable(report: RunReport): string[] {
 /** Replaces the resume block of the performance document (`deno`: to format it). */
 export function updateResumeDoc(report: RunReport, deno: string | undefined): void {
   replaceDocBlock(
+    PERFORMANCE_DOC,
     { start: RESUME_DOC_START, startPrefix: "<!-- bench:resume:start", end: RESUME_DOC_END },
     resumeBlock(report),
     deno,

@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
-import { DOC_END, DOC_START, PERFORMANCE_DOC, readmeBlock } from "../../bench/report.ts";
+import {
+  DOC_END,
+  DOC_START,
+  PERFORMANCE_DOC,
+  README,
+  readmeBlock,
+  readmeSummary,
+  SUMMARY_END,
+  SUMMARY_START,
+} from "../../bench/report.ts";
 import { RESUME_DOC_END, RESUME_DOC_START, resumeBlock } from "../../bench/resume.ts";
 import type { Report, RunReport } from "../../bench/summary.ts";
 import { ROOT } from "../helpers/runtimes.ts";
@@ -38,4 +47,16 @@ it(`the resume block of ${PERFORMANCE_DOC} is what bench/results/resume.json giv
   expect(end).toBeGreaterThan(start);
   expect(normalise(doc.slice(start, end + RESUME_DOC_END.length))).toEqual(normalise(resumeBlock(report)));
   expect(report.mode).toBe("full");
+});
+
+it(`the summary in ${README} is what bench/results/latest.json gives`, () => {
+  const report: Report = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "latest.json"), "utf8"));
+  const readme = readFileSync(path.join(ROOT, README), "utf8");
+  const start = readme.indexOf(SUMMARY_START);
+  const end = readme.indexOf(SUMMARY_END);
+  expect(start).toBeGreaterThanOrEqual(0);
+  expect(end).toBeGreaterThan(start);
+  const summary = normalise(readmeSummary(report));
+  expect(normalise(readme.slice(start, end + SUMMARY_END.length))).toEqual(summary);
+  expect(summary.filter((line) => /^\| (bun|deno|workerd|node) \|/.test(line))).toHaveLength(4);
 });
