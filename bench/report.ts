@@ -209,17 +209,23 @@ export function row(
   if (value === undefined) return { runtime, target, measured: "not measured", met: undefined, why: "" };
   const ok = met(value.median);
   const spreadNote = !ok && value.n > 1 && met(value.max) ? "; some pairs met it" : "";
-  // A ratio that misses by less than its rounding gets a third decimal: "0.97×" would read as met.
-  const shown = unit === times && !ok && met(Number(value.median.toFixed(2)))
-    ? (v: number) => (v === value.median ? `${v.toFixed(3)}×` : times(v))
-    : unit;
   return {
     runtime,
     target,
-    measured: `${pairedText(value, shown)}${value.n > 1 ? `, ${value.n} pairs` : ""}`,
+    measured: `${measuredText(value, unit, ok, met)}${value.n > 1 ? `, ${value.n} pairs` : ""}`,
     met: ok,
     why: ok ? "" : why() + spreadNote,
   };
+}
+
+/**
+ * `value` as {@link pairedText} writes it, except a ratio that misses its target by less than its rounding: its median
+ * gets a third decimal, rounded down (every ratio target is a floor), so that a miss never reads "0.97×" against 0.97×.
+ */
+function measuredText(value: Spread, unit: (v: number) => string, ok: boolean, met: (v: number) => boolean): string {
+  if (unit !== times || ok || !met(Number(value.median.toFixed(2)))) return pairedText(value, unit);
+  const median = `${(Math.floor(value.median * 1000) / 1000).toFixed(3)}×`;
+  return value.n > 1 ? `${median} (${times(value.min)}–${times(value.max)})` : median;
 }
 
 /** The targets of issue 15 for each runtime, as this run measured them. */
@@ -415,8 +421,9 @@ export function readmeSummary(report: Report): string {
   const lines = [
     SUMMARY_START,
     "",
-    `The last full run, ${String(report.machine.date).slice(0, 10)} (targets of issue 15; each figure the median of ` +
-    "paired rounds, its range in parentheses; why each miss, measured: [docs/performance.md](docs/performance.md)):",
+    `The last full run, ${String(report.machine.date).slice(0, 10)}: each figure the median of paired rounds, with ` +
+    "their range where there are several; why each miss, measured, and every figure: " +
+    "[docs/performance.md](docs/performance.md).",
     "",
     "| runtime | targets met | missed: target, measured |",
     "|---|---:|---|",
@@ -430,22 +437,20 @@ export function readmeSummary(report: Report): string {
 }
 
 /**
- * Replaces the performance document's block with this run's tables and the README's summary with this run's (`deno`:
- * to align them as `deno fmt` does).
+ * Replaces the performance document's block with this run's tables and, after a full run of every runtime, the
+ * README's summary with this run's (`deno`: to align them as `deno fmt` does).
  */
-export function updatePerformanceDoc(report: Report, deno: string | undefined): void {
+export function updateDocs(report: Report, deno: string | undefined): void {
   replaceDocBlock(
     PERFORMANCE_DOC,
     { start: DOC_START, startPrefix: DOC_START_PREFIX, end: DOC_END },
     readmeBlock(report),
     deno,
   );
-  replaceDocBlock(
-    README,
-    { start: SUMMARY_START, startPrefix: SUMMARY_START, end: SUMMARY_END },
-    readmeSummary(report),
-    deno,
-  );
+  const everyRuntime = ["bun", "deno", "workerd", "node"].every((runtime) => report.summary[`${runtime}-edgesocket`]);
+  if (report.mode !== "full" || !everyRuntime) return;
+  const summary = readmeSummary(report);
+  replaceDocBlock(README, { start: SUMMARY_START, startPrefix: SUMMARY_START, end: SUMMARY_END }, summary, deno);
 }
 
 /**

@@ -20,7 +20,7 @@ import { type Args, mainServers, parseArgs, resumeSelection, runsMainScenarios, 
 import type { ScenarioResult } from "./load-client.ts";
 import { findTools, machineInfo, type Tools } from "./machine.ts";
 import { groupPids } from "./proc.ts";
-import { markdown, svg, updatePerformanceDoc } from "./report.ts";
+import { markdown, svg, updateDocs } from "./report.ts";
 import { comparedKinds, resumeMarkdown, updateResumeDoc } from "./resume.ts";
 import {
   BROADCAST_NOTE,
@@ -233,7 +233,7 @@ function writeReport(report: Report, args: Args, tools: Tools): void {
   writeFileSync(path.join(args.out, "latest.md"), md);
   writeFileSync(path.join(args.out, "latest.svg"), svg(report));
   writeFileSync(path.join(args.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
-  if (args.docs) updatePerformanceDoc(report, tools.deno);
+  if (args.docs) updateDocs(report, tools.deno);
   process.stdout.write(md);
 }
 

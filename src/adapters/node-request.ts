@@ -140,7 +140,7 @@ function headerValues(raw: string[]): Map<string, string> | null {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
-    if (!isPlainValue(value)) return null;
+    if (!PLAIN_VALUE.test(value)) return null;
     const earlier = values.get(name);
     // Node's Headers (undici) joins repeated cookies as one Cookie header would be.
     values.set(name, earlier === undefined ? value : `${earlier}${name === "cookie" ? "; " : ", "}${value}`);
@@ -148,12 +148,8 @@ function headerValues(raw: string[]): Map<string, string> | null {
   return values;
 }
 
-/** No NUL, CR or LF, and no space or tab at either end. */
+/** A header value with no NUL, CR or LF, and no space or tab at either end. */
 const PLAIN_VALUE = /^(?![\t ])[^\0\r\n]*(?<![\t ])$/;
-
-function isPlainValue(value: string): boolean {
-  return PLAIN_VALUE.test(value);
-}
 
 /**
  * The upgrade request of `incoming`, its URL made by `urls` (the server's); an unparsable URL throws here, as

@@ -70,9 +70,9 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
       const response = app.fetch(toRequest(incoming, urls), env);
       // Hono answers a route without async middleware synchronously: no promise to wait for then.
       if (response instanceof Response) answerUnlessUpgraded(env, response);
-      else Promise.resolve(response).then((r) => answerUnlessUpgraded(env, r), upgradeFailed(socket));
+      else Promise.resolve(response).then((r) => answerUnlessUpgraded(env, r), failUpgrade(socket));
     } catch (error) {
-      upgradeFailed(socket)(error);
+      failUpgrade(socket)(error);
     }
   });
   server.listen(options.port ?? DEFAULT_LISTEN.port, options.hostname ?? DEFAULT_LISTEN.hostname);
@@ -81,10 +81,10 @@ export function serve(app: FetchApp, options: ServeOptions = {}): Server & Shutd
 
 /** Writes the app's answer to a request it did not upgrade (a refusal, or any other response). */
 function answerUnlessUpgraded(env: UpgradeEnv, response: Response): void {
-  if (!env.upgraded) writeResponse(env.socket, response).catch(upgradeFailed(env.socket));
+  if (!env.upgraded) writeResponse(env.socket, response).catch(failUpgrade(env.socket));
 }
 
-function upgradeFailed(socket: Duplex): (error: unknown) => void {
+function failUpgrade(socket: Duplex): (error: unknown) => void {
   return (error) => {
     console.error("edgesocket: upgrade failed:", error);
     socket.destroy();
