@@ -58,7 +58,7 @@ function workerdHeap(name: string, server: RunningServer, params: ScenarioParams
 }
 
 /** Runs the load client once against `server`; resolves with its result or why it failed. */
-function runClient(
+export function runClient(
   scenario: ScenarioName,
   name: string,
   server: RunningServer,

@@ -67,7 +67,7 @@ export function parseServerName(name: string): { runtime: Runtime; kind: Kind } 
 }
 
 /** The core the servers run on; the load client gets {@link CLIENT_CPU}. */
-const SERVER_CPU = 0;
+export const SERVER_CPU = 0;
 /** The core of the load client. */
 export const CLIENT_CPU = 1;
 
