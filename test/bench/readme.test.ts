@@ -26,37 +26,35 @@ function normalise(markdown: string): string[] {
     .filter((line) => line !== "");
 }
 
+/** The committed results `file` of bench/results. */
+function results<T>(file: string): T {
+  return JSON.parse(readFileSync(path.join(ROOT, "bench", "results", file), "utf8"));
+}
+
+/** The block of `doc` from `start` to `end` (both present, in that order), {@link normalise}d. */
+function shownBlock(doc: string, start: string, end: string): string[] {
+  const text = readFileSync(path.join(ROOT, doc), "utf8");
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  expect(from, `${doc} has ${start}`).toBeGreaterThanOrEqual(0);
+  expect(to, `${doc} has ${end} after it`).toBeGreaterThan(from);
+  return normalise(text.slice(from, to + end.length));
+}
+
 it(`the benchmark block of ${PERFORMANCE_DOC} is what bench/results/latest.json gives`, () => {
-  const report: Report = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "latest.json"), "utf8"));
-  const doc = readFileSync(path.join(ROOT, PERFORMANCE_DOC), "utf8");
-  const start = doc.indexOf(DOC_START);
-  const end = doc.indexOf(DOC_END);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  const shown = doc.slice(start, end + DOC_END.length);
-  expect(normalise(shown)).toEqual(normalise(readmeBlock(report)));
+  const report = results<Report>("latest.json");
+  expect(shownBlock(PERFORMANCE_DOC, DOC_START, DOC_END)).toEqual(normalise(readmeBlock(report)));
   expect(report.mode).toBe("full");
 });
 
 it(`the resume block of ${PERFORMANCE_DOC} is what bench/results/resume.json gives`, () => {
-  const report: RunReport = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "resume.json"), "utf8"));
-  const doc = readFileSync(path.join(ROOT, PERFORMANCE_DOC), "utf8");
-  const start = doc.indexOf(RESUME_DOC_START);
-  const end = doc.indexOf(RESUME_DOC_END);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  expect(normalise(doc.slice(start, end + RESUME_DOC_END.length))).toEqual(normalise(resumeBlock(report)));
+  const report = results<RunReport>("resume.json");
+  expect(shownBlock(PERFORMANCE_DOC, RESUME_DOC_START, RESUME_DOC_END)).toEqual(normalise(resumeBlock(report)));
   expect(report.mode).toBe("full");
 });
 
 it(`the summary in ${README} is what bench/results/latest.json gives`, () => {
-  const report: Report = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "latest.json"), "utf8"));
-  const readme = readFileSync(path.join(ROOT, README), "utf8");
-  const start = readme.indexOf(SUMMARY_START);
-  const end = readme.indexOf(SUMMARY_END);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  const summary = normalise(readmeSummary(report));
-  expect(normalise(readme.slice(start, end + SUMMARY_END.length))).toEqual(summary);
+  const summary = normalise(readmeSummary(results<Report>("latest.json")));
+  expect(shownBlock(README, SUMMARY_START, SUMMARY_END)).toEqual(summary);
   expect(summary.filter((line) => /^\| (bun|deno|workerd|node) \|/.test(line))).toHaveLength(4);
 });
