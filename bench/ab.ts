@@ -6,8 +6,9 @@
  *   node dist/bench/ab.js <throughput|large|churn> <server-a.js> <server-b.js> [--pairs 8] [--duration 3000]
  *
  * for example `node dist/bench/ab.js churn ../before/dist/bench/servers/echo-edgesocket-node.js
- * dist/bench/servers/echo-edgesocket-node.js`. Each run is a fresh process pinned to one core, driven by
- * bench/load-client.ts from the other core with the full bench's load; A and B swap places every pair. Prints each
+ * dist/bench/servers/echo-edgesocket-node.js`. Each run is a fresh process pinned to one core (where `taskset` and two
+ * cores allow), driven by bench/load-client.ts from the other core with the full bench's load, over a window of 3 s by
+ * default (the full bench's is 1 s); A and B swap places every pair. Prints each
  * pair, then B against A: the median of the paired ratios of the rate and of the server's CPU time per message (or per
  * connect-echo-close cycle), above 1.00× when B is better, with their range.
  * @module
@@ -20,14 +21,14 @@ import type { ScenarioResult } from "./load-client.ts";
 import { findTools, type Tools } from "./machine.ts";
 import { pairedText } from "./report.ts";
 import { runClient } from "./run.ts";
-import type { ScenarioName, ScenarioParams, ScenarioRun } from "./scenarios.ts";
+import { CHURN_CPU, metric, type ScenarioName, type ScenarioParams, type ScenarioRun } from "./scenarios.ts";
 import { SERVER_CPU, stopBenchServer } from "./servers.ts";
 import { paired, ratio } from "./stats.ts";
 import { acceptsWebSocket } from "./wire.ts";
 
 const USAGE =
   "usage: node dist/bench/ab.js <throughput|large|churn> <server-a.js> <server-b.js> [--pairs N] [--duration ms]";
-const SCENARIOS: readonly ScenarioName[] = ["throughput", "large", "churn"];
+const AB_SCENARIOS: readonly ScenarioName[] = ["throughput", "large", "churn"];
 
 /** What to compare, from the command line. */
 export interface AbArgs {
@@ -44,22 +45,27 @@ export function parseAbArgs(argv: readonly string[]): AbArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith("--")) positional.push(arg);
-    else if (arg.slice(2) in options && Number(argv[i + 1]) > 0) options[arg.slice(2)] = Number(argv[++i]);
+    else if (Object.hasOwn(options, arg.slice(2)) && isCount(argv[i + 1])) options[arg.slice(2)] = Number(argv[++i]);
     else throw new Error(USAGE);
   }
   const [scenario, a, b] = positional;
-  if (positional.length !== 3 || !SCENARIOS.includes(scenario as ScenarioName)) throw new Error(USAGE);
+  if (positional.length !== 3 || !AB_SCENARIOS.includes(scenario as ScenarioName)) throw new Error(USAGE);
   return { scenario: scenario as ScenarioName, files: [a!, b!], pairs: options.pairs!, duration: options.duration! };
 }
 
-/** The server's CPU time per message, or per cycle in churn. */
-function cpuOf(run: ScenarioResult): number | undefined {
-  return (run.cpuPerCycle ?? run.cpuPerMessage) as number | undefined;
+function isCount(value: string | undefined): boolean {
+  return Number.isInteger(Number(value)) && Number(value) > 0;
+}
+
+/** The server's CPU time per message, or per connect-echo-close cycle in churn. */
+function cpuOf(scenario: ScenarioName, run: ScenarioResult): number | undefined {
+  return (scenario === "churn" ? CHURN_CPU : metric("cpuPerMessage")).read(run);
 }
 
 /** One run of `file`: a fresh server, the load client once, the server stopped. */
 async function runOnce(file: string, args: AbArgs, tools: Tools): Promise<ScenarioResult> {
-  const server = await startServer("node", path.resolve(file), { ready: acceptsWebSocket, cpu: SERVER_CPU });
+  const cpu = tools.pinned ? SERVER_CPU : undefined;
+  const server = await startServer("node", path.resolve(file), { ready: acceptsWebSocket, cpu });
   try {
     const params: ScenarioParams = { ...MODES.full.scenarios[args.scenario], repeats: 1, duration: args.duration };
     const run: ScenarioRun = await runClient(args.scenario, "node-ab", server, params, tools);
@@ -70,23 +76,32 @@ async function runOnce(file: string, args: AbArgs, tools: Tools): Promise<Scenar
   }
 }
 
-/** Runs the pairs, printing each; resolves with B against A (rate, CPU). */
+/** One pair's line: each side's rate and server CPU per unit. */
+export function pairLine(scenario: ScenarioName, pair: number, a: ScenarioResult, b: ScenarioResult): string {
+  const side = (run: ScenarioResult) => `${run.value.toFixed(1)} ${run.unit}, ${cpuOf(scenario, run)?.toFixed(3)} µs`;
+  return `pair ${pair + 1}: A ${side(a)} | B ${side(b)}`;
+}
+
+/**
+ * B against A over the pairs (`a[i]` and `b[i]` ran together): the median and range of B's rate ÷ A's and of A's
+ * server CPU per unit ÷ B's, both above 1.00× when B is better.
+ */
+export function summarizePairs(scenario: ScenarioName, a: ScenarioResult[], b: ScenarioResult[]): string {
+  const rate = paired(b, a, (runB, runA) => ratio(runB.value, runA.value, true));
+  const cpu = paired(b, a, (runB, runA) => ratio(cpuOf(scenario, runB), cpuOf(scenario, runA), false));
+  return `B against A, ${a.length} pairs: ${scenario} ${pairedText(rate)}, server CPU ${pairedText(cpu)}`;
+}
+
+/** Runs the pairs, printing each; resolves with {@link summarizePairs}. */
 export async function compareBuilds(args: AbArgs, log: (line: string) => void): Promise<string> {
   const tools = findTools();
   const runs: [ScenarioResult[], ScenarioResult[]] = [[], []];
   for (let pair = 0; pair < args.pairs; pair++) {
     const order = pair % 2 === 0 ? [0, 1] : [1, 0];
     for (const side of order) runs[side]!.push(await runOnce(args.files[side]!, args, tools));
-    const [a, b] = [runs[0][pair]!, runs[1][pair]!];
-    log(
-      `pair ${pair + 1}: A ${a.value.toFixed(1)} ${a.unit}, ${cpuOf(a)?.toFixed(3)} µs | B ${
-        b.value.toFixed(1)
-      } ${b.unit}, ${cpuOf(b)?.toFixed(3)} µs`,
-    );
+    log(pairLine(args.scenario, pair, runs[0][pair]!, runs[1][pair]!));
   }
-  const rate = paired(runs[1], runs[0], (b, a) => ratio(b.value, a.value, true));
-  const cpu = paired(runs[1], runs[0], (b, a) => ratio(cpuOf(b), cpuOf(a), false));
-  return `B against A, ${args.pairs} pairs: ${args.scenario} ${pairedText(rate)}, server CPU ${pairedText(cpu)}`;
+  return summarizePairs(args.scenario, runs[0], runs[1]);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { parseAbArgs } from "../../bench/ab.ts";
+import { parseAbArgs, summarizePairs } from "../../bench/ab.ts";
+import type { ScenarioResult } from "../../bench/load-client.ts";
 import { ROOT } from "../helpers/runtimes.ts";
 
 // Keeps `node dist/bench/ab.js` working: two real Node servers compiled by `npm run build`, one short pair of churn
@@ -36,4 +37,15 @@ it("refuses a command line it does not understand, with the usage", () => {
   ) {
     expect(() => parseAbArgs(argv), argv.join(" ")).toThrow(/^usage: node dist\/bench\/ab\.js/);
   }
+});
+
+it("compares each pair's own runs, above 1.00x when B is better, in rate and in CPU", () => {
+  const churn = (value: number, cpuPerCycle: number) =>
+    ({ value, unit: "conn/s", cpuPerCycle, verified: { ok: true }, expectedBytes: 32 }) as unknown as ScenarioResult;
+  // Pair 1: B 10% faster at 20% less CPU; pair 2: B 10% slower at the same CPU; pair 3: B twice as fast, half the CPU.
+  const a = [churn(1000, 100), churn(2000, 50), churn(500, 200)];
+  const b = [churn(1100, 80), churn(1800, 50), churn(1000, 100)];
+  expect(summarizePairs("churn", a, b)).toBe(
+    "B against A, 3 pairs: churn 1.10× (0.90×–2.00×), server CPU 1.25× (1.00×–2.00×)",
+  );
 });
