@@ -54,6 +54,7 @@ export async function startChaosProxy(target: number | (() => number)): Promise<
   /** Forwards `chunk` from one side of `pair` to `to`, or the part of it before the cut. */
   const forward = (pair: [Socket, Socket], chunk: Buffer, to: Socket) => {
     if (doomed.has(pair)) return; // between the last forwarded byte and the cut: dropped
+    if (to.destroyed) return; // the other side has closed: nothing reaches it any more
     if (chunk.length < budget) {
       budget -= chunk.length;
       to.write(chunk);
@@ -77,12 +78,20 @@ export async function startChaosProxy(target: number | (() => number)): Promise<
       client.destroy();
       upstream.destroy();
     };
+    // A side that closed cleanly: what it sent last (a close frame just before its FIN) still reaches the other side,
+    // which is then ended too (and destroyed if it does not close within a second).
+    const closeAfter = (other: Socket) => (hadError: boolean) => {
+      if (hadError) return drop();
+      pairs.delete(pair);
+      doomed.delete(pair);
+      other.end();
+      setTimeout(() => other.destroy(), 1000).unref();
+    };
     client.on("data", (chunk) => forward(pair, chunk, upstream));
     upstream.on("data", (chunk) => forward(pair, chunk, client));
-    for (const socket of pair) {
-      socket.on("error", drop);
-      socket.on("close", drop);
-    }
+    client.on("close", closeAfter(upstream));
+    upstream.on("close", closeAfter(client));
+    for (const socket of pair) socket.on("error", drop);
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const port = (server.address() as { port: number }).port;
