@@ -7,7 +7,7 @@ import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
 import { RESUME, RESUME_RUNTIMES, RESUME_SCENARIOS, RESUME_SERVERS, resumeServers } from "./resume.ts";
 import { type ScenarioName, type ScenarioParams, SCENARIOS } from "./scenarios.ts";
-import { ALL_SERVERS, type Kind } from "./servers.ts";
+import { ALL_SERVERS, EDGESOCKET_RUNTIMES, type Kind } from "./servers.ts";
 
 /** A mode: which servers run by default and each scenario's parameters. */
 export interface Mode {
@@ -22,7 +22,7 @@ export interface Mode {
   resumeIdle: { repeats: number; workerdRepeats: number; count: number };
 }
 
-const TARGET_SERVERS = ["bun", "deno", "workerd", "node"].flatMap((runtime) =>
+const TARGET_SERVERS = EDGESOCKET_RUNTIMES.flatMap((runtime) =>
   ALL_SERVERS.filter((name) => name.startsWith(`${runtime}-`) && name !== "node-raw")
 );
 

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
 import { BROADCAST_NOTE, describeScenario, type Metric, metric, METRICS, type ScenarioName } from "./scenarios.ts";
-import { BASE_KIND, type Kind, parseServerName, type Runtime } from "./servers.ts";
+import { BASE_KIND, EDGESOCKET_RUNTIMES, type Kind, parseServerName, type Runtime } from "./servers.ts";
 import type { Spread } from "./stats.ts";
 import type { Report, RunReport, ServerSummary } from "./summary.ts";
 
@@ -231,7 +231,7 @@ function measuredText(value: Spread, unit: (v: number) => string, ok: boolean, m
 /** The targets of issue 15 for each runtime, as this run measured them. */
 export function targetRows({ summary }: Pick<Report, "summary">): TargetRow[] {
   const rows: TargetRow[] = [];
-  for (const runtime of ["bun", "deno", "workerd", "node"] as const) {
+  for (const runtime of EDGESOCKET_RUNTIMES) {
     const edge = summary[`${runtime}-edgesocket`];
     if (!edge) continue;
     const baseKind: Kind = BASE_KIND[runtime];
@@ -430,7 +430,7 @@ export function readmeSummary(report: Report): string {
   ];
   for (const runtime of new Set(rows.map((r) => r.runtime))) {
     const own = rows.filter((r) => r.runtime === runtime);
-    const missed = own.filter((r) => !r.met).map((r) => `${r.target}: ${r.measured.replace(/, \d+ pairs$/, "")}`);
+    const missed = own.filter((r) => !r.met).map((r) => `${r.target}: ${r.measured}`);
     lines.push(`| ${runtime} | ${own.length - missed.length} of ${own.length} | ${missed.join("; ") || "–"} |`);
   }
   return [...lines, "", SUMMARY_END].join("\n");
@@ -447,7 +447,7 @@ export function updateDocs(report: Report, deno: string | undefined): void {
     readmeBlock(report),
     deno,
   );
-  const everyRuntime = ["bun", "deno", "workerd", "node"].every((runtime) => report.summary[`${runtime}-edgesocket`]);
+  const everyRuntime = EDGESOCKET_RUNTIMES.every((runtime) => report.summary[`${runtime}-edgesocket`]);
   if (report.mode !== "full" || !everyRuntime) return;
   const summary = readmeSummary(report);
   replaceDocBlock(README, { start: SUMMARY_START, startPrefix: SUMMARY_START, end: SUMMARY_END }, summary, deno);

@@ -21,7 +21,7 @@ import {
   type TargetRow,
   throughputWhy,
 } from "./report.ts";
-import { type Kind, parseServerName, type Runtime } from "./servers.ts";
+import { EDGESOCKET_RUNTIMES, type Kind, parseServerName, type Runtime } from "./servers.ts";
 import { type Spread, spread } from "./stats.ts";
 import type { RunReport } from "./summary.ts";
 
@@ -29,7 +29,7 @@ import type { RunReport } from "./summary.ts";
 export const RESUME = "resume";
 
 /** The runtimes the scenario measures, in order. */
-export const RESUME_RUNTIMES: readonly Runtime[] = ["bun", "deno", "workerd", "node"];
+export const RESUME_RUNTIMES: readonly Runtime[] = EDGESOCKET_RUNTIMES;
 
 /**
  * The kind of server of `runtime`'s plain route: edgesocket's; on workerd the same route in a Durable Object

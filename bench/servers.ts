@@ -15,6 +15,8 @@ import { acceptsWebSocket } from "./wire.ts";
 export const RUNTIMES = ["bun", "deno", "workerd", "node", "python"] as const;
 /** A runtime of {@link RUNTIMES}. */
 export type Runtime = typeof RUNTIMES[number];
+/** The runtimes edgesocket serves (all but the seed's Python), in the order they run: the targets' runtimes. */
+export const EDGESOCKET_RUNTIMES = ["bun", "deno", "workerd", "node"] as const satisfies readonly Runtime[];
 
 /**
  * What serves the echo: `raw` the runtime's own API with no framework; `rawtext` raw `ws` that decodes text to a
