@@ -90,6 +90,13 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
         expect(await client.message()).toEqual(bytes);
       });
 
+      test("an ArrayBuffer, a Uint8Array and a DataView over part of a buffer send their own bytes", async () => {
+        const client = await open("/views");
+        client.ws.send("send");
+        const expected = Buffer.from([1, 2, 3]);
+        for (const n of [1, 2, 3]) expect(await client.message(n)).toEqual(expected);
+      });
+
       test("empty text and empty binary messages come back", async () => {
         const client = await open("/echo");
         client.ws.send("");
