@@ -90,7 +90,7 @@ export function runConformance(runtime: RuntimeName, limits: RuntimeLimits): voi
         expect(await client.message()).toEqual(bytes);
       });
 
-      test("an ArrayBuffer, a Uint8Array and a DataView over part of a buffer send their own bytes", async () => {
+      test("an ArrayBuffer, and a Uint8Array and a DataView over part of a larger buffer, each send only their own bytes", async () => {
         const client = await open("/views");
         client.ws.send("send");
         const expected = Buffer.from([1, 2, 3]);
