@@ -1,8 +1,9 @@
 /**
- * Readings of a server's processes from Linux's /proc: CPU time (`stat`: utime + stime) and resident memory.
+ * Readings of a server's processes from Linux's /proc: CPU time (`stat`: utime + stime), resident memory, and
+ * whether they listen on a port.
  * @module
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** The clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -61,4 +62,48 @@ export function rssByProcess(pids: readonly number[]): Record<string, number> {
     }
   }
   return rss;
+}
+
+/**
+ * Whether a process of process group `pgid` listens on TCP `port` (Linux's /proc; true where there is none to read):
+ * the socket's inode in /proc/net/tcp, among the group's open files.
+ */
+export function listensOn(pgid: number, port: number): boolean {
+  const inodes = listeningInodes(port);
+  if (inodes === undefined) return true;
+  return groupPids(pgid).some((pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        const target = safeReadlink(`/proc/${pid}/fd/${fd}`);
+        return target !== undefined && inodes.has(target);
+      });
+    } catch {
+      return false; // exited meanwhile
+    }
+  });
+}
+
+/** `socket:[inode]` of each listening TCP socket on `port`, or undefined without /proc/net/tcp. */
+function listeningInodes(port: number): Set<string> | undefined {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const inodes = new Set<string>();
+  try {
+    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+        const fields = line.trim().split(/\s+/);
+        if (fields[1]?.endsWith(hexPort) && fields[3] === "0A") inodes.add(`socket:[${fields[9]}]`);
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return inodes;
+}
+
+function safeReadlink(file: string): string | undefined {
+  try {
+    return readlinkSync(file);
+  } catch {
+    return undefined;
+  }
 }

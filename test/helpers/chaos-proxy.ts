@@ -72,9 +72,12 @@ export async function startChaosProxy(target: number | (() => number)): Promise<
     const upstream = connect(typeof target === "number" ? target : target(), "127.0.0.1");
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
-    const drop = () => {
+    const forget = () => {
       pairs.delete(pair);
       doomed.delete(pair);
+    };
+    const drop = () => {
+      forget();
       client.destroy();
       upstream.destroy();
     };
@@ -82,8 +85,7 @@ export async function startChaosProxy(target: number | (() => number)): Promise<
     // which is then ended too (and destroyed if it does not close within a second).
     const closeAfter = (other: Socket) => (hadError: boolean) => {
       if (hadError) return drop();
-      pairs.delete(pair);
-      doomed.delete(pair);
+      forget();
       other.end();
       setTimeout(() => other.destroy(), 1000).unref();
     };

@@ -3,10 +3,10 @@
  * Used by the tests and, compiled into dist/, by the benchmark (bench/servers.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
-import { groupPids } from "../../bench/proc.ts";
+import { listensOn } from "../../bench/proc.ts";
 
 export type RuntimeName = "deno" | "bun" | "workerd" | "node";
 
@@ -259,50 +259,6 @@ async function waitUntilReady(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server was not ready at ${what} within ${timeout / 1000} s:\n${output()}`);
-}
-
-/**
- * Whether a process of process group `pgid` listens on TCP `port` (Linux's /proc; true where there is none to read):
- * the socket's inode in /proc/net/tcp, among the group's open files.
- */
-function listensOn(pgid: number, port: number): boolean {
-  const inodes = listeningInodes(port);
-  if (inodes === undefined) return true;
-  return groupPids(pgid).some((pid) => {
-    try {
-      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        const target = safeReadlink(`/proc/${pid}/fd/${fd}`);
-        return target !== undefined && inodes.has(target);
-      });
-    } catch {
-      return false; // exited meanwhile
-    }
-  });
-}
-
-/** `socket:[inode]` of each listening TCP socket on `port`, or undefined without /proc/net/tcp. */
-function listeningInodes(port: number): Set<string> | undefined {
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  const inodes = new Set<string>();
-  try {
-    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-      for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
-        const fields = line.trim().split(/\s+/);
-        if (fields[1]?.endsWith(hexPort) && fields[3] === "0A") inodes.add(`socket:[${fields[9]}]`);
-      }
-    }
-  } catch {
-    return undefined;
-  }
-  return inodes;
-}
-
-function safeReadlink(file: string): string | undefined {
-  try {
-    return readlinkSync(file);
-  } catch {
-    return undefined;
-  }
 }
 
 /** SIGKILL to the whole group: workerd ignores SIGTERM. */
