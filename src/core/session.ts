@@ -113,9 +113,12 @@ export class Session implements Transport {
   #received = 0;
   #receivedAcknowledged = 0;
   /** What the client has not confirmed: the messages numbered `#sent - pending + 1` to `#sent`. */
-  readonly #replay = new ReplayBuffer();
-  /** While attached: when to acknowledge what was received. While detached: when the window ends. */
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #replay: ReplayBuffer;
+  /**
+   * While attached: when to acknowledge what was received, and to free the replay buffer's room if it stayed empty
+   * (see {@link Session.#late}).
+   */
+  #lateTimer: ReturnType<typeof setTimeout> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** A new session `id` of `route` on `connection`, which `link` carries first; it joins `store`. */
@@ -133,6 +136,7 @@ export class Session implements Transport {
     link: SessionLink | undefined,
   ) {
     this.#connection = connection;
+    this.#replay = new ReplayBuffer(limits);
     this.#journal = store.journal;
     this.#setLink(link);
   }
@@ -202,6 +206,11 @@ export class Session implements Transport {
     return this.#deadline;
   }
 
+  /** The slots the replay buffer's array holds, used or not: the room an emptied buffer keeps for a while. */
+  get replayRoom(): number {
+    return this.#replay.room;
+  }
+
   /** The messages kept for the client, oldest first: those numbered `sentCount - pending + 1` to `sentCount`. */
   unconfirmed(): Iterable<SendData> {
     return this.#replay;
@@ -212,8 +221,7 @@ export class Session implements Transport {
   send(data: SendData): void {
     if (this.#phase === "ended") return;
     this.#sent++;
-    this.#replay.push(data);
-    if (this.#replay.length > this.limits.maxMessages || this.#replay.bytes > this.limits.maxBytes) {
+    if (!this.#replay.push(data)) {
       this.#overflow();
       return;
     }
@@ -259,7 +267,7 @@ export class Session implements Transport {
     if (unacknowledged >= ACK_EVERY) this.#acknowledge();
     // The timer is left running by an acknowledgement (one timer per 64 messages cost more than the counting):
     // when it fires it acknowledges what came since, if anything, so that none waits longer than ACK_DELAY_MS.
-    else this.#ackTimer ??= setTimeout(() => this.#acknowledgeLate(), ACK_DELAY_MS);
+    else this.#lateTimer ??= setTimeout(() => this.#late(), ACK_DELAY_MS);
   }
 
   /** The client confirmed `received` of the server's messages: they need no replay. */
@@ -268,6 +276,8 @@ export class Session implements Transport {
     if (received < first || received > this.#sent) return false;
     if (received === first) return true;
     this.#replay.drop(received - first);
+    // An emptied buffer keeps its room for the next messages; if none came by the timer, it frees it.
+    if (this.#replay.length === 0) this.#lateTimer ??= setTimeout(() => this.#late(), ACK_DELAY_MS);
     this.#journal?.confirmed(this);
     return true;
   }
@@ -353,7 +363,7 @@ export class Session implements Transport {
     this.#phase = "ended";
     this.#windowTimer = clearTimer(this.#windowTimer);
     this.#deadline = undefined;
-    this.#replay.clear();
+    this.#replay.free();
     this.store.delete(this);
     this.connection.handOver();
     return moved;
@@ -415,7 +425,8 @@ export class Session implements Transport {
 
   #detach(): void {
     this.#phase = "detached";
-    this.#ackTimer = clearTimer(this.#ackTimer);
+    this.#lateTimer = clearTimer(this.#lateTimer);
+    if (this.#replay.length === 0) this.#replay.free();
     this.#startWindow(Date.now() + this.limits.window * 1000);
     this.#journal?.detached(this);
     this.connection.notify("onDisconnect");
@@ -433,13 +444,19 @@ export class Session implements Transport {
     this.#link?.sendControl(acknowledgement(this.#received));
   }
 
-  #acknowledgeLate(): void {
-    this.#ackTimer = undefined;
-    if (this.#received > this.#receivedAcknowledged) this.#acknowledge();
+  /**
+   * {@link ACK_DELAY_MS} after a message it did not acknowledge, or after its replay buffer emptied: acknowledges
+   * what came since (unless the journal does), and frees the buffer's room if it is still empty, so that an idle
+   * session keeps none.
+   */
+  #late(): void {
+    this.#lateTimer = undefined;
+    if (this.#received > this.#receivedAcknowledged && !this.#journal?.acknowledges) this.#acknowledge();
+    if (this.#replay.length === 0) this.#replay.free();
   }
 
   #overflow(): void {
-    this.#replay.clear();
+    this.#replay.free();
     // Retried by the client (1013), which then gets a new session.
     this.connection.close(CloseCode.TRY_AGAIN_LATER, REPLAY_FULL_REASON);
   }
@@ -447,10 +464,10 @@ export class Session implements Transport {
   #end(code: number, reason: string): void {
     if (this.#phase === "ended") return;
     this.#phase = "ended";
-    this.#ackTimer = clearTimer(this.#ackTimer);
+    this.#lateTimer = clearTimer(this.#lateTimer);
     this.#windowTimer = clearTimer(this.#windowTimer);
     this.#deadline = undefined;
-    this.#replay.clear();
+    this.#replay.free();
     this.store.delete(this);
     const held = this.#journal?.ended(this);
     if (!held) return this.connection.closed(code, reason);
@@ -827,31 +844,40 @@ export function newSessionId(): string {
 }
 
 /**
- * A queue of the messages a session keeps for replay, with their size: an array pushed at the end and read from a
- * head index, replaced by a new empty one when emptied (an idle session holds no messages) and compacted once its
- * dropped front is at least as long as the rest. One array of one kind for the JIT: the ring it replaces, which
- * alternated between a shared frozen empty array and rings it grew, left Bun's JIT exiting its compiled code about
- * once per 600 messages under the bench's load, and cost about 50 instructions per message more on
- * bench/core-path.ts (docs/performance.md, "Resume").
+ * A queue of the messages a session keeps for replay, with their count and size against the route's caps: an array
+ * written at a tail index and read from a head index, compacted once its dropped front is at least as long as the
+ * rest. Emptied by an acknowledgement, it keeps its array's room for the next messages until {@link free}: growing a
+ * new array from empty for each batch the client confirmed was most of what a Bun resume route allocated, and its
+ * collector's work (docs/performance.md, "Resume"). One array of one kind for the JIT: a ring that alternated
+ * between a shared frozen empty array and rings it grew left Bun's JIT exiting its compiled code about once per 600
+ * messages under the bench's load.
  */
 class ReplayBuffer implements Iterable<SendData> {
-  /** The kept messages, from `#head` on; those dropped are `undefined`, so that they are not kept alive. */
+  /** The kept messages are `#items[#head]` to `#items[#tail - 1]`; other slots are `undefined`, keeping nothing alive. */
   #items: (SendData | undefined)[] = [];
-  /** Where the oldest message is: those before it were dropped. */
   #head = 0;
+  #tail = 0;
+  readonly #maxMessages: number;
+  readonly #maxBytes: number;
   length = 0;
   bytes = 0;
 
-  push(data: SendData): void {
-    this.#items.push(data);
-    this.length++;
+  constructor(limits: ResumeLimits) {
+    this.#maxMessages = limits.maxMessages;
+    this.#maxBytes = limits.maxBytes;
+  }
+
+  /** Keeps `data`; `false` when that puts the buffer over `maxMessages` or `maxBytes`. */
+  push(data: SendData): boolean {
+    this.#items[this.#tail++] = data;
     this.bytes += sizeOf(data);
+    return ++this.length <= this.#maxMessages && this.bytes <= this.#maxBytes;
   }
 
   /** Drops the `count` oldest messages. */
   drop(count: number): void {
     if (count === 0) return;
-    if (count === this.length) return this.clear();
+    if (count === this.length) return this.#clear();
     const items = this.#items;
     const head = this.#head;
     const end = head + count;
@@ -860,24 +886,45 @@ class ReplayBuffer implements Iterable<SendData> {
     this.bytes = bytes;
     this.length -= count;
     if (end >= COMPACT_AFTER && end >= this.length) {
-      this.#items = items.slice(end);
+      items.copyWithin(0, end, this.#tail);
+      items.fill(undefined, this.length, this.#tail);
       this.#head = 0;
+      this.#tail = this.length;
     } else {
-      items.fill(undefined, head, end);
+      for (let i = head; i < end; i++) items[i] = undefined;
       this.#head = end;
     }
   }
 
-  clear(): void {
+  /** The slots the array holds, used or not. */
+  get room(): number {
+    return this.#items.length;
+  }
+
+  /** Drops every message, and the array's room. */
+  free(): void {
     this.#items = [];
-    this.#head = 0;
-    this.length = 0;
-    this.bytes = 0;
+    this.#head =
+      this.#tail =
+      this.length =
+      this.bytes =
+        0;
+  }
+
+  /** Drops every message, keeping the array's room. */
+  #clear(): void {
+    const items = this.#items;
+    for (let i = this.#head; i < this.#tail; i++) items[i] = undefined;
+    this.#head =
+      this.#tail =
+      this.length =
+      this.bytes =
+        0;
   }
 
   *[Symbol.iterator](): Iterator<SendData> {
     const items = this.#items;
-    for (let i = this.#head; i < items.length; i++) yield items[i]!;
+    for (let i = this.#head; i < this.#tail; i++) yield items[i]!;
   }
 }
 

@@ -160,6 +160,17 @@ describe("a session's journal", () => {
     expect(frames()).toEqual([control("a", 70), control("a", 71)]);
   });
 
+  test("a journal that acknowledges: the timer of an emptied replay buffer sends no acknowledgement either", async () => {
+    const { socket } = server(true, true);
+    const { link, session, transport } = socket();
+    link.receive("c1");
+    session.connection.send("s1");
+    link.receive(control("a", 1)); // empties the replay buffer
+    await sleep(150);
+    expect(transport.sent.map(String).slice(1)).toEqual(["s1"]);
+    expect(session.replayRoom).toBe(0);
+  });
+
   test("a journal that does not acknowledge: the session does, after 64 messages", () => {
     const { socket } = server(true);
     const { link, transport } = socket();

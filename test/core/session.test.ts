@@ -677,6 +677,47 @@ describe("Session: the replay buffer's cap", () => {
   });
 });
 
+describe("Session: the replay buffer's room", () => {
+  const LARGE = { ...RESUME, maxMessages: 5000, maxBytes: 1e6 };
+
+  it("emptied by an acknowledgement, it keeps its room while messages keep coming, and frees it 100 ms after it emptied if none came", () => {
+    const { link, handler, session } = started({ resume: LARGE });
+    for (let i = 1; i <= 100; i++) handler.send(`s${i}`);
+    const room = session.replayRoom;
+    expect(room).toBeGreaterThanOrEqual(100);
+    link.receive("\0a100");
+    expect(session.pending).toBe(0);
+    expect(session.replayRoom).toBe(room);
+    vi.advanceTimersByTime(50);
+    for (let i = 101; i <= 150; i++) handler.send(`s${i}`);
+    vi.advanceTimersByTime(60); // the timer fires with messages kept: the room stays
+    expect(session.replayRoom).toBe(room);
+    link.receive("\0a150");
+    vi.advanceTimersByTime(99);
+    expect(session.replayRoom).toBe(room);
+    vi.advanceTimersByTime(1);
+    expect(session.replayRoom).toBe(0);
+    handler.send("s151");
+    expect([...session.unconfirmed()]).toEqual(["s151"]);
+  });
+
+  it("a session that detaches with nothing kept frees its room at once; one that ends frees it with its messages", () => {
+    const { link, handler, session } = started({ resume: LARGE });
+    for (let i = 1; i <= 10; i++) handler.send(`s${i}`);
+    link.receive("\0a10");
+    expect(session.replayRoom).toBeGreaterThan(0);
+    link.closed(CloseCode.ABNORMAL, "");
+    expect(session.replayRoom).toBe(0);
+
+    const other = started({ resume: LARGE });
+    for (let i = 1; i <= 10; i++) other.handler.send(`s${i}`);
+    other.link.closed(CloseCode.NORMAL, "");
+    expect(other.session.phase).toBe("ended");
+    expect(other.session.replayRoom).toBe(0);
+    expect(other.session.pending).toBe(0);
+  });
+});
+
 describe("SessionLink: the heartbeat", () => {
   it("watches a socket whose runtime pings; a pong or a message counts as heard; its close stops watching", () => {
     const { link, transport } = started({ idleTimeout: 10, transport: new PingingSocket() });
