@@ -904,22 +904,22 @@ class ReplayBuffer implements Iterable<SendData> {
   /** Drops every message, and the array's room. */
   free(): void {
     this.#items = [];
-    this.#head =
-      this.#tail =
-      this.length =
-      this.bytes =
-        0;
+    this.#empty();
   }
 
   /** Drops every message, keeping the array's room. */
   #clear(): void {
     const items = this.#items;
     for (let i = this.#head; i < this.#tail; i++) items[i] = undefined;
-    this.#head =
-      this.#tail =
-      this.length =
-      this.bytes =
-        0;
+    this.#empty();
+  }
+
+  /** The counts and indexes of an empty buffer. */
+  #empty(): void {
+    this.#head = 0;
+    this.#tail = 0;
+    this.length = 0;
+    this.bytes = 0;
   }
 
   *[Symbol.iterator](): Iterator<SendData> {
