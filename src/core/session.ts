@@ -159,6 +159,7 @@ export class Session implements Transport {
     session.#phase = "detached";
     session.#sent = saved.sent;
     session.#received = session.#receivedAcknowledged = saved.received;
+    // What a journal saved was within the caps then; a buffer over them now overflows on the session's next send.
     for (const data of replay) session.#replay.push(data);
     session.#connection = connect(session);
     store.add(session);
@@ -206,7 +207,10 @@ export class Session implements Transport {
     return this.#deadline;
   }
 
-  /** The slots the replay buffer's array holds, used or not: the room an emptied buffer keeps for a while. */
+  /**
+   * Diagnostic, for tests and measurements: the slots the replay buffer's array holds, used or not (the room an
+   * emptied buffer keeps until the session's next late timer finds it still empty).
+   */
   get replayRoom(): number {
     return this.#replay.room;
   }
@@ -276,7 +280,7 @@ export class Session implements Transport {
     if (received < first || received > this.#sent) return false;
     if (received === first) return true;
     this.#replay.drop(received - first);
-    // An emptied buffer keeps its room for the next messages; if none came by the timer, it frees it.
+    // An emptied buffer keeps its room for the next messages; the timer frees it if it finds the buffer still empty.
     if (this.#replay.length === 0) this.#lateTimer ??= setTimeout(() => this.#late(), ACK_DELAY_MS);
     this.#journal?.confirmed(this);
     return true;
@@ -445,9 +449,9 @@ export class Session implements Transport {
   }
 
   /**
-   * {@link ACK_DELAY_MS} after a message it did not acknowledge, or after its replay buffer emptied: acknowledges
-   * what came since (unless the journal does), and frees the buffer's room if it is still empty, so that an idle
-   * session keeps none.
+   * At most {@link ACK_DELAY_MS} after a message it did not acknowledge, or after its replay buffer emptied:
+   * acknowledges what came since (unless the journal does), and frees the buffer's room if the buffer is empty then,
+   * so that an idle session keeps none.
    */
   #late(): void {
     this.#lateTimer = undefined;
@@ -848,9 +852,10 @@ export function newSessionId(): string {
  * written at a tail index and read from a head index, compacted once its dropped front is at least as long as the
  * rest. Emptied by an acknowledgement, it keeps its array's room for the next messages until {@link free}: growing a
  * new array from empty for each batch the client confirmed was most of what a Bun resume route allocated, and its
- * collector's work (docs/performance.md, "Resume"). One array of one kind for the JIT: a ring that alternated
- * between a shared frozen empty array and rings it grew left Bun's JIT exiting its compiled code about once per 600
- * messages under the bench's load.
+ * collector's work (docs/performance.md, "Resume"). Compaction moves the kept messages to the front without
+ * shrinking the array, so a buffer that never empties keeps the room of its peak (at most about twice `maxMessages`
+ * slots). One array of one kind for the JIT: a ring that alternated between a shared frozen empty array and rings
+ * it grew left Bun's JIT exiting its compiled code about once per 600 messages under the bench's load.
  */
 class ReplayBuffer implements Iterable<SendData> {
   /** The kept messages are `#items[#head]` to `#items[#tail - 1]`; other slots are `undefined`, keeping nothing alive. */
@@ -887,7 +892,7 @@ class ReplayBuffer implements Iterable<SendData> {
     this.length -= count;
     if (end >= COMPACT_AFTER && end >= this.length) {
       items.copyWithin(0, end, this.#tail);
-      items.fill(undefined, this.length, this.#tail);
+      for (let i = this.length; i < this.#tail; i++) items[i] = undefined;
       this.#head = 0;
       this.#tail = this.length;
     } else {
@@ -903,19 +908,19 @@ class ReplayBuffer implements Iterable<SendData> {
 
   /** Drops every message, and the array's room. */
   free(): void {
-    this.#items = [];
-    this.#empty();
+    if (this.#items.length > 0) this.#items = [];
+    this.#reset();
   }
 
   /** Drops every message, keeping the array's room. */
   #clear(): void {
     const items = this.#items;
     for (let i = this.#head; i < this.#tail; i++) items[i] = undefined;
-    this.#empty();
+    this.#reset();
   }
 
   /** The counts and indexes of an empty buffer. */
-  #empty(): void {
+  #reset(): void {
     this.#head = 0;
     this.#tail = 0;
     this.length = 0;

@@ -680,7 +680,7 @@ describe("Session: the replay buffer's cap", () => {
 describe("Session: the replay buffer's room", () => {
   const LARGE = { ...RESUME, maxMessages: 5000, maxBytes: 1e6 };
 
-  it("emptied by an acknowledgement, it keeps its room while messages keep coming, and frees it 100 ms after it emptied if none came", () => {
+  it("emptied by an acknowledgement, it keeps its room while messages keep coming, and frees it when the late timer finds it still empty", () => {
     const { link, handler, session } = started({ resume: LARGE });
     for (let i = 1; i <= 100; i++) handler.send(`s${i}`);
     const room = session.replayRoom;
