@@ -271,7 +271,7 @@ export class Session implements Transport {
     if (unacknowledged >= ACK_EVERY) this.#acknowledge();
     // The timer is left running by an acknowledgement (one timer per 64 messages cost more than the counting):
     // when it fires it acknowledges what came since, if anything, so that none waits longer than ACK_DELAY_MS.
-    else this.#lateTimer ??= setTimeout(() => this.#late(), ACK_DELAY_MS);
+    else this.#lateSoon();
   }
 
   /** The client confirmed `received` of the server's messages: they need no replay. */
@@ -281,7 +281,7 @@ export class Session implements Transport {
     if (received === first) return true;
     this.#replay.drop(received - first);
     // An emptied buffer keeps its room for the next messages; the timer frees it if it finds the buffer still empty.
-    if (this.#replay.length === 0) this.#lateTimer ??= setTimeout(() => this.#late(), ACK_DELAY_MS);
+    if (this.#replay.length === 0) this.#lateSoon();
     this.#journal?.confirmed(this);
     return true;
   }
@@ -430,7 +430,7 @@ export class Session implements Transport {
   #detach(): void {
     this.#phase = "detached";
     this.#lateTimer = clearTimer(this.#lateTimer);
-    if (this.#replay.length === 0) this.#replay.free();
+    this.#replay.trim();
     this.#startWindow(Date.now() + this.limits.window * 1000);
     this.#journal?.detached(this);
     this.connection.notify("onDisconnect");
@@ -448,6 +448,11 @@ export class Session implements Transport {
     this.#link?.sendControl(acknowledgement(this.#received));
   }
 
+  /** Starts the late timer unless it runs: see {@link Session.#late}. */
+  #lateSoon(): void {
+    this.#lateTimer ??= setTimeout(() => this.#late(), ACK_DELAY_MS);
+  }
+
   /**
    * At most {@link ACK_DELAY_MS} after a message it did not acknowledge, or after its replay buffer emptied:
    * acknowledges what came since (unless the journal does), and frees the buffer's room if the buffer is empty then,
@@ -456,7 +461,7 @@ export class Session implements Transport {
   #late(): void {
     this.#lateTimer = undefined;
     if (this.#received > this.#receivedAcknowledged && !this.#journal?.acknowledges) this.#acknowledge();
-    if (this.#replay.length === 0) this.#replay.free();
+    this.#replay.trim();
   }
 
   #overflow(): void {
@@ -849,19 +854,18 @@ export function newSessionId(): string {
 
 /**
  * A queue of the messages a session keeps for replay, with their count and size against the route's caps: an array
- * written at a tail index and read from a head index, compacted once its dropped front is at least as long as the
- * rest. Emptied by an acknowledgement, it keeps its array's room for the next messages until {@link free}: growing a
- * new array from empty for each batch the client confirmed was most of what a Bun resume route allocated, and its
- * collector's work (docs/performance.md, "Resume"). Compaction moves the kept messages to the front without
+ * read from a head index and written after the kept messages, compacted once its dropped front is at least as long
+ * as the rest. Emptied by an acknowledgement, it keeps its array's room for the next messages until {@link free}:
+ * growing a new array from empty for each batch the client confirmed was most of what a Bun resume route allocated,
+ * and its collector's work (docs/performance.md, "Resume"). Compaction moves the kept messages to the front without
  * shrinking the array, so a buffer that never empties keeps the room of its peak (at most about twice `maxMessages`
  * slots). One array of one kind for the JIT: a ring that alternated between a shared frozen empty array and rings
  * it grew left Bun's JIT exiting its compiled code about once per 600 messages under the bench's load.
  */
 class ReplayBuffer implements Iterable<SendData> {
-  /** The kept messages are `#items[#head]` to `#items[#tail - 1]`; other slots are `undefined`, keeping nothing alive. */
+  /** The kept messages are `length` slots from `#head` on; other slots are `undefined`, keeping nothing alive. */
   #items: (SendData | undefined)[] = [];
   #head = 0;
-  #tail = 0;
   readonly #maxMessages: number;
   readonly #maxBytes: number;
   length = 0;
@@ -874,7 +878,7 @@ class ReplayBuffer implements Iterable<SendData> {
 
   /** Keeps `data`; `false` when that puts the buffer over `maxMessages` or `maxBytes`. */
   push(data: SendData): boolean {
-    this.#items[this.#tail++] = data;
+    this.#items[this.#head + this.length] = data;
     this.bytes += sizeOf(data);
     return ++this.length <= this.#maxMessages && this.bytes <= this.#maxBytes;
   }
@@ -891,10 +895,10 @@ class ReplayBuffer implements Iterable<SendData> {
     this.bytes = bytes;
     this.length -= count;
     if (end >= COMPACT_AFTER && end >= this.length) {
-      items.copyWithin(0, end, this.#tail);
-      for (let i = this.length; i < this.#tail; i++) items[i] = undefined;
+      const tail = end + this.length;
+      items.copyWithin(0, end, tail);
+      for (let i = this.length; i < tail; i++) items[i] = undefined;
       this.#head = 0;
-      this.#tail = this.length;
     } else {
       for (let i = head; i < end; i++) items[i] = undefined;
       this.#head = end;
@@ -906,6 +910,11 @@ class ReplayBuffer implements Iterable<SendData> {
     return this.#items.length;
   }
 
+  /** Frees the array's room if no message is kept. */
+  trim(): void {
+    if (this.length === 0) this.free();
+  }
+
   /** Drops every message, and the array's room. */
   free(): void {
     if (this.#items.length > 0) this.#items = [];
@@ -915,21 +924,22 @@ class ReplayBuffer implements Iterable<SendData> {
   /** Drops every message, keeping the array's room. */
   #clear(): void {
     const items = this.#items;
-    for (let i = this.#head; i < this.#tail; i++) items[i] = undefined;
+    const tail = this.#head + this.length;
+    for (let i = this.#head; i < tail; i++) items[i] = undefined;
     this.#reset();
   }
 
   /** The counts and indexes of an empty buffer. */
   #reset(): void {
     this.#head = 0;
-    this.#tail = 0;
     this.length = 0;
     this.bytes = 0;
   }
 
   *[Symbol.iterator](): Iterator<SendData> {
     const items = this.#items;
-    for (let i = this.#head; i < this.#tail; i++) yield items[i]!;
+    const tail = this.#head + this.length;
+    for (let i = this.#head; i < tail; i++) yield items[i]!;
   }
 }
 
