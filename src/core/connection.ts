@@ -17,8 +17,8 @@ export const SLOW_CONSUMER_REASON = "slow consumer: send buffer full";
 export const RATE_EXCEEDED_REASON = "message rate exceeded";
 
 /**
- * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket` and
- * `ws`'s `WebSocket` fit it as they are; Bun's `ServerWebSocket` through a small wrapper.
+ * The part of a live runtime socket the core drives. Deno's and workerd's `WebSocket` fit it as they are; Bun's
+ * `ServerWebSocket` and `ws`'s `WebSocket` through a small wrapper each.
  */
 export interface Transport {
   /** Sends one message: text as a text frame, binary as a binary frame. */

@@ -1,7 +1,7 @@
 // The Node adapter's upgrade listener with apps that answer in each way it must handle: synchronously, through a
 // promise, by throwing, by rejecting. Real sockets to a real node:http server started by serve().
 import { Hono } from "hono";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { serve } from "../../src/adapters/node.ts";
 import { websocket, WebSocketHandler } from "../../src/index.ts";
@@ -13,8 +13,19 @@ class Echo extends WebSocketHandler {
   }
 }
 
+/** Sends `count` messages of `size` bytes in one tick for each message, and echoes what `send` returned. */
+class Burst extends WebSocketHandler {
+  override onMessage(message: string | ArrayBuffer): void {
+    const [count, size] = String(message).split(" ").map(Number) as [number, number];
+    const returned: boolean[] = [];
+    for (let i = 0; i < count; i++) returned.push(this.send(String(i % 10).repeat(size)));
+    this.send(JSON.stringify(returned));
+  }
+}
+
 const app = new Hono();
 app.get("/echo", websocket(Echo));
+app.get("/burst", websocket(Burst, { highWaterMark: 512, maxBufferedAmount: 1024 }));
 app.get("/teapot", () => new Response("short and stout", { status: 418 }));
 app.get("/later", async () => {
   await new Promise((resolve) => setTimeout(resolve, 5));
@@ -78,4 +89,61 @@ describe("the Node adapter's answer to an upgrade request", () => {
       await echoes();
     });
   }
+});
+
+/** The server's writes to each upgraded socket by the client's port, counted through the socket's stream methods. */
+const writesTo = new Map<number, { count: number }>();
+server.prependListener("upgrade", (_request: unknown, socket: Socket) => {
+  const writes = { count: 0 };
+  writesTo.set(socket.remotePort!, writes);
+  const stream = socket as unknown as Record<"_write" | "_writev", (...args: unknown[]) => void>;
+  for (const method of ["_write", "_writev"] as const) {
+    const write = stream[method]!.bind(socket);
+    stream[method] = (...args: unknown[]) => {
+      writes.count++;
+      write(...args);
+    };
+  }
+});
+
+/** A client of `path`, its TCP socket, and the count of the server's writes to it after the handshake. */
+async function countedClient(path: string) {
+  const client = await openClient(`${base.replace("http", "ws")}${path}`);
+  const socket = (client.ws as unknown as { _socket: Socket })._socket;
+  const writes = writesTo.get(socket.localPort!)!;
+  writes.count = 0;
+  return { client, socket, writes };
+}
+
+describe("the Node adapter's writes: what one tick sends leaves together", () => {
+  it("the replies to 50 messages that arrive in one read leave in one write, in order", async () => {
+    const { client, socket, writes } = await countedClient("/echo");
+    socket.cork();
+    for (let i = 0; i < 50; i++) client.ws.send(`message ${i}`);
+    socket.uncork();
+    await client.message(50);
+    expect(client.messages).toEqual(Array.from({ length: 50 }, (_, i) => `message ${i}`));
+    // ws alone writes each reply on its own: 50 writes.
+    expect(writes.count).toBe(1);
+    client.ws.close();
+  });
+
+  it("a tick's batch is not counted as waiting: 20 sends of 100 B past maxBufferedAmount 1024 all return true", async () => {
+    const { client } = await countedClient("/burst");
+    client.ws.send("20 100");
+    const returned = JSON.parse(String(await client.message(21)));
+    expect(returned).toEqual(Array(20).fill(true));
+    expect(client.messages.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => String(i % 10).repeat(100)));
+    client.ws.close();
+    expect((await client.closed).code).toBe(1005);
+  });
+
+  it("a batch past 16 KiB is written as it grows: 64 sends of 1 KiB in one tick take several writes, and all arrive", async () => {
+    const { client, writes } = await countedClient("/burst");
+    client.ws.send("64 1024");
+    await client.message(65);
+    expect(client.messages.slice(0, 64)).toEqual(Array.from({ length: 64 }, (_, i) => String(i % 10).repeat(1024)));
+    expect(writes.count).toBeGreaterThanOrEqual(4);
+    client.ws.close();
+  });
 });
