@@ -166,25 +166,26 @@ function peerOnClose(this: WebSocket, code: number, reason: Buffer): void {
 }
 
 /**
- * `ws`'s socket as the core's transport, with what it sends in one tick written together. `ws` writes each message
- * to the TCP socket at once, one system call each; here the tick's first send corks the socket and the end of the
- * tick uncorks it, so the replies to a batch of messages that arrived in one read leave in one system call, as uWS
- * does on Bun (measured: docs/performance.md, "Node: one write per tick").
+ * `ws`'s socket as the core's transport, with what it sends in one turn of the event loop written together. `ws`
+ * writes each message to the TCP socket at once, a system call each. Here the turn's first message is written at once
+ * too (a lone reply waits for nothing) and corks the socket; the turn's other messages wait in the cork and leave
+ * together when the turn ends. So the replies to a batch of messages that arrived in one read take two system calls
+ * instead of one each, as uWS batches on Bun (measured: docs/performance.md, "Node: a write per turn").
  */
 class NodeTransport implements Transport {
-  /** The socket's queued bytes when this tick's batch began; -1 while the socket is not corked. */
+  /** The socket's queued bytes when this turn's batch began; -1 while the socket is not corked. */
   #batchStart = -1;
 
   constructor(readonly ws: WebSocket, readonly socket: Duplex) {}
 
   send(data: SendData): void {
-    if (this.#batchStart < 0) this.#cork();
     this.ws.send(data);
-    // A large batch leaves at once: the memory it holds stays bounded, and one large message is not held back.
-    if (this.socket.writableLength - this.#batchStart >= BATCH_LIMIT) this.#uncork();
+    if (this.#batchStart < 0) this.#cork();
+    // A large batch leaves at once: the memory it holds stays bounded.
+    else if (this.socket.writableLength - this.#batchStart >= BATCH_LIMIT) this.#uncork();
   }
 
-  /** What waits for the network: the batch of this tick leaves at its end and is not counted. */
+  /** What waits for the network: the batch of this turn leaves at its end and is not counted. */
   get bufferedAmount(): number {
     const batch = this.#batchStart < 0 ? 0 : this.socket.writableLength - this.#batchStart;
     return this.ws.bufferedAmount - batch;
@@ -205,7 +206,7 @@ class NodeTransport implements Transport {
   #cork(): void {
     this.#batchStart = this.socket.writableLength;
     this.socket.cork();
-    process.nextTick(NodeTransport.#uncorkAtTickEnd, this);
+    process.nextTick(NodeTransport.#uncorkAtTurnEnd, this);
   }
 
   #uncork(): void {
@@ -214,12 +215,12 @@ class NodeTransport implements Transport {
     this.socket.uncork();
   }
 
-  static #uncorkAtTickEnd(transport: NodeTransport): void {
+  static #uncorkAtTurnEnd(transport: NodeTransport): void {
     transport.#uncork();
   }
 }
 
-/** The bytes of one tick's batch past which it is written at once (uWS's cork buffer is 16 KiB too). */
+/** The bytes of one turn's batch past which it is written at once (uWS's cork buffer is 16 KiB too). */
 const BATCH_LIMIT = 16 * 1024;
 
 // --- HTTP on the raw socket ---
