@@ -7,8 +7,8 @@ import type { IncomingMessage, Server } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket, WebSocketServer as WsServer } from "ws";
-import type { SendData } from "../core/message.ts";
 import type { SocketEvents, Transport } from "../core/connection.ts";
+import type { SendData } from "../core/message.ts";
 import type { Limits } from "../core/options.ts";
 import type { Backplane } from "../core/pubsub.ts";
 import type { SessionEngine } from "../core/session-engine.ts";
@@ -173,46 +173,52 @@ function peerOnClose(this: WebSocket, code: number, reason: Buffer): void {
  * instead of one each, as uWS batches on Bun (measured: docs/performance.md, "Node: a write per turn").
  */
 class NodeTransport implements Transport {
-  /** The socket's queued bytes when this turn's batch began; -1 while the socket is not corked. */
+  readonly #ws: WebSocket;
+  readonly #socket: Duplex;
+  /** The socket's queued length when this turn's batch began; -1 while no batch is open. */
   #batchStart = -1;
 
-  constructor(readonly ws: WebSocket, readonly socket: Duplex) {}
-
-  send(data: SendData): void {
-    this.ws.send(data);
-    if (this.#batchStart < 0) this.#cork();
-    // A large batch leaves at once: the memory it holds stays bounded.
-    else if (this.socket.writableLength - this.#batchStart >= BATCH_LIMIT) this.#uncork();
+  constructor(ws: WebSocket, socket: Duplex) {
+    this.#ws = ws;
+    this.#socket = socket;
   }
 
-  /** What waits for the network: the batch of this turn leaves at its end and is not counted. */
+  send(data: SendData): void {
+    this.#ws.send(data);
+    if (this.#batchStart < 0) this.#cork();
+    // Past the limit the batch is written now, so what bufferedAmount leaves out stays small: send still turns
+    // false, and a slow consumer is still closed, for a handler that sends much in one turn.
+    else if (this.#socket.writableLength - this.#batchStart >= BATCH_LIMIT) this.#uncork();
+  }
+
+  /** What waits for the network, less this turn's batch, which leaves when the turn ends. */
   get bufferedAmount(): number {
-    const batch = this.#batchStart < 0 ? 0 : this.socket.writableLength - this.#batchStart;
-    return this.ws.bufferedAmount - batch;
+    const batch = this.#batchStart < 0 ? 0 : this.#socket.writableLength - this.#batchStart;
+    return this.#ws.bufferedAmount - batch;
   }
 
   close(code?: number, reason?: string): void {
-    this.ws.close(code, reason);
+    this.#ws.close(code, reason);
   }
 
   ping(): void {
-    this.ws.ping();
+    this.#ws.ping();
   }
 
   terminate(): void {
-    this.ws.terminate();
+    this.#ws.terminate();
   }
 
   #cork(): void {
-    this.#batchStart = this.socket.writableLength;
-    this.socket.cork();
+    this.#batchStart = this.#socket.writableLength;
+    this.#socket.cork();
     process.nextTick(NodeTransport.#uncorkAtTurnEnd, this);
   }
 
   #uncork(): void {
     if (this.#batchStart < 0) return;
     this.#batchStart = -1;
-    this.socket.uncork();
+    this.#socket.uncork();
   }
 
   static #uncorkAtTurnEnd(transport: NodeTransport): void {
@@ -220,7 +226,10 @@ class NodeTransport implements Transport {
   }
 }
 
-/** The bytes of one turn's batch past which it is written at once (uWS's cork buffer is 16 KiB too). */
+/**
+ * The length of one turn's batch past which it is written at once (uWS's cork buffer is 16 KiB too). Counted as the
+ * socket counts it, as `ws`'s `bufferedAmount` does: text in UTF-16 code units, binary in bytes.
+ */
 const BATCH_LIMIT = 16 * 1024;
 
 // --- HTTP on the raw socket ---

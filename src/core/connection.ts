@@ -369,7 +369,8 @@ export class Connection implements SocketEvents {
    * Sends a message; throws {@link WebSocketClosedError} once the connection is closing or closed.
    * Returns `false` when the send buffer is above `highWaterMark` (congested: await `drained()`),
    * and closes a slow consumer with 1008 once it is above `maxBufferedAmount` (counting this message,
-   * so one message larger than that closes the socket unless the runtime writes it at once).
+   * so one message larger than that closes the socket unless the runtime writes it at once; a transport that
+   * gathers a turn's sends into one write leaves that batch out, as Node's does).
    * Always `true` where the runtime does not report its buffer.
    */
   send(data: SendData): boolean {

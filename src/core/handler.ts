@@ -88,7 +88,11 @@ export class WebSocketHandler<E extends Env = any, S = any> {
     return this[CONNECTION].drained();
   }
 
-  /** Bytes waiting in the runtime's send buffer (`0` where the runtime does not report it: workerd). */
+  /**
+   * Bytes waiting in the runtime's send buffer (`0` where the runtime does not report it: workerd). On Node, less
+   * what this turn of the event loop sent after its first message, which leaves when the turn ends (at most 16 KiB:
+   * docs/reliability.md).
+   */
   get bufferedAmount(): number {
     return this[CONNECTION].bufferedAmount;
   }

@@ -23,8 +23,32 @@ class Burst extends WebSocketHandler {
   }
 }
 
+/** How many 10 KiB messages each `Hose` sent in one turn before `send` returned false (or the bound). */
+const hosed: number[] = [];
+const HOSE_BOUND = 2_000;
+
+/** Sends 10 KiB messages in one turn while `send` returns true, at most {@link HOSE_BOUND}. */
+class Hose extends WebSocketHandler {
+  override onMessage(): void {
+    const chunk = "x".repeat(10 * 1024);
+    let sent = 0;
+    while (sent < HOSE_BOUND && this.send(chunk)) sent++;
+    hosed.push(sent);
+  }
+}
+
+/** Sends 100 messages and closes with 4000, all in one turn. */
+class SendThenClose extends WebSocketHandler {
+  override onMessage(): void {
+    for (let i = 0; i < 100; i++) this.send(`last words ${i}`);
+    this.close(4000, "done");
+  }
+}
+
 const app = new Hono();
 app.get("/echo", websocket(Echo));
+app.get("/hose", websocket(Hose));
+app.get("/send-then-close", websocket(SendThenClose));
 app.get("/burst", websocket(Burst, { highWaterMark: 512, maxBufferedAmount: 1024 }));
 app.get("/teapot", () => new Response("short and stout", { status: 418 }));
 app.get("/later", async () => {
@@ -118,6 +142,7 @@ async function countedClient(path: string) {
 describe("the Node adapter's writes: what one turn of the event loop sends leaves together", () => {
   it("the replies to 50 messages that arrive in one read leave in two writes, in order", async () => {
     const { client, socket, writes } = await countedClient("/echo");
+    // About 1 KB in one corked write: one loopback segment, so the server reads the 50 messages at once.
     socket.cork();
     for (let i = 0; i < 50; i++) client.ws.send(`message ${i}`);
     socket.uncork();
@@ -131,7 +156,9 @@ describe("the Node adapter's writes: what one turn of the event loop sends leave
   it("a turn's batch is not counted as waiting: 20 sends of 100 B past maxBufferedAmount 1024 all return true", async () => {
     const { client } = await countedClient("/burst");
     client.ws.send("20 100");
-    const returned = JSON.parse(String(await client.message(21)));
+    // Counted as waiting, the batch would pass maxBufferedAmount and close the socket with 1008 before the answer.
+    const answer = await Promise.race([client.message(21), client.closed.then((c) => `closed ${c.code}`)]);
+    const returned = JSON.parse(String(answer));
     expect(returned).toEqual(Array(20).fill(true));
     expect(client.messages.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => String(i % 10).repeat(100)));
     client.ws.close();
@@ -145,5 +172,24 @@ describe("the Node adapter's writes: what one turn of the event loop sends leave
     expect(client.messages.slice(0, 64)).toEqual(Array.from({ length: 64 }, (_, i) => String(i % 10).repeat(1024)));
     expect(writes.count).toBeGreaterThanOrEqual(4);
     client.ws.close();
+  });
+
+  it("a peer that reads nothing: a handler sending 10 KiB at a time in one turn still sees send turn false", async () => {
+    const { client, socket } = await countedClient("/hose");
+    socket.pause();
+    const before = hosed.length;
+    client.ws.send("go");
+    await vi.waitFor(() => expect(hosed.length).toBe(before + 1), { timeout: 10_000 });
+    // Each batch is written past 16 KiB, so what the kernel does not take is counted; unbatched, the bound is hit.
+    expect(hosed.at(-1)).toBeGreaterThan(0);
+    expect(hosed.at(-1)).toBeLessThan(HOSE_BOUND);
+    client.ws.terminate();
+  });
+
+  it("messages sent before a close in the same turn all arrive before the close frame", async () => {
+    const { client } = await countedClient("/send-then-close");
+    client.ws.send("go");
+    expect(await client.closed).toEqual({ code: 4000, reason: "done" });
+    expect(client.messages).toEqual(Array.from({ length: 100 }, (_, i) => `last words ${i}`));
   });
 });
