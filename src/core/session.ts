@@ -897,10 +897,10 @@ class ReplayBuffer implements Iterable<SendData> {
     if (end >= COMPACT_AFTER && end >= this.length) {
       const tail = end + this.length;
       items.copyWithin(0, end, tail);
-      for (let i = this.length; i < tail; i++) items[i] = undefined;
+      this.#unset(this.length, tail);
       this.#head = 0;
     } else {
-      for (let i = head; i < end; i++) items[i] = undefined;
+      this.#unset(head, end);
       this.#head = end;
     }
   }
@@ -923,10 +923,14 @@ class ReplayBuffer implements Iterable<SendData> {
 
   /** Drops every message, keeping the array's room. */
   #clear(): void {
-    const items = this.#items;
-    const tail = this.#head + this.length;
-    for (let i = this.#head; i < tail; i++) items[i] = undefined;
+    this.#unset(this.#head, this.#head + this.length);
     this.#reset();
+  }
+
+  /** Empties the slots `from` to `to` (exclusive), so that they keep nothing alive. */
+  #unset(from: number, to: number): void {
+    const items = this.#items;
+    for (let i = from; i < to; i++) items[i] = undefined;
   }
 
   /** The counts and indexes of an empty buffer. */
