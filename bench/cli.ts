@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { ROOT } from "../test/helpers/runtimes.ts";
-import { RESUME, RESUME_RUNTIMES, RESUME_SCENARIOS, RESUME_SERVERS, resumeServers } from "./resume.ts";
+import { IDLE_KINDS, RESUME, RESUME_RUNTIMES, RESUME_SCENARIOS, RESUME_SERVERS, resumeServers } from "./resume.ts";
 import { type ScenarioName, type ScenarioParams, SCENARIOS } from "./scenarios.ts";
 import { ALL_SERVERS, EDGESOCKET_RUNTIMES, type Kind } from "./servers.ts";
 
@@ -220,7 +220,7 @@ export function resumeSelection(args: Args): { servers: string[]; scenarios: [Sc
   const servers = mode.resumeServers.filter((name) => !args.servers || args.servers.includes(name));
   const scenarios = RESUME_SCENARIOS.map((name): [ScenarioName, ScenarioParams] => {
     const { kinds: _onEveryServer, ...params } = mode.scenarios[name]!;
-    const idle = name === "idle" ? { ...mode.resumeIdle, fresh: true, heap: true } : {};
+    const idle = name === "idle" ? { ...mode.resumeIdle, fresh: true, heap: true, kinds: [...IDLE_KINDS] } : {};
     return [name, withRepeats({ ...params, ...idle }, args)];
   });
   return { servers, scenarios };

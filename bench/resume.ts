@@ -3,8 +3,9 @@
  * plain route (`<runtime>-edgesocket`) against the same handler on a route with `resume: true` (`<runtime>-resume`,
  * whose load client speaks the resume protocol as `EdgeSocket` does: hello, welcome, acknowledgements). Throughput
  * in pairs of alternating rounds with the server's CPU per message, and idle memory per session, against the
- * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. Writes
- * `resume.{json,md}` and, with `--readme`, the "Resume" block of the performance document.
+ * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. On Bun it also measures
+ * the protocol's least cost apart from edgesocket (see {@link FLOOR_RUNTIMES}). Writes `resume.{json,md}` and, with
+ * `--readme`, the "Resume" block of the performance document.
  * @module
  */
 import { describeScenario, type Metric, metric, type ScenarioName } from "./scenarios.ts";
@@ -44,21 +45,42 @@ export function resumePair(runtime: Runtime): { plain: string; resume: string } 
   return { plain: `${runtime}-${plainKind(runtime)}`, resume: `${runtime}-resume` };
 }
 
-/** The scenario's servers on `runtimes`: each runtime's plain route, then its resume route. */
-export function resumeServers(runtimes: readonly Runtime[]): string[] {
-  return runtimes.flatMap((runtime) => Object.values(resumePair(runtime)));
+/**
+ * The runtimes where the scenario also measures the resume protocol's least cost, apart from edgesocket: the echo
+ * with the protocol written by hand on the raw API (`<runtime>-rawresume`: counts, replay buffer and
+ * acknowledgements, no framework, no checks or limits) against the raw echo (`<runtime>-raw`), in the same rounds as
+ * the routes. Bun, whose whole message costs about a quarter of a microsecond, is where that cost shows.
+ */
+export const FLOOR_RUNTIMES: readonly Runtime[] = ["bun"];
+
+/** The raw echo of `runtime`, and the same with the resume protocol by hand (see {@link FLOOR_RUNTIMES}). */
+export function floorPair(runtime: Runtime): { plain: string; resume: string } {
+  return { plain: `${runtime}-raw`, resume: `${runtime}-rawresume` };
 }
 
-/** The servers a server of the scenario is compared with: a resume route with its runtime's plain route. */
+/** The scenario's servers on `runtimes`: each runtime's plain route, its resume route, and its floor's pair. */
+export function resumeServers(runtimes: readonly Runtime[]): string[] {
+  return runtimes.flatMap((runtime) => [
+    ...Object.values(resumePair(runtime)),
+    ...(FLOOR_RUNTIMES.includes(runtime) ? Object.values(floorPair(runtime)) : []),
+  ]);
+}
+
+/**
+ * The servers a server of the scenario is compared with: a resume route with its runtime's plain route, the raw
+ * resume echo with the raw echo.
+ */
 export function comparedKinds(name: string): Kind[] {
   const { runtime, kind } = parseServerName(name);
-  return kind === "resume" ? [plainKind(runtime)] : [];
+  if (kind === "resume") return [plainKind(runtime)];
+  return kind === "rawresume" ? ["raw"] : [];
 }
 
 /** Every server the scenario knows, for `--servers`. */
-export const RESUME_SERVERS: readonly string[] = RESUME_RUNTIMES.flatMap((runtime) =>
-  Object.values(resumePair(runtime))
-);
+export const RESUME_SERVERS: readonly string[] = resumeServers(RESUME_RUNTIMES);
+
+/** The servers whose idle memory the scenario measures: the routes' (the floor is for throughput). */
+export const IDLE_KINDS: readonly Kind[] = ["edgesocket", "durable", "resume"];
 
 /** The scenarios it runs on each runtime's pair, in this order (idle first, on servers that served nothing yet). */
 export const RESUME_SCENARIOS: readonly ScenarioName[] = ["idle", "throughput"];
@@ -88,6 +110,11 @@ export interface ResumeCost {
   idleHeap?: Spread;
   /** The RSS growth less V8's young generation's, resume − plain per session (bytes), where the runtime gave it. */
   idleLessYoung?: Spread;
+  /**
+   * The protocol by hand on the raw API against the raw echo, in the same rounds (see {@link FLOOR_RUNTIMES}):
+   * throughput (rawresume ÷ raw) and CPU per message (raw ÷ rawresume).
+   */
+  floor?: { throughput?: Spread; cpuPerMessage?: Spread };
   /** The two targets, where measured. */
   targets: TargetRow[];
   /** Why the runtime's resume route was not measured. */
@@ -108,6 +135,7 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
       continue;
     }
     const vs = resume.vs[plainKind(runtime)] ?? {};
+    const floor = floorOf(runtime, summary);
     costs.push({
       runtime,
       throughput: vs.throughput,
@@ -115,13 +143,14 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
       idle: vs.idle,
       idleHeap: vs.idleHeap,
       idleLessYoung: vs.idleLessYoung,
+      floor,
       targets: [
         row(
           runtime,
           `throughput ≥ ${THROUGHPUT_TARGET.toFixed(2)}× the plain route`,
           vs.throughput,
           (v) => v >= THROUGHPUT_TARGET,
-          () => throughputWhy(resume, plain, "plain", "resume"),
+          () => `${throughputWhy(resume, plain, "plain", "resume")}${floorWhy(floor)}`,
         ),
         row(
           runtime,
@@ -138,6 +167,21 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
     });
   }
   return costs;
+}
+
+/** The floor's comparison of `runtime` (see {@link FLOOR_RUNTIMES}), where it was measured. */
+function floorOf(runtime: Runtime, summary: RunReport["summary"]): ResumeCost["floor"] {
+  const vs = summary[floorPair(runtime).resume]?.vs.raw;
+  return vs?.throughput ? { throughput: vs.throughput, cpuPerMessage: vs.cpuPerMessage } : undefined;
+}
+
+/** The floor beside a missed throughput target, where it was measured. */
+function floorWhy(floor: ResumeCost["floor"]): string {
+  return floor
+    ? `; the protocol by hand on the raw API against the raw echo: ${pairedText(floor.throughput)}, CPU per message ${
+      pairedText(floor.cpuPerMessage)
+    }`
+    : "";
 }
 
 /** The JS heap after a full collection beside a missed idle target, where the runtime gave it. */
@@ -157,17 +201,26 @@ function verdict(targets: readonly TargetRow[]): string {
  */
 export function costTable(report: Pick<RunReport, "summary" | "skipped">): string[] {
   const costs = resumeCosts(report);
-  // A run that read the heap (bench/servers/heap.ts) gets its column; an older run's report stays as it was.
+  // A run that read the heap (bench/servers/heap.ts) or measured the floor gets its columns; an older run's report
+  // stays as it was.
   const heap = costs.some((cost) => cost.idleHeap !== undefined);
+  const floor = costs.some((cost) => cost.floor !== undefined);
   const lines = [
-    `| runtime | throughput, resume ÷ plain | server CPU per message, plain ÷ resume | idle memory per session, resume − plain |${
+    `| runtime | throughput, resume ÷ plain | server CPU per message, plain ÷ resume |${
+      floor ? " the protocol by hand on the raw API ÷ the raw echo: throughput, CPU per message |" : ""
+    } idle memory per session, resume − plain |${
       heap ? " the same less V8's young generation | idle JS heap after GC per session, resume − plain |" : ""
     } targets (≥ 0.90×, ≤ +2 KiB) | why not (measured) |`,
-    `|---|---:|---:|---:|${heap ? "---:|---:|" : ""}---|---|`,
+    `|---|---:|---:|${floor ? "---:|" : ""}---:|${heap ? "---:|---:|" : ""}---|---|`,
   ];
   for (const cost of costs) {
+    const floorCell = floor
+      ? ` ${cost.floor ? `${pairedText(cost.floor.throughput)}, ${pairedText(cost.floor.cpuPerMessage)}` : "–"} |`
+      : "";
     if (cost.unavailable) {
-      lines.push(`| ${cost.runtime} | – | – | – |${heap ? " – | – |" : ""} not measured | ${cost.unavailable} |`);
+      lines.push(
+        `| ${cost.runtime} | – | – |${floorCell} – |${heap ? " – | – |" : ""} not measured | ${cost.unavailable} |`,
+      );
       continue;
     }
     const pairs = (s: Spread | undefined) => (s && s.n > 1 ? `, ${s.n} pairs` : "");
@@ -177,7 +230,9 @@ export function costTable(report: Pick<RunReport, "summary" | "skipped">): strin
     lines.push(
       `| ${cost.runtime} | ${pairedText(cost.throughput)}${pairs(cost.throughput)} | ${
         pairedText(cost.cpuPerMessage)
-      } | ${pairedText(cost.idle, kib)}${pairs(cost.idle)} |${heapCell} ${verdict(cost.targets)} | ${why} |`,
+      } |${floorCell} ${pairedText(cost.idle, kib)}${pairs(cost.idle)} |${heapCell} ${
+        verdict(cost.targets)
+      } | ${why} |`,
     );
   }
   return lines;
@@ -199,7 +254,10 @@ const METHOD_START =
   "run at the same time, pinned to one core, and are measured in turn from the other core in rounds that alternate " +
   "their order (plain, resume, then resume, plain). The resume route's load client speaks the resume protocol as " +
   "`EdgeSocket` does: it offers `edgesocket.resume.v1`, sends the hello, waits for the welcome, and acknowledges " +
-  "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. " +
+  "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. On Bun the " +
+  "same rounds also measure the raw echo and the echo with the protocol written by hand on the raw API " +
+  "(bench/servers/echo-rawresume-bun.ts: the counts, the replay buffer and the acknowledgements, without edgesocket " +
+  "and without its checks and limits), for what the protocol costs on that runtime whoever implements it. " +
   "Comparisons are the median of the per-round ratios (range in parentheses); ";
 
 /** How the run of `params` measured idle memory (a run before the repeated measurement: once per server). */
@@ -261,7 +319,8 @@ export function resumeBlock(report: RunReport): string {
     "",
     ...costTable(report),
     "",
-    "The figures (medians over the rounds; in parentheses, the resume route against the plain route, paired as above):",
+    "The figures (medians over the rounds; in parentheses, the resume route against the plain route, and the raw " +
+    "resume echo against the raw echo, paired as above):",
     "",
     ...figuresTable(report),
     "",
@@ -274,7 +333,8 @@ function figuresTable(report: RunReport): string[] {
   const heap = Object.values(report.summary).some((s) => s.medians.idleHeap !== undefined);
   return resultsTable(report, heap ? FIGURES_WITH_HEAP : FIGURES, (name) => {
     const { runtime, kind } = parseServerName(name);
-    return kind === "resume" ? resumePair(runtime).plain : undefined;
+    if (kind === "resume") return resumePair(runtime).plain;
+    return kind === "rawresume" ? floorPair(runtime).plain : undefined;
   });
 }
 

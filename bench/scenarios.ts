@@ -136,14 +136,14 @@ export const WORKERD_IDLE_LIMIT = 2000;
 export const DURABLE_INFLIGHT = 4;
 
 /**
- * Whether `server` takes part in `scenario`, and with which parameters: a `*-resume` server's load client speaks
- * the resume protocol.
+ * Whether `server` takes part in `scenario`, and with which parameters: a `*-resume` or `*-rawresume` server's load
+ * client speaks the resume protocol.
  */
 export function paramsFor(scenario: ScenarioName, server: string, params: ScenarioParams): ScenarioParams | undefined {
   if (scenario === "broadcast" && !BROADCAST_SERVERS.includes(server)) return undefined;
   const { kind } = parseServerName(server);
   if (params.kinds && !params.kinds.includes(kind)) return undefined;
-  if (kind === "resume") params = { ...params, resume: true };
+  if (kind === "resume" || kind === "rawresume") params = { ...params, resume: true };
   if (server === "workerd-durable" || server === "workerd-resume") {
     params = { ...params, inflight: Math.min(params.inflight ?? DURABLE_INFLIGHT, DURABLE_INFLIGHT) };
   }

@@ -23,9 +23,19 @@ export const EDGESOCKET_RUNTIMES = ["bun", "deno", "workerd", "node"] as const s
  * string and sends it back as one (what any string API costs on Node); `edgesocket`; `hono` Hono's own
  * `upgradeWebSocket` helper; `crossws`; `tornado` the Python reference. The resume scenario's (bench/resume.ts, not
  * among {@link SERVERS_BY_RUNTIME}): `resume` edgesocket's echo on a route with `resume: true` (on workerd in a
- * Durable Object), and on workerd `durable` the same echo on a plain route in a Durable Object.
+ * Durable Object), on workerd `durable` the same echo on a plain route in a Durable Object, and on Bun `rawresume`
+ * the raw echo with the resume protocol written by hand (its least cost, apart from edgesocket).
  */
-export type Kind = "raw" | "rawtext" | "edgesocket" | "hono" | "crossws" | "tornado" | "resume" | "durable";
+export type Kind =
+  | "raw"
+  | "rawtext"
+  | "edgesocket"
+  | "hono"
+  | "crossws"
+  | "tornado"
+  | "resume"
+  | "durable"
+  | "rawresume";
 
 /** The workerd servers whose Worker hands its requests to a Durable Object: its binding and class (durable-app.ts). */
 const DURABLE_KINDS: readonly Kind[] = ["durable", "resume"];

@@ -51,9 +51,12 @@ describe("the bench's command line", () => {
     expect(runsMainScenarios(args)).toBe(false);
     const { servers, scenarios } = resumeSelection(args);
     // workerd: both routes in a Durable Object, where a resume route's sessions live.
+    // Bun also runs the protocol's floor: the raw echo, and the same with the protocol written by hand.
     expect(servers).toEqual([
       "bun-edgesocket",
       "bun-resume",
+      "bun-raw",
+      "bun-rawresume",
       "deno-edgesocket",
       "deno-resume",
       "workerd-durable",
@@ -61,12 +64,15 @@ describe("the bench's command line", () => {
       "node-edgesocket",
       "node-resume",
     ]);
-    // Quick mode measures idle memory on the target servers only; the resume scenario on both of its servers, in
-    // pairs of rounds each on fresh processes, with the heap after a full collection beside the RSS.
+    // Quick mode measures idle memory on the target servers only; the resume scenario on the routes' servers (not
+    // on the floor's), in pairs of rounds each on fresh processes, with the heap after a full collection beside the
+    // RSS.
     expect(scenarios.map(([name, p]) => [name, p.repeats, p.kinds, p.fresh, p.heap])).toEqual([
-      ["idle", 3, undefined, true, true],
+      ["idle", 3, ["edgesocket", "durable", "resume"], true, true],
       ["throughput", 3, undefined, undefined, undefined],
     ]);
+    expect(paramsFor("idle", "bun-rawresume", scenarios[0]![1])).toBeUndefined();
+    expect(paramsFor("idle", "workerd-durable", scenarios[0]![1])).toBeDefined();
     // workerd's heap too: the load client reads it through the inspector (bench/inspector.ts).
     expect(paramsFor("idle", "workerd-resume", scenarios[0]![1])).toMatchObject({ heap: true });
     // workerd restarts wrangler dev for each fresh round: fewer rounds there (quick: 1; full: 3 of at most 2,000).
@@ -101,6 +107,9 @@ describe("the bench's command line", () => {
     expect(comparedKinds("workerd-resume")).toEqual(["durable"]);
     expect(comparedKinds("node-resume")).toEqual(["edgesocket"]);
     expect(comparedKinds("node-edgesocket")).toEqual([]);
+    // The floor: the resume protocol by hand on raw Bun, against the raw echo.
+    expect(paramsFor("throughput", "bun-rawresume", throughput)).toMatchObject({ resume: true, inflight: 256 });
+    expect(comparedKinds("bun-rawresume")).toEqual(["raw"]);
   });
 
   it("refuses what it does not know", () => {

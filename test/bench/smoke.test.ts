@@ -66,7 +66,7 @@ it("runs the bench in --smoke mode and every echo is verified", { timeout: 180_0
   expect(readFileSync(path.join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
 });
 
-it("runs the resume scenario in --smoke mode: plain and resume route, every echo and control frame verified", {
+it("runs the resume scenario in --smoke mode: both routes and the raw floor, every echo and control frame verified", {
   timeout: 120_000,
 }, async () => {
   await promisify(execFile)(process.execPath, ["dist/bench/run.js", "--smoke", "--scenarios", "resume", "--out", out], {
@@ -75,9 +75,12 @@ it("runs the resume scenario in --smoke mode: plain and resume route, every echo
   });
 
   const report: RunReport = JSON.parse(readFileSync(path.join(out, "resume.json"), "utf8"));
-  expect(report.names).toEqual(["bun-edgesocket", "bun-resume"]);
+  expect(report.names).toEqual(["bun-edgesocket", "bun-resume", "bun-raw", "bun-rawresume"]);
   for (const name of report.names) {
-    for (const scenario of ["idle", "throughput"] as const) {
+    // The floor's servers (the raw echo, and the resume protocol by hand on it) are measured in throughput only.
+    const floor = name === "bun-raw" || name === "bun-rawresume";
+    expect(report.results[name]!.runs.idle, name).toEqual(floor ? undefined : expect.any(Array));
+    for (const scenario of floor ? ["throughput"] as const : ["idle", "throughput"] as const) {
       const runs = report.results[name]!.runs[scenario] as ScenarioResult[];
       expect(runs, `${name} ${scenario}`).toHaveLength(2);
       for (const run of runs) {
@@ -98,8 +101,10 @@ it("runs the resume scenario in --smoke mode: plain and resume route, every echo
   expect(vs.throughput!.n).toBe(2);
   expect(vs.idle!.n).toBe(2);
   expect(vs.idleHeap!.n).toBe(2);
+  expect(report.summary["bun-rawresume"]!.vs.raw!.throughput!.n).toBe(2);
   const markdown = readFileSync(path.join(out, "resume.md"), "utf8");
   expect(markdown).toMatch(
-    /^\| bun \| [\d.]+× \([\d.]+×–[\d.]+×\), 2 pairs \| [\d.]+× .*\| [+-][\d.]+ KiB \([^)]*\), 2 pairs \| not readable \| [+-][\d.]+ KiB \([^)]*\) \| (met|\*\*missed\*\*)/m,
+    // throughput, CPU per message, then the floor (throughput, CPU per message), then idle memory
+    /^\| bun \| [\d.]+× \([\d.]+×–[\d.]+×\), 2 pairs \| [\d.]+× \([^)]*\) \| [\d.]+× \([^)]*\), [\d.]+× \([^)]*\) \| [+-][\d.]+ KiB \([^)]*\), 2 pairs \| not readable \| [+-][\d.]+ KiB \([^)]*\) \| (met|\*\*missed\*\*)/m,
   );
 });
