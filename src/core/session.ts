@@ -861,42 +861,53 @@ export function newSessionId(): string {
  * shrinking the array, so a buffer that never empties keeps the room of its peak (at most about twice `maxMessages`
  * slots). One array of one kind for the JIT: a ring that alternated between a shared frozen empty array and rings
  * it grew left Bun's JIT exiting its compiled code about once per 600 messages under the bench's load.
+ *
+ * Sizes are kept as running totals beside the messages, so that dropping a confirmed batch reads one number instead
+ * of the size of every message it drops (measured on Bun: 53 instructions less per message, docs/performance.md).
  */
 class ReplayBuffer implements Iterable<SendData> {
   /** The kept messages are `length` slots from `#head` on; other slots are `undefined`, keeping nothing alive. */
   #items: (SendData | undefined)[] = [];
+  /** `#ends[i]`: the bytes pushed since the buffer was last empty, up to and including slot `i`'s message. */
+  #ends: number[] = [];
   #head = 0;
+  /** The bytes pushed since the buffer was last empty, and those of them dropped. */
+  #pushed = 0;
+  #dropped = 0;
   readonly #maxMessages: number;
   readonly #maxBytes: number;
   length = 0;
-  bytes = 0;
 
   constructor(limits: ResumeLimits) {
     this.#maxMessages = limits.maxMessages;
     this.#maxBytes = limits.maxBytes;
   }
 
+  /** The bytes kept, as `maxBytes` counts them. */
+  get bytes(): number {
+    return this.#pushed - this.#dropped;
+  }
+
   /** Keeps `data`; `false` when that puts the buffer over `maxMessages` or `maxBytes`. */
   push(data: SendData): boolean {
-    this.#items[this.#head + this.length] = data;
-    this.bytes += sizeOf(data);
-    return ++this.length <= this.#maxMessages && this.bytes <= this.#maxBytes;
+    const slot = this.#head + this.length;
+    this.#items[slot] = data;
+    this.#ends[slot] = this.#pushed += sizeOf(data);
+    return ++this.length <= this.#maxMessages && this.#pushed - this.#dropped <= this.#maxBytes;
   }
 
   /** Drops the `count` oldest messages. */
   drop(count: number): void {
     if (count === 0) return;
     if (count === this.length) return this.#clear();
-    const items = this.#items;
     const head = this.#head;
     const end = head + count;
-    let bytes = this.bytes;
-    for (let i = head; i < end; i++) bytes -= sizeOf(items[i]!);
-    this.bytes = bytes;
+    this.#dropped = this.#ends[end - 1]!;
     this.length -= count;
     if (end >= COMPACT_AFTER && end >= this.length) {
       const tail = end + this.length;
-      items.copyWithin(0, end, tail);
+      this.#items.copyWithin(0, end, tail);
+      this.#ends.copyWithin(0, end, tail);
       this.#unset(this.length, tail);
       this.#head = 0;
     } else {
@@ -917,7 +928,10 @@ class ReplayBuffer implements Iterable<SendData> {
 
   /** Drops every message, and the array's room. */
   free(): void {
-    if (this.#items.length > 0) this.#items = [];
+    if (this.#items.length > 0) {
+      this.#items = [];
+      this.#ends = [];
+    }
     this.#reset();
   }
 
@@ -937,7 +951,8 @@ class ReplayBuffer implements Iterable<SendData> {
   #reset(): void {
     this.#head = 0;
     this.length = 0;
-    this.bytes = 0;
+    this.#pushed = 0;
+    this.#dropped = 0;
   }
 
   *[Symbol.iterator](): Iterator<SendData> {

@@ -592,6 +592,28 @@ describe("Session: the replay buffer's cap", () => {
     expect(transport.closes).toEqual([[CloseCode.TRY_AGAIN_LATER, REPLAY_FULL_REASON]]);
   });
 
+  it("maxBytes counts only what is kept: after partial confirmations, a compaction, and an emptied buffer", () => {
+    // 10 B messages, a cap of 1,000 B: 100 kept fit, 101 do not, however many were sent and confirmed before.
+    const { link, handler, transport } = started({ resume: { ...RESUME, maxMessages: 5000, maxBytes: 1000 } });
+    const send = (n: number) => handler.send(`m${String(n).padStart(9, "0")}`);
+    for (let i = 1; i <= 100; i++) send(i);
+    link.receive("\0a37"); // a partial confirmation: 63 kept
+    for (let i = 101; i <= 137; i++) send(i); // 100 kept
+    link.receive("\0a90"); // 47 kept
+    for (let i = 138; i <= 190; i++) send(i); // 100 kept
+    link.receive("\0a180"); // 10 kept
+    for (let i = 191; i <= 280; i++) send(i); // 100 kept
+    link.receive("\0a270"); // 10 kept, 270 dropped from the front: compacted
+    for (let i = 281; i <= 370; i++) send(i); // 100 kept
+    link.receive("\0a275"); // 95 kept, the first 5 of them moved by the compaction
+    for (let i = 371; i <= 375; i++) send(i); // 100 kept
+    link.receive("\0a375"); // all confirmed: the buffer is empty
+    for (let i = 376; i <= 475; i++) send(i); // 100 kept
+    expect(transport.closes).toEqual([]);
+    send(476);
+    expect(transport.closes).toEqual([[CloseCode.TRY_AGAIN_LATER, REPLAY_FULL_REASON]]);
+  });
+
   it("past the cap while detached, the session ends at once with 1013 REPLAY_FULL_REASON", () => {
     const { link, handler, session, id } = started();
     link.closed(CloseCode.ABNORMAL, "");
