@@ -3,9 +3,9 @@
  * plain route (`<runtime>-edgesocket`) against the same handler on a route with `resume: true` (`<runtime>-resume`,
  * whose load client speaks the resume protocol as `EdgeSocket` does: hello, welcome, acknowledgements). Throughput
  * in pairs of alternating rounds with the server's CPU per message, and idle memory per session, against the
- * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. On Bun it also measures
- * the protocol's least cost apart from edgesocket (see {@link FLOOR_RUNTIMES}). Writes `resume.{json,md}` and, with
- * `--readme`, the "Resume" block of the performance document.
+ * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. On Bun and Node it also
+ * measures the protocol's least cost apart from edgesocket (see {@link FLOOR_RUNTIMES}). Writes `resume.{json,md}`
+ * and, with `--readme`, the "Resume" block of the performance document.
  * @module
  */
 import { describeScenario, type Metric, metric, type ScenarioName } from "./scenarios.ts";
@@ -48,14 +48,22 @@ export function resumePair(runtime: Runtime): { plain: string; resume: string } 
 /**
  * The runtimes where the scenario also measures the resume protocol's least cost, apart from edgesocket: the echo
  * with the protocol written by hand on the raw API (`<runtime>-rawresume`: counts, replay buffer and
- * acknowledgements, no framework, no checks or limits) against the raw echo (`<runtime>-raw`), in the same rounds as
- * the routes. Bun, whose whole message costs about a quarter of a microsecond, is where that cost shows.
+ * acknowledgements, no framework, no checks or limits; bench/servers/raw-resume.ts) against the same raw echo without
+ * it, in the same rounds as the routes. Bun and Node, whose whole message costs a quarter of a microsecond and about
+ * one and a half, are where that cost shows.
  */
-export const FLOOR_RUNTIMES: readonly Runtime[] = ["bun"];
+export const FLOOR_RUNTIMES: readonly Runtime[] = ["bun", "node"];
 
-/** The raw echo of `runtime`, and the same with the resume protocol by hand (see {@link FLOOR_RUNTIMES}). */
+/**
+ * The raw echo of `runtime` the floor is measured against (on Node raw `ws` that writes a turn's messages together,
+ * as the Node adapter does), and the same with the resume protocol by hand (see {@link FLOOR_RUNTIMES}).
+ */
 export function floorPair(runtime: Runtime): { plain: string; resume: string } {
-  return { plain: `${runtime}-raw`, resume: `${runtime}-rawresume` };
+  return { plain: `${runtime}-${floorBaseKind(runtime)}`, resume: `${runtime}-rawresume` };
+}
+
+function floorBaseKind(runtime: Runtime): Kind {
+  return runtime === "node" ? "rawcork" : "raw";
 }
 
 /** The scenario's servers on `runtimes`: each runtime's plain route, its resume route, and its floor's pair. */
@@ -73,7 +81,7 @@ export function resumeServers(runtimes: readonly Runtime[]): string[] {
 export function comparedKinds(name: string): Kind[] {
   const { runtime, kind } = parseServerName(name);
   if (kind === "resume") return [plainKind(runtime)];
-  return kind === "rawresume" ? ["raw"] : [];
+  return kind === "rawresume" ? [floorBaseKind(runtime)] : [];
 }
 
 /** Every server the scenario knows, for `--servers`. */
@@ -171,7 +179,7 @@ export function resumeCosts({ summary, skipped }: Pick<RunReport, "summary" | "s
 
 /** The floor's comparison of `runtime` (see {@link FLOOR_RUNTIMES}), where it was measured. */
 function floorOf(runtime: Runtime, summary: RunReport["summary"]): ResumeCost["floor"] {
-  const vs = summary[floorPair(runtime).resume]?.vs.raw;
+  const vs = summary[floorPair(runtime).resume]?.vs[floorBaseKind(runtime)];
   return vs?.throughput ? { throughput: vs.throughput, cpuPerMessage: vs.cpuPerMessage } : undefined;
 }
 
@@ -254,10 +262,11 @@ const METHOD_START =
   "run at the same time, pinned to one core, and are measured in turn from the other core in rounds that alternate " +
   "their order (plain, resume, then resume, plain). The resume route's load client speaks the resume protocol as " +
   "`EdgeSocket` does: it offers `edgesocket.resume.v1`, sends the hello, waits for the welcome, and acknowledges " +
-  "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. On Bun the " +
-  "same rounds also measure the raw echo and the echo with the protocol written by hand on the raw API " +
-  "(bench/servers/echo-rawresume-bun.ts: the counts, the replay buffer and the acknowledgements, without edgesocket " +
-  "and without its checks and limits), for what the protocol costs on that runtime whoever implements it. " +
+  "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. On Bun and " +
+  "Node the same rounds also measure a raw echo and the same echo with the protocol written by hand " +
+  "(bench/servers/raw-resume.ts: the counts, the replay buffer and the acknowledgements, without edgesocket and " +
+  "without its checks and limits; on Node raw `ws` that writes a turn's messages together, as the Node adapter " +
+  "does), for what the protocol costs on that runtime whoever implements it. " +
   "Comparisons are the median of the per-round ratios (range in parentheses); ";
 
 /** How the run of `params` measured idle memory (a run before the repeated measurement: once per server). */

@@ -51,7 +51,7 @@ describe("the bench's command line", () => {
     expect(runsMainScenarios(args)).toBe(false);
     const { servers, scenarios } = resumeSelection(args);
     // workerd: both routes in a Durable Object, where a resume route's sessions live.
-    // Bun also runs the protocol's floor: the raw echo, and the same with the protocol written by hand.
+    // Bun and Node also run the protocol's floor: a raw echo, and the same with the protocol written by hand.
     expect(servers).toEqual([
       "bun-edgesocket",
       "bun-resume",
@@ -63,6 +63,8 @@ describe("the bench's command line", () => {
       "workerd-resume",
       "node-edgesocket",
       "node-resume",
+      "node-rawcork",
+      "node-rawresume",
     ]);
     // Quick mode measures idle memory on the target servers only; the resume scenario on the routes' servers (not
     // on the floor's), in pairs of rounds each on fresh processes, with the heap after a full collection beside the
@@ -110,6 +112,8 @@ describe("the bench's command line", () => {
     // The floor: the resume protocol by hand on raw Bun, against the raw echo.
     expect(paramsFor("throughput", "bun-rawresume", throughput)).toMatchObject({ resume: true, inflight: 256 });
     expect(comparedKinds("bun-rawresume")).toEqual(["raw"]);
+    // On Node against raw `ws` that writes a turn's messages together, as the adapter does.
+    expect(comparedKinds("node-rawresume")).toEqual(["rawcork"]);
   });
 
   it("refuses what it does not know", () => {
