@@ -1,7 +1,7 @@
-// A reference for `node dist/bench/ab.js`, not part of the default run: raw ws as node-rawtext, with what a socket
-// sends in one turn of the event loop written together as the Node adapter does (the turn's first reply is written
-// at once and corks the TCP socket, the turn's end uncorks it). What edgesocket's own work costs on Node once both
-// write alike. Without the adapter's 16 KiB flush: an echo's batch stays under it.
+// A reference for `node dist/bench/ab.js` and the resume scenario's floor on Node (not in the main run): raw ws as
+// node-rawtext, with what a socket sends in one turn of the event loop written together as the Node adapter does
+// (the turn's first reply is written at once and corks the TCP socket, the turn's end uncorks it). What edgesocket's
+// own work costs on Node once both write alike. Without the adapter's 16 KiB flush: an echo's batch stays under it.
 import { createServer } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
