@@ -1,10 +1,11 @@
 // Raw `ws` with the resume protocol written by hand (raw-resume.ts), writing what a socket sends in one turn together
-// as echo-rawcork-node.ts does (as the Node adapter does): the resume scenario's floor on Node, against that server.
+// as echo-rawcork-node.ts does (turn-writes.ts): the resume scenario's floor on Node, against that server.
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
 import { heapOrNotFound } from "./heap.ts";
 import { benchPort } from "./listen-port.ts";
 import { RawSession, RESUME_PROTOCOL } from "./raw-resume.ts";
+import { sendByTurn } from "./turn-writes.ts";
 
 type Message = string | Buffer;
 
@@ -18,20 +19,7 @@ server.on("upgrade", (request, socket, head) => {
   if (request.url !== "/websocketserver") return socket.destroy();
   wss.handleUpgrade(request, socket, head, (ws) => {
     const session = new RawSession<Message>();
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      socket.uncork();
-    };
-    session.socket = {
-      send(message) {
-        ws.send(message);
-        if (corked) return;
-        corked = true;
-        socket.cork();
-        process.nextTick(uncork);
-      },
-    };
+    session.socket = { send: sendByTurn(ws, socket) };
     ws.on("error", () => {});
     ws.on("close", () => session.stop());
     ws.on("message", (data, isBinary) => {

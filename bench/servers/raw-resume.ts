@@ -2,13 +2,13 @@
  * The resume protocol's least work for one socket of an echo server, written by hand for the resume scenario's floor
  * (`echo-rawresume-*`): what any server that echoes on a resume route must do per message (count both ways, keep
  * each echo until the client confirms it, acknowledge every 64 messages or 100 ms after the first one not
- * acknowledged), with no framework and none of edgesocket's checks, hooks or limits. The wire format is
- * docs/resume.md's; it imports nothing from edgesocket.
+ * acknowledged), with no framework and none of edgesocket's checks, hooks or limits. Of edgesocket it takes only the
+ * wire format's frame builders (src/protocol/resume.ts, as the bench's load client does).
  * @module
  */
+import { acknowledgement, control as controlFrame, RESUME_PROTOCOL } from "../../src/protocol/resume.ts";
 
-/** The subprotocol of the resume protocol. */
-export const RESUME_PROTOCOL = "edgesocket.resume.v1";
+export { RESUME_PROTOCOL };
 const ACK_EVERY = 64;
 const ACK_DELAY_MS = 100;
 /** The kept front is moved to the start of the array once this many slots before it were dropped. */
@@ -55,8 +55,8 @@ export class RawSession<M> {
       return true;
     }
     if (kind !== CODE_HELLO || this.#id !== "") return false;
-    this.#id = sessionId();
-    this.socket!.send(`\0w0 0 ${this.#id} `);
+    this.#id = crypto.randomUUID();
+    this.socket!.send(controlFrame("w", 0, 0, this.#id, ""));
     return true;
   }
 
@@ -67,7 +67,7 @@ export class RawSession<M> {
 
   #acknowledge(): void {
     this.#acknowledged = this.#received;
-    this.socket!.send("\0a" + this.#received);
+    this.socket!.send(acknowledgement(this.#received));
   }
 
   #late(): void {
@@ -93,10 +93,4 @@ export class RawSession<M> {
       this.#head = end;
     }
   }
-}
-
-/** 144 random bits, base64url, as edgesocket's session ids. */
-function sessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
 }

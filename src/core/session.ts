@@ -893,7 +893,7 @@ class ReplayBuffer implements Iterable<SendData> {
     const slot = this.#head + this.length;
     this.#items[slot] = data;
     this.#ends[slot] = this.#pushed += sizeOf(data);
-    return ++this.length <= this.#maxMessages && this.#pushed - this.#dropped <= this.#maxBytes;
+    return ++this.length <= this.#maxMessages && this.bytes <= this.#maxBytes;
   }
 
   /** Drops the `count` oldest messages. */
