@@ -3,7 +3,7 @@
  * plain route (`<runtime>-edgesocket`) against the same handler on a route with `resume: true` (`<runtime>-resume`,
  * whose load client speaks the resume protocol as `EdgeSocket` does: hello, welcome, acknowledgements). Throughput
  * in pairs of alternating rounds with the server's CPU per message, and idle memory per session, against the
- * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. On Bun and Node it also
+ * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. On Bun, Deno and Node it also
  * measures the protocol's least cost apart from edgesocket (see {@link FLOOR_RUNTIMES}). Writes `resume.{json,md}`
  * and, with `--readme`, the "Resume" block of the performance document.
  * @module
@@ -49,10 +49,11 @@ export function resumePair(runtime: Runtime): { plain: string; resume: string } 
  * The runtimes where the scenario also measures the resume protocol's least cost, apart from edgesocket: the echo
  * with the protocol written by hand on the raw API (`<runtime>-rawresume`: counts, replay buffer and
  * acknowledgements, no framework, no checks or limits; bench/servers/raw-resume.ts) against the same raw echo without
- * it, in the same rounds as the routes. Bun and Node, whose whole message costs a quarter of a microsecond and about
- * one and a half, are where that cost shows.
+ * it, in the same rounds as the routes: on Bun and Node, whose whole message costs a quarter of a microsecond and about
+ * one and a half, that cost shows most; on Deno, to tell the protocol's cost there from edgesocket's. workerd has no
+ * floor: its resume route needs a Durable Object, whose own costs a raw Worker does not have.
  */
-export const FLOOR_RUNTIMES: readonly Runtime[] = ["bun", "node"];
+export const FLOOR_RUNTIMES: readonly Runtime[] = ["bun", "deno", "node"];
 
 /**
  * The raw echo of `runtime` the floor is measured against (on Node raw `ws` that writes a turn's messages together,
@@ -259,11 +260,13 @@ export function otherLoad(report: Pick<RunReport, "results">): Spread | undefine
 
 const METHOD_START =
   "On each runtime, edgesocket's echo handler on a plain route and the same handler on a route with `resume: true` " +
-  "run at the same time, pinned to one core, and are measured in turn from the other core in rounds that alternate " +
-  "their order (plain, resume, then resume, plain). The resume route's load client speaks the resume protocol as " +
+  "run pinned to one core and are measured in turn from the other core in rounds that alternate their order " +
+  "(plain, resume, then resume, plain), each round on a process started for it: a process that served the idle " +
+  "rounds' 5,000 connections before can cost twice as much per message (on Node, V8's collector; " +
+  "docs/performance.md). The resume route's load client speaks the resume protocol as " +
   "`EdgeSocket` does: it offers `edgesocket.resume.v1`, sends the hello, waits for the welcome, and acknowledges " +
-  "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. On Bun and " +
-  "Node the same rounds also measure a raw echo and the same echo with the protocol written by hand " +
+  "every 64 messages (or 100 ms after the first one not acknowledged); the server acknowledges likewise. On Bun, Deno " +
+  "and Node the same rounds also measure a raw echo and the same echo with the protocol written by hand " +
   "(bench/servers/raw-resume.ts: the counts, the replay buffer and the acknowledgements, without edgesocket and " +
   "without its checks and limits; on Node raw `ws` that writes a turn's messages together, as the Node adapter " +
   "does), for what the protocol costs on that runtime whoever implements it. " +

@@ -104,10 +104,12 @@ function brief(run: ScenarioRun): string {
 /**
  * One runtime's servers, all started at once: every scenario in rounds that alternate the order of the servers,
  * so that each pair compared ran seconds apart, with first and second place swapped from round to round. A scenario
- * with `fresh` (the resume scenario's idle memory) runs each round after the first on a process started for it.
+ * with `fresh` (idle memory; the resume scenario's throughput too) runs each round on a process that served nothing
+ * before, started for it unless the server has not served yet.
  */
 async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParams][], context: RunContext) {
   const running = new Map<string, RunningServer>();
+  const served = new Set<string>();
   await Promise.all(names.map(async (name) => {
     const server = await start(name, context);
     if (server) running.set(name, server);
@@ -120,10 +122,12 @@ async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParam
         for (const name of round % 2 === 0 ? taking : [...taking].reverse()) {
           const serverParams = paramsFor(scenario, name, params)!;
           if (round >= serverParams.repeats) continue; // fewer rounds on this server (workerd's idle)
-          if (params.fresh && round > 0) await restart(name, running, context);
+          if (params.fresh && served.has(name)) await restart(name, running, context);
           const server = running.get(name);
           if (!server) continue;
+          served.add(name);
           const run = await runClient(scenario, name, server, serverParams, context.tools);
+          if (!("failed" in run)) run.serverPid = server.pid;
           (context.results[name]!.runs[scenario] ??= [])[round] = run;
           log(`  ${scenario} round ${round + 1} ${name}: ${brief(run)}`);
         }

@@ -13,7 +13,7 @@ export const SCENARIOS: readonly ScenarioName[] = ["idle", "latency", "throughpu
 
 /**
  * A scenario's load-client options, how many alternating rounds it gets, on which kinds of server (all if unset),
- * and whether each round after the first runs on a server process started for it (`fresh`).
+ * and whether each round runs on a server process that served nothing before, started for it (`fresh`).
  */
 export type ScenarioParams = Partial<Omit<ClientOptions, "port" | "pids">> & {
   repeats: number;
@@ -164,7 +164,8 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
   const rounds = `${p.repeats} alternating round(s)${p.kinds ? ` on the ${p.kinds.join(", ")} servers only` : ""}`;
   switch (scenario) {
     case "throughput":
-      return `- throughput: ${p.connections} connections, each keeping ${p.inflight} text messages of ${p.size} B in flight (${DURABLE_INFLIGHT} on workerd's Durable Object servers), ${p.duration} ms after ${p.warmup} ms warm-up; messages per second and the server's CPU time (utime + stime of its process group) per message; ${rounds}.`;
+      return `- throughput: ${p.connections} connections, each keeping ${p.inflight} text messages of ${p.size} B in flight (${DURABLE_INFLIGHT} on workerd's Durable Object servers), ${p.duration} ms after ${p.warmup} ms warm-up; messages per second and the server's CPU time (utime + stime of its process group) per message; ${rounds}` +
+        (p.fresh ? ", each on a process started for it (none carries what an earlier round left in its heap)." : ".");
     case "latency":
       return `- latency: one connection, sequential round trips of ${p.size} B text, up to ${p.count} samples or ${p.duration} ms after ${p.warmup} warm-up round trips (fewer leave the JIT compiling during the samples); p50 and p99; ${rounds}.`;
     case "large":

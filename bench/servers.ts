@@ -23,7 +23,7 @@ export const EDGESOCKET_RUNTIMES = ["bun", "deno", "workerd", "node"] as const s
  * string and sends it back as one (what any string API costs on Node); `edgesocket`; `hono` Hono's own
  * `upgradeWebSocket` helper; `crossws`; `tornado` the Python reference. The resume scenario's (bench/resume.ts, not
  * among {@link SERVERS_BY_RUNTIME}): `resume` edgesocket's echo on a route with `resume: true` (on workerd in a
- * Durable Object), on workerd `durable` the same echo on a plain route in a Durable Object, on Bun and Node
+ * Durable Object), on workerd `durable` the same echo on a plain route in a Durable Object, on Bun, Deno and Node
  * `rawresume` the raw echo with the resume protocol written by hand (its least cost, apart from edgesocket), and on
  * Node `rawcork` raw `ws` that writes a turn's messages together, as the Node adapter does (also for bench/ab.ts).
  */

@@ -51,7 +51,7 @@ describe("the bench's command line", () => {
     expect(runsMainScenarios(args)).toBe(false);
     const { servers, scenarios } = resumeSelection(args);
     // workerd: both routes in a Durable Object, where a resume route's sessions live.
-    // Bun and Node also run the protocol's floor: a raw echo, and the same with the protocol written by hand.
+    // Bun, Deno and Node also run the protocol's floor: a raw echo, and the same with the protocol written by hand.
     expect(servers).toEqual([
       "bun-edgesocket",
       "bun-resume",
@@ -59,6 +59,8 @@ describe("the bench's command line", () => {
       "bun-rawresume",
       "deno-edgesocket",
       "deno-resume",
+      "deno-raw",
+      "deno-rawresume",
       "workerd-durable",
       "workerd-resume",
       "node-edgesocket",
@@ -68,10 +70,10 @@ describe("the bench's command line", () => {
     ]);
     // Quick mode measures idle memory on the target servers only; the resume scenario on the routes' servers (not
     // on the floor's), in pairs of rounds each on fresh processes, with the heap after a full collection beside the
-    // RSS.
+    // RSS; its throughput on every server, each round on a fresh process too.
     expect(scenarios.map(([name, p]) => [name, p.repeats, p.kinds, p.fresh, p.heap])).toEqual([
       ["idle", 3, ["edgesocket", "durable", "resume"], true, true],
-      ["throughput", 3, undefined, undefined, undefined],
+      ["throughput", 3, undefined, true, undefined],
     ]);
     expect(paramsFor("idle", "bun-rawresume", scenarios[0]![1])).toBeUndefined();
     expect(paramsFor("idle", "workerd-durable", scenarios[0]![1])).toBeDefined();

@@ -93,6 +93,10 @@ it("runs the resume scenario in --smoke mode: both routes and the raw floor, eve
   // collection beside the RSS (Bun's JavaScriptCore has no young generation of V8's to take out of it).
   const idle = report.results["bun-resume"]!.runs.idle as ScenarioResult[];
   expect(Object.keys(idle[0]!.perProcess as object)).not.toEqual(Object.keys(idle[1]!.perProcess as object));
+  // Throughput too, each round on a process started for it: none carries what an idle round left.
+  const rounds = [...idle, ...report.results["bun-resume"]!.runs.throughput as ScenarioResult[]];
+  expect(new Set(rounds.map((run) => run.serverPid)).size).toBe(4);
+  expect(rounds.every((run) => Number.isInteger(run.serverPid))).toBe(true);
   for (const run of idle) {
     expect(run.heap).toEqual(expect.any(Number));
     expect(run.rssLessYoung).toBeUndefined();
