@@ -1,23 +1,11 @@
 // The raw Deno echo with the resume protocol written by hand (raw-resume.ts): the resume scenario's floor on Deno,
 // against `echo-raw-deno.ts`.
-import { HEAP_PATH, heapResponder } from "./heap.ts";
-import { benchPort } from "./listen-port.ts";
+import { serveRawDeno } from "./raw-deno-serve.ts";
 import { RawSession, RESUME_PROTOCOL } from "./raw-resume.ts";
 
 type Message = string | ArrayBuffer;
 
-const heap = heapResponder();
-
-Deno.serve({ port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} }, (request) => {
-  const path = new URL(request.url).pathname;
-  if (path === HEAP_PATH) return heap();
-  if (path !== "/websocketserver" || request.headers.get("upgrade") !== "websocket") {
-    return new Response("not found", { status: 404 });
-  }
-  const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
-  const { socket, response } = Deno.upgradeWebSocket(request);
-  if (offered.includes(RESUME_PROTOCOL)) response.headers.set("sec-websocket-protocol", RESUME_PROTOCOL);
-  socket.binaryType = "arraybuffer";
+serveRawDeno((socket) => {
   const session = new RawSession<Message>();
   session.socket = socket;
   socket.onmessage = ({ data }) => {
@@ -25,5 +13,4 @@ Deno.serve({ port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onLis
     else if (!session.control(data)) socket.close(1002, "unexpected control frame");
   };
   socket.onclose = () => session.stop();
-  return response;
-});
+}, (offered) => (offered.includes(RESUME_PROTOCOL) ? RESUME_PROTOCOL : undefined));

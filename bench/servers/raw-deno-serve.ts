@@ -1,0 +1,29 @@
+// What the raw Deno echoes share: Deno.serve on the bench port, the heap route, and Deno.upgradeWebSocket on
+// /websocketserver with binary as ArrayBuffer; each echo only wires its socket.
+import { HEAP_PATH, heapResponder } from "./heap.ts";
+import { benchPort } from "./listen-port.ts";
+
+/**
+ * Serves the bench's WebSocket route with the raw Deno API: `wire` sets up each socket; `protocol`, if given, picks
+ * the subprotocol from those offered (read before the upgrade, which consumes the request).
+ */
+export function serveRawDeno(
+  wire: (socket: WebSocket) => void,
+  protocol?: (offered: string[]) => string | undefined,
+): void {
+  const heap = heapResponder();
+  Deno.serve({ port: benchPort(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen: () => {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === HEAP_PATH) return heap();
+    if (path !== "/websocketserver" || request.headers.get("upgrade") !== "websocket") {
+      return new Response("not found", { status: 404 });
+    }
+    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
+    const chosen = protocol?.(offered);
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    if (chosen) response.headers.set("sec-websocket-protocol", chosen);
+    socket.binaryType = "arraybuffer";
+    wire(socket);
+    return response;
+  });
+}
