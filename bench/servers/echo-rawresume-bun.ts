@@ -1,5 +1,6 @@
 // The raw Bun echo with the resume protocol written by hand (raw-resume.ts): the resume scenario's floor on Bun,
 // against `echo-raw-bun.ts`.
+import { offeredSubprotocols } from "../../src/core/handshake.ts";
 import { HEAP_PATH, heapResponder } from "./heap.ts";
 import { benchPort } from "./listen-port.ts";
 import { RawSession, RESUME_PROTOCOL } from "./raw-resume.ts";
@@ -13,7 +14,7 @@ Bun.serve<RawSession<Message>>({
   fetch(request, server) {
     const path = new URL(request.url).pathname;
     if (path === HEAP_PATH) return heap();
-    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
+    const offered = offeredSubprotocols(request.headers.get("sec-websocket-protocol"));
     const headers = { "sec-websocket-protocol": offered.includes(RESUME_PROTOCOL) ? RESUME_PROTOCOL : "" };
     if (path === "/websocketserver" && server.upgrade(request, { data: new RawSession(), headers })) return undefined;
     return new Response("not found", { status: 404 });

@@ -13,4 +13,4 @@ serveRawDeno((socket) => {
     else if (!session.control(data)) socket.close(1002, "unexpected control frame");
   };
   socket.onclose = () => session.stop();
-}, (offered) => (offered.includes(RESUME_PROTOCOL) ? RESUME_PROTOCOL : undefined));
+}, RESUME_PROTOCOL);
