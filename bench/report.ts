@@ -361,7 +361,10 @@ const METHOD =
   "in rounds that alternate their order (raw, edgesocket, hono, crossws, then the reverse), so that the runs " +
   "compared lie seconds apart. Figures are medians over the rounds; in parentheses, the ratio to the runtime's base " +
   "server (raw; on Node `node-rawtext`, raw `ws` decoding text to a string as every string API does), taken round " +
-  "by round and then the median, above 1.00× is better; for idle memory, the difference to the base.";
+  "by round and then the median, above 1.00× is better; for idle memory, the difference to the base. The idle rounds " +
+  "run first, each on processes started for it, and the other scenarios on processes started after them: a process " +
+  "that served the idle rounds' thousands of connections can cost up to twice as much per message (on Node, V8's " +
+  "collector), and not every process lands in that state.";
 
 /** The results table, the paired comparisons and the targets, each section under `heading(title)`. */
 function resultsAndTargets(report: Report, heading: (title: string) => string): string[] {

@@ -105,11 +105,14 @@ function brief(run: ScenarioRun): string {
  * One runtime's servers, all started at once: every scenario in rounds that alternate the order of the servers,
  * so that each pair compared ran seconds apart, with first and second place swapped from round to round. A scenario
  * with `fresh` (idle memory; the resume scenario's throughput too) runs each round on a process that served nothing
- * before, started for it unless the server has not served yet.
+ * before, started for it unless the server has not served yet. The scenarios after it start on processes started
+ * anew too: on Node a process that just served the idle rounds' thousands of connections costs up to twice as much per
+ * message (V8's grown young generation; docs/performance.md), and not every process of a run lands in that state.
  */
 async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParams][], context: RunContext) {
   const running = new Map<string, RunningServer>();
   const served = new Set<string>();
+  const servedFresh = new Set<string>();
   await Promise.all(names.map(async (name) => {
     const server = await start(name, context);
     if (server) running.set(name, server);
@@ -118,6 +121,10 @@ async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParam
     const started = names.filter((name) => running.has(name));
     for (const [scenario, params] of scenarios) {
       const taking = started.filter((name) => paramsFor(scenario, name, params));
+      if (!params.fresh) {
+        const leaving = taking.filter((name) => servedFresh.delete(name));
+        await Promise.all(leaving.map((name) => restart(name, running, context)));
+      }
       for (let round = 0; round < params.repeats; round++) {
         for (const name of round % 2 === 0 ? taking : [...taking].reverse()) {
           const serverParams = paramsFor(scenario, name, params)!;
@@ -126,6 +133,7 @@ async function runGroup(names: string[], scenarios: [ScenarioName, ScenarioParam
           const server = running.get(name);
           if (!server) continue;
           served.add(name);
+          if (params.fresh) servedFresh.add(name);
           const run = await runClient(scenario, name, server, serverParams, context.tools);
           if (!("failed" in run)) run.serverPid = server.pid;
           (context.results[name]!.runs[scenario] ??= [])[round] = run;

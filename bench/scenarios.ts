@@ -8,7 +8,7 @@ import { type Kind, parseServerName } from "./servers.ts";
 /** A scenario of the load client. */
 export type ScenarioName = "idle" | "latency" | "throughput" | "large" | "churn" | "broadcast";
 
-/** The order scenarios run in on each group of servers: idle first, on processes that served nothing yet. */
+/** The order scenarios run in on each group of servers: idle first, on processes that served nothing yet, the others on processes started after it. */
 export const SCENARIOS: readonly ScenarioName[] = ["idle", "latency", "throughput", "large", "churn", "broadcast"];
 
 /**

@@ -52,6 +52,14 @@ it("runs the bench in --smoke mode and every echo is verified", { timeout: 180_0
   const churnCpu = (name: string) => runs(name, "churn")[0]!.cpuPerCycle as number;
   expect(churnCpu("bun-edgesocket")).toBeGreaterThan(0);
   expect(vsRaw.churnCpu!.median).toBeCloseTo(churnCpu("bun-raw") / churnCpu("bun-edgesocket"), 9);
+  // The scenarios after idle run on a process started after the idle round's, one process for all of them.
+  for (const name of SERVERS) {
+    const idlePid = runs(name, "idle")[0]!.serverPid;
+    const afterPids = new Set(SCENARIOS.slice(1).flatMap((scenario) => runs(name, scenario).map((r) => r.serverPid)));
+    expect(Number.isInteger(idlePid), name).toBe(true);
+    expect([...afterPids], name).toHaveLength(1);
+    expect(afterPids.has(idlePid), name).toBe(false);
+  }
   const idle = runs("bun-edgesocket", "idle")[0]!.value - runs("bun-raw", "idle")[0]!.value;
   expect(vsRaw.idle!.median).toBeCloseTo(idle, 6);
 
