@@ -10,7 +10,7 @@
  * @module
  */
 import { workerdHeapAfterGc } from "./inspector.ts";
-import { cpuSeconds, machineCpuSeconds, rssByProcess } from "./proc.ts";
+import { cpuSeconds, machineCpuSeconds, pageFaults, rssByProcess } from "./proc.ts";
 import { percentile } from "./stats.ts";
 import {
   clientFrame,
@@ -140,12 +140,14 @@ async function pump(opts: ClientOptions, opcode: number) {
   const t0 = performance.now();
   const n0 = total;
   const cpu0 = cpuSeconds(opts.pids);
+  const faults0 = pageFaults(opts.pids);
   const client0 = clientCpuSeconds();
   const machine0 = machineCpuSeconds();
   await sleep(opts.duration);
   const seconds = (performance.now() - t0) / 1000;
   const messages = total - n0;
   const serverCpuSeconds = cpuSeconds(opts.pids) - cpu0;
+  const serverFaults = pageFaults(opts.pids) - faults0;
   const clientCpu = (clientCpuSeconds() - client0) / seconds;
   const serverCpu = serverCpuSeconds / seconds;
   stopping = true;
@@ -157,7 +159,19 @@ async function pump(opts: ClientOptions, opcode: number) {
   const rate = messages / seconds;
   // Server CPU per message: unlike msg/s it does not depend on which side was the limit.
   const cpuPerMessage = messages > 0 ? (serverCpuSeconds / messages) * 1e6 : undefined;
-  return { messages, seconds, rate, serverCpu, clientCpu, otherCpu, cpuPerMessage, verified, expectedBytes: opts.size };
+  const faultsPerMessage = messages > 0 && opts.pids.length ? serverFaults / messages : undefined;
+  return {
+    messages,
+    seconds,
+    rate,
+    serverCpu,
+    clientCpu,
+    otherCpu,
+    cpuPerMessage,
+    faultsPerMessage,
+    verified,
+    expectedBytes: opts.size,
+  };
 }
 
 async function throughput(opts: ClientOptions): Promise<ScenarioResult> {

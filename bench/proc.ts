@@ -1,6 +1,6 @@
 /**
- * Readings of a server's processes from Linux's /proc: CPU time (`stat`: utime + stime), resident memory, and
- * whether they listen on a port.
+ * Readings of a server's processes from Linux's /proc: CPU time (`stat`: utime + stime), page faults, resident
+ * memory, and whether they listen on a port.
  * @module
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -40,6 +40,16 @@ export function cpuSeconds(pids: readonly number[]): number {
     if (fields) ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks / TICKS_PER_SECOND;
+}
+
+/**
+ * Minor page faults so far of `pids` (all threads): each a page the process touched for the first time since it was
+ * mapped, for example memory its allocator gave back to the kernel and took again.
+ */
+export function pageFaults(pids: readonly number[]): number {
+  let faults = 0;
+  for (const pid of pids) faults += Number(statFields(pid)?.[7] ?? 0);
+  return faults;
 }
 
 /** CPU seconds used so far by every process on the machine (all cores). */

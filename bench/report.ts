@@ -39,7 +39,7 @@ export const pairedText = (s: Spread | undefined, unit: (v: number) => string = 
   s === undefined ? "–" : s.n > 1 ? `${unit(s.median)} (${unit(s.min)}–${unit(s.max)})` : unit(s.median);
 
 /** Decimals of each metric below 1,000 (1 where not listed). */
-export const DIGITS: Record<string, number> = { large: 0, broadcast: 2, cpuPerMessage: 3 };
+export const DIGITS: Record<string, number> = { large: 0, largeFaults: 2, broadcast: 2, cpuPerMessage: 3 };
 
 /** The server `name` is compared with in the tables: its runtime's base (none for the base itself). */
 function baseName(name: string): string | undefined {
@@ -194,6 +194,14 @@ function churnCpuWhy(
     `edgesocket's: ${pairedText(cpu)}`;
 }
 
+/** The server's page faults per 64 KiB message beside MB/s, where the run read them. */
+function largeFaultsWhy(edge: ServerSummary, base: ServerSummary, baseLabel: string): string {
+  if (medianOf(edge, "largeFaults") === undefined || medianOf(base, "largeFaults") === undefined) return "";
+  return `; server page faults per message (memory the allocator gave back and took again), ${
+    compareWhy(edge, base, baseLabel, "largeFaults")
+  }`;
+}
+
 /**
  * A target's row: `value` (a paired comparison) against `met`, and where it is missed, `why()` (and whether some
  * pairs met it).
@@ -263,7 +271,11 @@ export function targetRows({ summary }: Pick<Report, "summary">): TargetRow[] {
         return row(runtime, `${label} ≥ ${floor}× ${base} (no regression)`, vsBase[scenario], (v) => v >= floor, why);
       };
       rows.push(
-        noRegression("large", "64 KiB binary echo", () => compareWhy(edge, baseSummary, base, "large")),
+        noRegression(
+          "large",
+          "64 KiB binary echo",
+          () => `${compareWhy(edge, baseSummary, base, "large")}${largeFaultsWhy(edge, baseSummary, base)}`,
+        ),
         noRegression(
           "churn",
           "churn",
