@@ -39,7 +39,7 @@ interface Scale {
   warmup: number;
   /** Idle connections, latency samples (and as many warm-up round trips), broadcast subscribers. */
   idle: number;
-  /** Rounds of the idle scenario, each on processes started for it (on workerd at most one: each starts wrangler). */
+  /** Rounds of the idle scenario, each on processes started for it (on workerd too, though each starts wrangler). */
   idleRounds: number;
   samples: number;
   subscribers: number;
@@ -50,6 +50,13 @@ interface Scale {
   targetsOnly?: boolean;
 }
 
+/**
+ * Connections that echo and close before the idle scenario's first reading. On workerd, without them, V8's optimizing
+ * compiler woke during the second half for edgesocket's JavaScript and not for the raw echo's, and its code, paged in
+ * once, read as about 4.4 KiB per connection (docs/performance.md).
+ */
+const IDLE_WARM_CONNECTIONS = 1000;
+
 function scenarios(s: Scale): Mode["scenarios"] {
   const size = 32;
   const kinds: Kind[] | undefined = s.targetsOnly ? ["raw", "rawtext", "edgesocket"] : undefined;
@@ -57,9 +64,9 @@ function scenarios(s: Scale): Mode["scenarios"] {
     idle: {
       repeats: s.idleRounds,
       fresh: true,
-      workerdRepeats: 1,
       heap: true,
       count: s.idle,
+      warmConnections: Math.min(s.idle, IDLE_WARM_CONNECTIONS),
       settle: s.settle,
       size,
       kinds,

@@ -38,6 +38,11 @@ export interface ClientOptions {
   size: number;
   count: number;
   settle: number;
+  /**
+   * Idle: connections opened, each echoing {@link WARM_ECHOES} messages, and closed before the first reading, so that
+   * the server's one-off costs of its upgrade, message and close paths (the JIT's compilations) fall before the halves.
+   */
+  warmConnections: number;
   rounds: number;
   gap: number;
   /** Speak the resume protocol as `EdgeSocket` does (a route with `resume`): hello, welcome, acknowledgements. */
@@ -69,6 +74,7 @@ const DEFAULTS: Omit<ClientOptions, "port"> = {
   size: 32,
   count: 5000,
   settle: 1000,
+  warmConnections: 0,
   rounds: 20,
   gap: 20,
   resume: false,
@@ -297,6 +303,21 @@ async function heapAfterGc({ port, inspector }: ClientOptions): Promise<{ heapUs
  * RSS before, between and after: the per-connection figure is the second half's growth. With `heap`, the server's
  * heap after a full collection too, each time just after the RSS (so that the RSS is the process's as it stands).
  */
+/** Messages each of the idle scenario's warm-up connections echoes. */
+const WARM_ECHOES = 16;
+
+/** The idle scenario's warm-up: `warmConnections` that echo and close, then the server settles; returns them. */
+async function warmUp(opts: ClientOptions, payload: Buffer, frame: Buffer): Promise<Conn[]> {
+  if (opts.warmConnections <= 0) return [];
+  const conns = await connectMany(target(opts, payload, OP_TEXT), opts.warmConnections, 100);
+  const batch = repeated(frame, WARM_ECHOES);
+  for (const conn of conns) conn.send(batch, WARM_ECHOES);
+  await drain(conns, 10000);
+  await closeAll(conns);
+  await serverSettled(opts.pids);
+  return conns;
+}
+
 async function idle(opts: ClientOptions): Promise<ScenarioResult> {
   const payload = textPayload(opts.size);
   const frame = clientFrame(OP_TEXT, payload);
@@ -311,6 +332,7 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
     const rss = rssByProcess(opts.pids);
     return { rss, heap: opts.heap ? await heapAfterGc(opts) : undefined };
   };
+  const warm = await warmUp(opts, payload, frame);
   await sleep(opts.settle);
   const before = await reading();
   const half = Math.floor(opts.count / 2);
@@ -319,7 +341,7 @@ async function idle(opts: ClientOptions): Promise<ScenarioResult> {
   const second = await openIdle(opts.count - half);
   const after = await reading();
   const conns = [...first, ...second];
-  const verified = tally(conns);
+  const verified = tally([...warm, ...conns]);
   await closeAll(conns);
   await serverSettled(opts.pids);
   const total = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);

@@ -282,7 +282,11 @@ function idleMethod(params: RunReport["params"]): string {
     ? ` (${idle.workerdRepeats} on workerd, where each starts \`wrangler dev\`)`
     : "";
   return `idle memory is measured ${idle.repeats} times per server${workerd}, alternating the plain and the resume route, each ` +
-    "time on a process started for it, as the growth of its RSS over the second half of the sessions; the comparison " +
+    "time on a process started for it, as the growth of its RSS over the second half of the sessions" +
+    (idle.warmConnections
+      ? ` (after ${idle.warmConnections} sessions that echoed and closed: the JIT's one-off compilations)`
+      : "") +
+    "; the comparison " +
     "is the median of the paired differences (range in parentheses)" +
     (idle.heap
       ? "; beside it the same for the RSS growth less that of V8's young generation (Deno, Node: it grows by steps " +

@@ -194,7 +194,11 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
     case "broadcast":
       return `- broadcast: ${p.count} subscribers, ${p.rounds} messages ${p.gap} ms apart; every subscriber must receive every message, byte for byte; ${rounds}.`;
     case "idle":
-      return `- idle: ${p.count} connections that each echoed one message, opened in two halves on a server that served nothing before; the server's RSS growth (whole process group) over the second half, per connection: ` +
+      return `- idle: ${p.count} connections that each echoed one message, opened in two halves on a server that served nothing before${
+        p.warmConnections
+          ? ` but ${p.warmConnections} connections that each echoed 16 messages and closed (its JIT's one-off compilations before the readings)`
+          : ""
+      }; the server's RSS growth (whole process group) over the second half, per connection: ` +
         "what one more connection costs, without the one-off costs the first connections pay" +
         (p.fresh && p.repeats > 1
           ? `; ${p.repeats} alternating rounds, each on processes started for it, compared pair by pair (median of the ${p.repeats} paired differences, their range)`
