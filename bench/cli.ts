@@ -227,7 +227,14 @@ export function resumeSelection(args: Args): { servers: string[]; scenarios: [Sc
   const servers = mode.resumeServers.filter((name) => !args.servers || args.servers.includes(name));
   const scenarios = RESUME_SCENARIOS.map((name): [ScenarioName, ScenarioParams] => {
     const { kinds: _onEveryServer, ...params } = mode.scenarios[name]!;
-    const idle = name === "idle" ? { ...mode.resumeIdle, heap: true, kinds: [...IDLE_KINDS] } : {};
+    const idle = name === "idle"
+      ? {
+        ...mode.resumeIdle,
+        warmConnections: Math.min(mode.resumeIdle.count, IDLE_WARM_CONNECTIONS),
+        heap: true,
+        kinds: [...IDLE_KINDS],
+      }
+      : {};
     return [name, withRepeats({ ...params, ...idle, fresh: true }, args)];
   });
   return { servers, scenarios };

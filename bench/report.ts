@@ -197,7 +197,7 @@ function churnCpuWhy(
 /** The server's page faults per 64 KiB message beside MB/s, where the run read them. */
 function largeFaultsWhy(edge: ServerSummary, base: ServerSummary, baseLabel: string): string {
   if (medianOf(edge, "largeFaults") === undefined || medianOf(base, "largeFaults") === undefined) return "";
-  return `; server page faults per message (memory the allocator gave back and took again), ${
+  return `; server page faults per message (mostly memory the allocator gave back and took again), ${
     compareWhy(edge, base, baseLabel, "largeFaults")
   }`;
 }

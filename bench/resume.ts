@@ -284,7 +284,7 @@ function idleMethod(params: RunReport["params"]): string {
   return `idle memory is measured ${idle.repeats} times per server${workerd}, alternating the plain and the resume route, each ` +
     "time on a process started for it, as the growth of its RSS over the second half of the sessions" +
     (idle.warmConnections
-      ? ` (after ${idle.warmConnections} sessions that echoed and closed: the JIT's one-off compilations)`
+      ? ` (after ${idle.warmConnections} connections that echoed and closed: the JIT's one-off compilations)`
       : "") +
     "; the comparison " +
     "is the median of the paired differences (range in parentheses)" +

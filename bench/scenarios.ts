@@ -4,11 +4,15 @@
  */
 import type { ClientOptions, ScenarioResult } from "./load-client.ts";
 import { type Kind, parseServerName } from "./servers.ts";
+import { WARM_ECHOES } from "./wire.ts";
 
 /** A scenario of the load client. */
 export type ScenarioName = "idle" | "latency" | "throughput" | "large" | "churn" | "broadcast";
 
-/** The order scenarios run in on each group of servers: idle first, on processes that served nothing yet, the others on processes started after it. */
+/**
+ * The order scenarios run in on each group of servers: idle first, on processes that served nothing yet, the others
+ * on processes started after it.
+ */
 export const SCENARIOS: readonly ScenarioName[] = ["idle", "latency", "throughput", "large", "churn", "broadcast"];
 
 /**
@@ -104,9 +108,10 @@ export const CHURN_CPU: Metric = {
 };
 
 /**
- * The 64 KiB echo's second figure: the server's minor page faults per message. On Node each message's 64 KiB is a
- * fresh allocation, and whether the allocator gives that memory back to the kernel between messages (a fault per page
- * touched again) differs from process to process and moves the figure by up to 3×, on raw `ws` as on edgesocket. Not
+ * The 64 KiB echo's second figure: the server's minor page faults per message. On Node and Deno each message's
+ * 64 KiB is a fresh allocation, and whether glibc gives that memory back to the kernel between messages (a fault per
+ * page touched again) differs from process to process and moves the figure by up to 3×, on raw servers as on
+ * edgesocket. Not
  * among {@link METRICS}: the main run shows it in the 64 KiB target's reason.
  */
 export const LARGE_FAULTS: Metric = {
@@ -188,7 +193,7 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
     case "large":
       return `- large: ${p.connections} connections, ${p.inflight} binary messages of ${
         (p.size ?? 0) / 1024
-      } KiB in flight each, ${p.duration} ms; MB/s echoed; ${rounds}.`;
+      } KiB in flight each, ${p.duration} ms; MB/s echoed, and the server's page faults per message; ${rounds}.`;
     case "churn":
       return `- churn: ${p.connections} parallel loops of connect, one echo, close handshake; completed cycles per second over ${p.duration} ms, and the server's CPU time per cycle; ${rounds}.`;
     case "broadcast":
@@ -196,7 +201,7 @@ export function describeScenario(scenario: ScenarioName, p: ScenarioParams): str
     case "idle":
       return `- idle: ${p.count} connections that each echoed one message, opened in two halves on a server that served nothing before${
         p.warmConnections
-          ? ` but ${p.warmConnections} connections that each echoed 16 messages and closed (its JIT's one-off compilations before the readings)`
+          ? ` but ${p.warmConnections} connections that each echoed ${WARM_ECHOES} messages and closed (its JIT's one-off compilations before the readings)`
           : ""
       }; the server's RSS growth (whole process group) over the second half, per connection: ` +
         "what one more connection costs, without the one-off costs the first connections pay" +

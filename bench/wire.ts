@@ -48,6 +48,9 @@ export function repeated(frame: Buffer, count: number): Buffer {
   return out;
 }
 
+/** Messages each of the idle scenario's warm-up connections echoes (bench/load-client.ts). */
+export const WARM_ECHOES = 16;
+
 const CLOSE_FRAME = clientFrame(OP_CLOSE, Buffer.from([0x03, 0xe8]));
 
 /** A side of the resume protocol acknowledges after this many messages, or {@link ACK_DELAY_MS} after the first. */
