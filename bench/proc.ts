@@ -32,14 +32,24 @@ export function groupPids(pgid: number, { live = false } = {}): number[] {
   return pids;
 }
 
-/** CPU seconds used so far by `pids` (user + system, all threads). */
-export function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
+/** Indexes in {@link statFields} of proc(5)'s fields 10 (minflt), 14 (utime) and 15 (stime). */
+const MINFLT = 7;
+const UTIME = 11;
+const STIME = 12;
+
+/** The sum over `pids` of their /proc/<pid>/stat fields at `indexes` (a process that exited counts 0). */
+function sumOfStat(pids: readonly number[], indexes: readonly number[]): number {
+  let sum = 0;
   for (const pid of pids) {
     const fields = statFields(pid);
-    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+    if (fields) { for (const index of indexes) sum += Number(fields[index]); }
   }
-  return ticks / TICKS_PER_SECOND;
+  return sum;
+}
+
+/** CPU seconds used so far by `pids` (user + system, all threads). */
+export function cpuSeconds(pids: readonly number[]): number {
+  return sumOfStat(pids, [UTIME, STIME]) / TICKS_PER_SECOND;
 }
 
 /**
@@ -47,9 +57,7 @@ export function cpuSeconds(pids: readonly number[]): number {
  * mapped, for example memory its allocator gave back to the kernel and took again.
  */
 export function pageFaults(pids: readonly number[]): number {
-  let faults = 0;
-  for (const pid of pids) faults += Number(statFields(pid)?.[7] ?? 0);
-  return faults;
+  return sumOfStat(pids, [MINFLT]);
 }
 
 /** CPU seconds used so far by every process on the machine (all cores). */

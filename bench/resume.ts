@@ -3,8 +3,8 @@
  * plain route (`<runtime>-edgesocket`) against the same handler on a route with `resume: true` (`<runtime>-resume`,
  * whose load client speaks the resume protocol as `EdgeSocket` does: hello, welcome, acknowledgements). Throughput
  * in pairs of alternating rounds with the server's CPU per message, and idle memory per session, against the
- * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. On Bun, Deno and Node it also
- * measures the protocol's least cost apart from edgesocket (see {@link FLOOR_RUNTIMES}). Writes `resume.{json,md}`
+ * targets: at least 0.90× the plain route's throughput, at most 2 KiB more per idle session. On Bun, Deno and Node it
+ * also measures the protocol's least cost apart from edgesocket (see {@link FLOOR_RUNTIMES}). Writes `resume.{json,md}`
  * and, with `--readme`, the "Resume" block of the performance document.
  * @module
  */

@@ -111,8 +111,7 @@ export const CHURN_CPU: Metric = {
  * The 64 KiB echo's second figure: the server's minor page faults per message. On Node and Deno each message's
  * 64 KiB is a fresh allocation, and whether glibc gives that memory back to the kernel between messages (a fault per
  * page touched again) differs from process to process and moves the figure by up to 3×, on raw servers as on
- * edgesocket. Not
- * among {@link METRICS}: the main run shows it in the 64 KiB target's reason.
+ * edgesocket. Not among {@link METRICS}: the main run shows it in the 64 KiB target's reason.
  */
 export const LARGE_FAULTS: Metric = {
   key: "largeFaults",
