@@ -17,6 +17,8 @@ import { type RunningServer, startServer } from "../helpers/runtimes.ts";
 
 const PREFIX = "es-test";
 const WAIT = { timeout: 60_000, interval: 50 };
+/** Longer than {@link WAIT}, so that a wait that fails reports which one it was before the test's own time runs out. */
+const TEST_TIMEOUT = 90_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -86,7 +88,7 @@ describe("redisSessions at setup", () => {
   });
 });
 
-describe("Redis sessions across two Node processes", () => {
+describe("Redis sessions across two Node processes", { timeout: TEST_TIMEOUT }, () => {
   let redis: RunningRedis;
   let a: RunningServer, b: RunningServer;
   let proxy: ChaosProxy;
@@ -286,7 +288,7 @@ describe("Redis sessions across two Node processes", () => {
   });
 });
 
-describe("Redis sessions when a Node process shuts down", () => {
+describe("Redis sessions when a Node process shuts down", { timeout: TEST_TIMEOUT }, () => {
   let redis: RunningRedis;
   let stay: RunningServer;
   let proxy: ChaosProxy;
