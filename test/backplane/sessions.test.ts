@@ -4,7 +4,7 @@
  * sends each new connection to the process the test chooses, and cuts connections. The chaos scenario with Redis:
  * test/conformance/resume-chaos-redis.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { redisBackplane, redisSessions } from "../../src/backplane/redis.ts";
 import { Runtime } from "../../src/core/runtime.ts";
@@ -20,6 +20,19 @@ const WAIT = { timeout: 60_000, interval: 50 };
 /** Longer than {@link WAIT}, so that a wait that fails reports which one it was before the test's own time runs out. */
 const TEST_TIMEOUT = 90_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** On a failed test, prints the end of what each server printed and whether it exited: a dead or disconnected process. */
+function reportServersOnFailure(servers: () => Record<string, RunningServer | undefined>): void {
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(async () => {
+      for (const [name, server] of Object.entries(servers())) {
+        if (!server) continue;
+        const exited = await Promise.race([server.exited, sleep(0).then(() => "running")]);
+        console.error(`server ${name} (pid ${server.pid}, ${exited}):\n${server.output().slice(-4000)}`);
+      }
+    });
+  });
+}
 
 /**
  * An EdgeSocket through `proxy` (added to `clients`), retrying fast, that records what it receives, its opens and its
@@ -96,6 +109,7 @@ describe("Redis sessions across two Node processes", { timeout: TEST_TIMEOUT }, 
   let route: "a" | "b" | "alternate" = "a";
   let connections = 0;
   const clients: EdgeSocket[] = [];
+  reportServersOnFailure(() => ({ a, b }));
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -205,7 +219,8 @@ describe("Redis sessions across two Node processes", { timeout: TEST_TIMEOUT }, 
 
     route = "b";
     proxy.cutNow();
-    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    await expect.poll(() => client.opens.length, WAIT).toBeGreaterThanOrEqual(2);
+    expect(client.opens).toHaveLength(2);
     expect(client.opens[1]).toEqual({ resumed: true });
     client.socket.send("who?");
     expect(await client.next("who:")).toBe(
@@ -217,8 +232,10 @@ describe("Redis sessions across two Node processes", { timeout: TEST_TIMEOUT }, 
     expect(onB).toMatchObject({ opened: 0, closed: 0, rebuilt: 1, resumes: 1, live: { state: "kept" } });
 
     // Its topics follow it: what A publishes reaches it on B.
+    // Watched from before the publication, which may arrive before its HTTP response.
+    const fromA = client.next("from-a");
     await publishOn(a, "t2", "from-a");
-    expect(await client.next("from-a")).toBe("from-a:1");
+    expect(await fromA).toBe("from-a:1");
 
     client.socket.send("close");
     await expect.poll(async () => (await stats(id))[1]?.closed, WAIT).toBe(1);
@@ -235,7 +252,8 @@ describe("Redis sessions across two Node processes", { timeout: TEST_TIMEOUT }, 
     client.socket.send("state=slow");
     route = "b";
     proxy.cutNow();
-    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    await expect.poll(() => client.opens.length, WAIT).toBeGreaterThanOrEqual(2);
+    expect(client.opens).toHaveLength(2);
     expect(client.opens[1]).toEqual({ resumed: true });
     client.socket.send("who?");
     expect(await client.next("who:")).toContain(`"state":"slow"`);
@@ -257,7 +275,8 @@ describe("Redis sessions across two Node processes", { timeout: TEST_TIMEOUT }, 
 
     route = "b";
     reopen();
-    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    await expect.poll(() => client.opens.length, WAIT).toBeGreaterThanOrEqual(2);
+    expect(client.opens).toHaveLength(2);
     expect(client.opens[1]).toEqual({ resumed: false });
     await sleep(100);
     expect(await total(id)).toMatchObject({ opened: 2, closed: 1 });
@@ -278,7 +297,8 @@ describe("Redis sessions across two Node processes", { timeout: TEST_TIMEOUT }, 
     route = "b";
     path = `/other/${id}`;
     proxy.cutNow();
-    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    await expect.poll(() => client.opens.length, WAIT).toBeGreaterThanOrEqual(2);
+    expect(client.opens).toHaveLength(2);
     expect(client.opens[1]).toEqual({ resumed: false });
     client.socket.send("who?");
     expect(await client.next("who:")).toBe(`who:${JSON.stringify({ params: { id }, topics: [] })}`);
@@ -295,6 +315,7 @@ describe("Redis sessions when a Node process shuts down", { timeout: TEST_TIMEOU
   /** Where the proxy sends the next connection. */
   let target: RunningServer;
   const clients: EdgeSocket[] = [];
+  reportServersOnFailure(() => ({ stay }));
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -347,7 +368,8 @@ describe("Redis sessions when a Node process shuts down", { timeout: TEST_TIMEOU
   }
   /** The client, back on the process that stays, got a new session there (not the old one rebuilt); closes it. */
   async function newSessionOnStay(client: ReturnType<typeof connect>, id: string) {
-    await expect.poll(() => client.opens.length, WAIT).toBe(2);
+    await expect.poll(() => client.opens.length, WAIT).toBeGreaterThanOrEqual(2);
+    expect(client.opens).toHaveLength(2);
     expect(client.opens).toEqual([{ resumed: false }, { resumed: false }]);
     expect(await stats(id)).toMatchObject({ opened: 1, rebuilt: 0 });
     client.socket.close();
