@@ -136,9 +136,9 @@ describe("a Redis session moving between Bun, Deno and Node processes", () => {
         const onBun = await shutDown(servers[bun]!);
         await expect.poll(() => opens.length, WAIT).toBeGreaterThanOrEqual(2);
         expect(opens).toHaveLength(2);
-        // Deno shuts down while the publications still flow, too.
+        // Deno shuts down while the publications still flow, too (unless they ended while the session moved).
         const onDenoSoFar = published().length;
-        await expect.poll(() => published().length, WAIT).toBeGreaterThan(onDenoSoFar + 20);
+        await expect.poll(() => published().length, WAIT).toBeGreaterThanOrEqual(Math.min(onDenoSoFar + 20, COUNT));
         target = 2;
         const onDeno = await shutDown(servers[deno]!);
         await publishing;

@@ -441,7 +441,7 @@ describe("Redis sessions when a Node process shuts down", { timeout: TEST_TIMEOU
     "a session whose saved record was lost (its keys deleted) is not kept for a hand-over: SIGTERM ends it there at once, onClose(1001) once",
     async () => {
       // Kept for a hand-over, it would hold the shutdown past this test's time.
-      const { leaver, id, client } = await sessionOnLeaver("lost", 60_000);
+      const { leaver, id, client } = await sessionOnLeaver("lost", 2 * TEST_TIMEOUT);
       const keys = (await redisCli(redis.port, "--scan", "--pattern", `${PREFIX}:s:*`)).split("\n").filter(Boolean);
       expect(keys.length).toBeGreaterThan(0);
       await redisCli(redis.port, "DEL", ...keys);
@@ -462,7 +462,7 @@ describe("Redis sessions when a Node process shuts down", { timeout: TEST_TIMEOU
       reopen();
       await newSessionOnStay(client, id);
     },
-    30_000,
+    TEST_TIMEOUT,
   );
 
   test("a holder that died (SIGKILL) is not waited for: its client gets a new session at once", async () => {
@@ -471,5 +471,5 @@ describe("Redis sessions when a Node process shuts down", { timeout: TEST_TIMEOU
     leaver.server.signal("SIGKILL");
     // Without the check, the hand-over would wait TAKEOVER_TIMEOUT (2 minutes) for an answer: past this test's time.
     await newSessionOnStay(client, id);
-  }, 30_000);
+  }, TEST_TIMEOUT);
 });
