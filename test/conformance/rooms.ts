@@ -39,11 +39,13 @@ export interface RoomClient extends Client {
 /** Opens a `Rooms` client; `command` waits for the next answer, so keep one command in flight. */
 export async function openRoomClient(url: string): Promise<RoomClient> {
   const client = await openClient(url);
-  const answers: unknown[] = [];
+  const isAnswer = (text: string) => text.startsWith("{"); // else a publication
+  // Answers that arrived with the handshake, before this listener: `openClient` recorded them.
+  const answers: unknown[] = client.messages.map(String).filter(isAnswer).map((text) => JSON.parse(text));
   const waiting: ((answer: unknown) => void)[] = [];
   client.ws.on("message", (data: Buffer) => {
     const text = data.toString();
-    if (!text.startsWith("{")) return; // a publication, not an answer
+    if (!isAnswer(text)) return;
     const answer = JSON.parse(text);
     const next = waiting.shift();
     if (next) next(answer);
