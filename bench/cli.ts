@@ -37,11 +37,17 @@ interface Scale {
   /** How long each measuring window lasts, and the warm-up before it. */
   window: number;
   warmup: number;
-  /** Idle connections, latency samples (and as many warm-up round trips), broadcast subscribers. */
+  /** Idle connections, latency samples, broadcast subscribers. */
   idle: number;
   /** Rounds of the idle scenario, each on processes started for it (on workerd too, though each starts wrangler). */
   idleRounds: number;
   samples: number;
+  /**
+   * Round trips before the latency samples. 5,000 left p99 measuring the optimizing compiler's work on the path
+   * (edgesocket's more than a raw echo's) and whatever the servers' start left running, not the steady state: p99
+   * fell from about 100 to about 65 µs at 20,000 on Bun, Deno and Node (docs/performance.md).
+   */
+  warmTrips: number;
   subscribers: number;
   /** A pause that lets a server settle (idle memory, subscriptions). */
   settle: number;
@@ -71,7 +77,7 @@ function scenarios(s: Scale): Mode["scenarios"] {
       size,
       kinds,
     },
-    latency: { repeats: s.rounds, count: s.samples, warmup: s.samples, duration: 2 * s.window, size },
+    latency: { repeats: s.rounds, count: s.samples, warmup: s.warmTrips, duration: 2 * s.window, size },
     throughput: { repeats: s.pairs, ...s.load, size, warmup: s.warmup, duration: s.window },
     large: { repeats: s.rounds, connections: 4, inflight: 4, size: 65536, warmup: s.warmup, duration: s.window, kinds },
     churn: { repeats: s.rounds, connections: 8, duration: s.window, size, kinds },
@@ -92,6 +98,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       idle: 5000,
       idleRounds: 3,
       samples: 5000,
+      warmTrips: 20000,
       subscribers: 5000,
       settle: 500,
       load: TARGET_LOAD,
@@ -109,6 +116,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       idle: 400,
       idleRounds: 1,
       samples: 1000,
+      warmTrips: 1000,
       subscribers: 500,
       settle: 100,
       load: TARGET_LOAD,
@@ -127,6 +135,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
       idle: 20,
       idleRounds: 1,
       samples: 100,
+      warmTrips: 100,
       subscribers: 20,
       settle: 100,
       load: { connections: 4, inflight: 4 },
