@@ -20,6 +20,12 @@ export interface Mode {
    * starts `wrangler dev`), and connections per round (the heap after a full collection is read beside the RSS).
    */
   resumeIdle: { repeats: number; workerdRepeats: number; count: number };
+  /**
+   * The resume scenario's warm-up before each throughput window, in ms. Each of its rounds runs on a process started
+   * for it, and 300 ms measured a process still sizing its heap: on Bun the protocol by hand read 0.78× of the raw
+   * echo after 300 ms and 0.92× after 2 s (docs/performance.md).
+   */
+  resumeWarmup: number;
 }
 
 const TARGET_SERVERS = EDGESOCKET_RUNTIMES.flatMap((runtime) =>
@@ -105,6 +111,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
     }),
     resumeServers: resumeServers(RESUME_RUNTIMES),
     resumeIdle: { repeats: 5, workerdRepeats: 3, count: 5000 },
+    resumeWarmup: 2000,
   },
   quick: {
     servers: TARGET_SERVERS,
@@ -124,6 +131,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
     }),
     resumeServers: resumeServers(RESUME_RUNTIMES),
     resumeIdle: { repeats: 3, workerdRepeats: 1, count: 2000 },
+    resumeWarmup: 300,
   },
   smoke: {
     servers: ["bun-raw", "bun-edgesocket"],
@@ -142,6 +150,7 @@ export const MODES: Record<"full" | "quick" | "smoke", Mode> = {
     }),
     resumeServers: resumeServers(["bun"]),
     resumeIdle: { repeats: 2, workerdRepeats: 1, count: 20 },
+    resumeWarmup: 100,
   },
 };
 
@@ -229,7 +238,7 @@ export function runsMainScenarios(args: Args): boolean {
 /**
  * The resume scenario's servers (the mode's, or those of `--servers` among them) and its scenarios with the mode's
  * parameters on every server (`repeats` if given); idle memory in the mode's {@link Mode.resumeIdle} rounds, each on
- * fresh processes, with the heap beside the RSS.
+ * fresh processes, with the heap beside the RSS; throughput after the mode's {@link Mode.resumeWarmup}.
  */
 export function resumeSelection(args: Args): { servers: string[]; scenarios: [ScenarioName, ScenarioParams][] } {
   const mode = MODES[args.mode];
@@ -243,7 +252,7 @@ export function resumeSelection(args: Args): { servers: string[]; scenarios: [Sc
         heap: true,
         kinds: [...IDLE_KINDS],
       }
-      : {};
+      : { warmup: mode.resumeWarmup };
     return [name, withRepeats({ ...params, ...idle, fresh: true }, args)];
   });
   return { servers, scenarios };

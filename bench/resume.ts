@@ -311,13 +311,17 @@ function runLine(report: RunReport): string {
     : "the machine's other load was not measured";
   return `The run below: ${String(machine.date).slice(0, 10)}, ${
     report.params.throughput?.repeats ?? 0
-  } pairs of throughput rounds in ${
+  } pairs of throughput rounds${warmupText(report.params.throughput)} in ${
     Math.round(wallSeconds / 60)
   } minutes, ${machine.cores}-core ${machine.cpu}; ${busy}${
     machine.loadavg ? ` (load average at the start ${machine.loadavg})` : ""
   }. Node ${String(machine.node).replace(/^v/, "")}, Bun ${machine.bun}, Deno ${
     String(machine.deno).split(" ")[1]
   }, workerd ${machine.workerd} under \`wrangler dev\` ${machine.wrangler}.`;
+}
+
+function warmupText(throughput: RunReport["params"]["throughput"]): string {
+  return throughput?.warmup ? ` (each ${throughput.duration} ms after ${throughput.warmup} ms of warm-up)` : "";
 }
 
 /** The line that opens the performance document's resume block. */

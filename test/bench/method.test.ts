@@ -95,7 +95,15 @@ describe("the bench's command line", () => {
       "8",
     ]);
     expect(resumeSelection(some).servers).toEqual(["node-edgesocket", "node-resume"]);
-    expect(resumeSelection(some).scenarios[1]![1]).toMatchObject({ repeats: 8, connections: 50, inflight: 256 });
+    // Each throughput round starts a process: the full run warms it for 2 s (a heap still growing after 300 ms).
+    expect(resumeSelection(some).scenarios[1]![1]).toMatchObject({
+      repeats: 8,
+      connections: 50,
+      inflight: 256,
+      warmup: 2000,
+    });
+    expect(scenarios[1]![1]).toMatchObject({ warmup: 300 });
+    expect(MODES.full.scenarios.throughput).toMatchObject({ warmup: 300 });
     expect(runsMainScenarios(some)).toBe(true);
     expect(mainServers(some)).toEqual(["node-edgesocket"]);
     expect(selectedScenarios(some).map(([name]) => name)).toEqual(["latency"]);
