@@ -14,6 +14,7 @@ import {
   chatCrosses,
   countReaches,
   everywhere,
+  here,
   inLobby,
   onlyOwnTopicsArrive,
   publishOver,
@@ -29,10 +30,7 @@ describe("Redis backplane across Bun, Node and Deno processes", () => {
   /** Each process's own count of `topic` and its count everywhere, read now. */
   const countsEverywhere = async (topic: string): Promise<string> => {
     const read = async (server: RunningServer) =>
-      [
-        await (await fetch(`${server.httpURL}/topics/${topic}/subscribers`)).json(),
-        await everywhere(server, topic),
-      ].join(" here, ") + " everywhere";
+      `${await here(server, topic)} here, ${await everywhere(server, topic)} everywhere`;
     return `Bun ${await read(bun)}; Node ${await read(node)}; Deno ${await read(deno)}`;
   };
   /** Two subscribers of `topic` on Bun, one on Node, one on Deno, joined one after the other. */

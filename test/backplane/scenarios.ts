@@ -50,6 +50,11 @@ export async function received(server: RunningServer): Promise<Record<string, nu
   return (await fetch(`${server.httpURL}/backplane/received`)).json();
 }
 
+/** `server`'s own count of `topic`'s subscribers. */
+export async function here(server: RunningServer, topic: string): Promise<number> {
+  return (await fetch(`${server.httpURL}/topics/${topic}/subscribers`)).json();
+}
+
 /** The deployment-wide count of `topic`, as `server` answers it. */
 export async function everywhere(server: RunningServer, topic: string): Promise<number> {
   return (await fetch(`${server.httpURL}/topics/${topic}/everywhere`)).json();
